@@ -1,0 +1,36 @@
+"""zygote: reverse-mode automatic differentiation of Python + numpy by source transformation.
+
+>>> import zygote
+>>> zygote.gradient(lambda x: 3 * x ** 2 + 2 * x, 1.0)
+(8.0,)
+"""
+from . import rules
+from .rules import adjoint, nograd
+from . import runtime  # registers the iteration intrinsics
+from .rules import operators as _operators  # noqa: F401  (registers rules)
+from .rules import math as _math  # noqa: F401
+from .rules import numpy as _numpy  # noqa: F401
+from .rules import builtins as _builtins  # noqa: F401
+from .api import adjoint_source, gradient, pullback, withgradient
+from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,
+                     UnsupportedSyntaxError, ZygoteError)
+from .params import Grads, Params
+
+
+def dropgrad(x):
+    """Return ``x`` unchanged, but let no gradient flow back through it.
+
+    >>> import zygote
+    >>> zygote.gradient(lambda x: x * zygote.dropgrad(x), 3.0)
+    (3.0,)
+    """
+    return x
+
+
+nograd(dropgrad)
+
+__all__ = [
+    "gradient", "pullback", "withgradient", "adjoint_source", "adjoint", "nograd", "dropgrad",
+    "Params", "Grads", "ZygoteError", "UnsupportedSyntaxError", "MissingRuleError",
+    "SourceUnavailableError", "NonScalarOutputError", "GradientUsageError",
+]

@@ -1,0 +1,308 @@
+"""Static facts about a normalised function: where names are assigned, and which values are active."""
+import builtins
+import types
+
+import gast
+
+from .rules import lookup
+
+NUMERIC = "n"   # an active number or array: its cotangents add with +
+ANY = "a"       # an active value of unknown type: cotangents add with accum()
+
+
+# Attributes whose values carry no derivative (shapes, sizes, types).
+NONDIFF_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes",
+                                "__class__", "__name__", "training"})
+
+
+class Site:
+    """Where a statement sits: its order in the function, enclosing loops, and whether it is top level."""
+
+    __slots__ = ("pos", "loops", "top")
+
+    def __init__(self, pos, loops, top):
+        self.pos = pos
+        self.loops = loops
+        self.top = top
+
+
+class Sites:
+    """Program positions of every statement and every assignment of every name."""
+
+    def __init__(self, body, params):
+        self.of_stmt = {}
+        self.assigned = {name: [Site(-1, (), True)] for name in params}
+        self.loop_spans = {}
+        self._counter = 0
+        self._walk(body, (), True)
+
+    def _walk(self, stmts, loops, top):
+        for stmt in stmts:
+            site = Site(self._counter, loops, top)
+            self._counter += 1
+            self.of_stmt[id(stmt)] = site
+            if isinstance(stmt, gast.For):
+                self.add(stmt.target.id, Site(site.pos, loops + (id(stmt),), False))
+            else:
+                for name in assigned_by(stmt):
+                    self.add(name, site)
+            if isinstance(stmt, gast.If):
+                self._walk(stmt.body, loops, False)
+                self._walk(stmt.orelse, loops, False)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                inner = loops + (id(stmt),)
+                start = self._counter
+                self._walk(stmt.body, inner, False)
+                self.loop_spans[id(stmt)] = (start, self._counter)
+            elif isinstance(stmt, gast.With):
+                self._walk(stmt.body, loops, False)
+
+    def add(self, name, site):
+        self.assigned.setdefault(name, []).append(site)
+
+    def reassigned_after(self, name, site):
+        """Whether ``name`` may be assigned again after ``site`` has run."""
+        for other in self.assigned.get(name, ()):
+            if other.pos > site.pos:
+                return True
+            if set(other.loops) & set(site.loops):
+                return True
+        return False
+
+    def final_at_end(self, name, site):
+        """Whether the value ``name`` has at ``site`` is still its value when the function returns."""
+        if self.reassigned_after(name, site):
+            return False
+        return any(s.top for s in self.assigned.get(name, [Site(-1, (), True)]))
+
+
+def assigned_by(stmt):
+    """Names that statement ``stmt`` itself binds (not those of nested blocks)."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            return [target.id]
+        if isinstance(target, gast.Tuple):
+            return [e.value.id if isinstance(e, gast.Starred) else e.id for e in target.elts]
+        if isinstance(target, gast.Subscript):
+            return [target.value.id]
+        return []
+    if isinstance(stmt, gast.For):
+        return [stmt.target.id]
+    if isinstance(stmt, gast.FunctionDef):
+        return [stmt.name]
+    if isinstance(stmt, gast.With):
+        return [i.optional_vars.id for i in stmt.items if i.optional_vars is not None]
+    return []
+
+
+def loaded_names(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def outer_names(func_node):
+    """Names a nested def or lambda reads from enclosing scopes (a superset is fine)."""
+    args = func_node.args
+    own = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            own.add(extra.id)
+    body = func_node.body if isinstance(func_node.body, list) else [func_node.body]
+    stored = set()
+    loaded = set()
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Name):
+                (stored if isinstance(n.ctx, gast.Store) else loaded).add(n.id)
+    return loaded - own - stored
+
+
+class Resolver:
+    """Resolves names that are not local to the function: globals, then builtins."""
+
+    def __init__(self, fn, local_names):
+        self.globals = fn.__globals__
+        self.builtins = self.globals.get("__builtins__", builtins)
+        if not isinstance(self.builtins, dict):
+            self.builtins = vars(self.builtins)
+        self.freevars = set(fn.__code__.co_freevars)
+        self.locals = set(local_names)
+        self.guards = {}
+
+    def is_env(self, name):
+        return name not in self.locals
+
+    def static(self, node):
+        """The object a callee expression denotes at transform time, if fixed by globals; else None."""
+        path = []
+        while isinstance(node, gast.Attribute):
+            path.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name) or node.id in self.locals or node.id in self.freevars:
+            return None
+        root = node.id
+        if root in self.globals:
+            obj = self.globals[root]
+        elif root in self.builtins:
+            obj = self.builtins[root]
+        else:
+            return None
+        for attr in reversed(path):
+            try:
+                obj = getattr(obj, attr)
+            except AttributeError:
+                return None
+        key = (root, tuple(reversed(path)))
+        return _Static(obj, key)
+
+    def guard(self, static):
+        self.guards[static.key] = static.obj
+
+
+class _Static:
+    __slots__ = ("obj", "key")
+
+    def __init__(self, obj, key):
+        self.obj = obj
+        self.key = key
+
+
+def is_numeric_value(value):
+    """Whether a runtime value is a differentiable number or float array (cotangents add with +)."""
+    kind = type(value)
+    if kind is float or kind is int or kind is complex:
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and dtype.kind in "fc" and hasattr(value, "shape")
+
+
+def category(value):
+    """'n' numeric, 'a' other differentiable, '-' not differentiable, for one runtime value."""
+    kind = type(value)
+    if kind is float or kind is int or kind is complex:
+        return NUMERIC
+    if kind is bool or value is None or kind is str or kind is bytes:
+        return "-"
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and hasattr(value, "shape"):
+        return NUMERIC if dtype.kind in "fc" else "-"
+    if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
+        return "-"
+    return ANY
+
+
+class Activity:
+    """Forward activity and kind: which names carry a derivative, and whether they are numeric."""
+
+    def __init__(self, body, resolver, initial):
+        self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
+        self.resolver = resolver
+        self._block(body)
+
+    def active(self, node):
+        return isinstance(node, gast.Name) and node.id in self.kind
+
+    def kind_of(self, node):
+        return self.kind.get(node.id) if isinstance(node, gast.Name) else None
+
+    def _set(self, name, kind):
+        old = self.kind.get(name)
+        if kind is None or old == ANY:
+            return
+        if old != kind:
+            self.kind[name] = ANY if old is not None else kind
+
+    def _block(self, stmts):
+        for stmt in stmts:
+            self._stmt(stmt)
+
+    def _stmt(self, stmt):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            kind = self.value_kind(stmt.value)
+            if isinstance(target, gast.Name):
+                self._set(target.id, kind)
+            elif isinstance(target, gast.Tuple):
+                for name in assigned_by(stmt):
+                    self._set(name, ANY if kind else None)
+            elif isinstance(target, gast.Attribute):
+                if kind and isinstance(target.value, gast.Name):
+                    self._set(target.value.id, ANY)
+            elif isinstance(target, gast.Subscript):
+                if kind:
+                    self._set(target.value.id, self.kind.get(target.value.id) or kind)
+        elif isinstance(stmt, gast.If):
+            self._block(stmt.body)
+            self._block(stmt.orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            if isinstance(stmt, gast.For) and stmt.zygote_kind == "seq":
+                self._set(stmt.target.id, self.value_kind(stmt.iter))
+            while True:
+                before = dict(self.kind)
+                self._block(stmt.body)
+                if self.kind == before:
+                    break
+        elif isinstance(stmt, gast.With):
+            self._block(stmt.body)
+        elif isinstance(stmt, gast.FunctionDef):
+            if any(n in self.kind for n in outer_names(stmt)):
+                self._set(stmt.name, ANY)
+
+    def value_kind(self, value):
+        """The kind of the value an expression in normal form produces, or None if inactive."""
+        if isinstance(value, gast.Name):
+            return self.kind.get(value.id)
+        if isinstance(value, gast.Constant) or getattr(value, "zygote_opaque", False):
+            return None
+        if isinstance(value, gast.BinOp):
+            kinds = [self.kind_of(value.left), self.kind_of(value.right)]
+            if not any(kinds):
+                return None
+            return NUMERIC if all(k in (NUMERIC, None) for k in kinds) else ANY
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return None
+            return self.kind_of(value.operand)
+        if isinstance(value, gast.Compare):
+            return None
+        if isinstance(value, gast.Call):
+            return self._call_kind(value)
+        if isinstance(value, gast.Attribute):
+            if self.resolver.static(value) is not None or value.attr in NONDIFF_ATTRIBUTES:
+                return None
+            if value.attr in ("T", "mT", "real"):
+                return self.kind_of(value.value)
+            return ANY if self.active(value.value) else None
+        if isinstance(value, gast.Subscript):
+            kind = self.kind_of(value.value)
+            return kind
+        if isinstance(value, (gast.Tuple, gast.List)):
+            elts = [e.value if isinstance(e, gast.Starred) else e for e in value.elts]
+            return ANY if any(self.active(e) for e in elts) else None
+        if isinstance(value, gast.Dict):
+            return ANY if any(self.active(v) for v in value.values) else None
+        if isinstance(value, gast.Lambda):
+            return ANY if any(n in self.kind for n in outer_names(value)) else None
+        return None
+
+    def _call_kind(self, call):
+        args = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        args += [k.value for k in call.keywords]
+        arg_active = any(self.active(a) for a in args)
+        static = self.resolver.static(call.func)
+        if static is not None:
+            rule = lookup(static.obj)
+            if rule is not None:
+                if rule.kind == "nograd" or not arg_active:
+                    return None
+                return getattr(rule.impl, "zygote_output_kind", NUMERIC)
+            root = call.func
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if arg_active or self.active(root):
+                return ANY
+            return None  # a global function or builtin applied to constants
+        callee = call.func.value if isinstance(call.func, gast.Attribute) else call.func
+        if arg_active or self.active(callee):
+            return ANY
+        return None

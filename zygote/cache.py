@@ -1,0 +1,263 @@
+"""The transform cache: one compiled primal/adjoint pair per code object and activity pattern."""
+import builtins
+import functools
+import threading
+import types
+import weakref
+
+from . import runtime
+from .analysis import Resolver, category
+from .compile import compile_functions
+from .normalise import normalise
+from .parse import parse_function
+from .transform import transform
+from .validate import validate
+
+_lock = threading.RLock()
+# code object -> {(param mask, env mask): Entry}; weakly keyed so that short-lived
+# lambdas do not keep their transforms alive.
+_CACHE = weakref.WeakKeyDictionary()
+_ENV_NAMES = weakref.WeakKeyDictionary()
+
+
+class Entry:
+    """A compiled transform of one function for one pattern of active inputs."""
+
+    __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
+                 "primal_plain", "transformed", "params", "n_positional", "simple", "__weakref__")
+
+    def __init__(self, fn, transformed, compiled, params):
+        self.code = fn.__code__
+        self.transformed = transformed
+        self.primal_code = compiled.primal_code
+        self.helper_cells = {name: types.CellType(obj) for name, obj in transformed.helpers.items()}
+        adjoint_closure = tuple(self.helper_cells[n] for n in compiled.adjoint_code.co_freevars)
+        self.adjoint = types.FunctionType(compiled.adjoint_code, {"__builtins__": builtins},
+                                          compiled.adjoint_code.co_name, None, adjoint_closure)
+        self.guards = tuple((root, path, obj) for (root, path), obj in transformed.guards.items())
+        self.params = params
+        code = fn.__code__
+        self.n_positional = code.co_argcount
+        self.simple = not (code.co_flags & (0x04 | 0x08)) and code.co_kwonlyargcount == 0
+        self.globals_ref = None
+        self.primal_plain = None
+
+    def guards_hold(self, fn):
+        namespace = fn.__globals__
+        for root, path, expected in self.guards:
+            if root in namespace:
+                obj = namespace[root]
+            else:
+                obj = getattr(builtins, root, None)
+            for attr in path:
+                obj = getattr(obj, attr, None)
+            if obj is not expected:
+                return False
+        return True
+
+    def primal_for(self, fn):
+        if fn.__closure__ is None and fn.__globals__ is self.globals_ref:
+            return self.primal_plain
+        code = self.primal_code
+        cells = []
+        user_free = fn.__code__.co_freevars
+        for name in code.co_freevars:
+            cell = self.helper_cells.get(name)
+            if cell is None:
+                cell = fn.__closure__[user_free.index(name)]
+            cells.append(cell)
+        primal = types.FunctionType(code, fn.__globals__, code.co_name, fn.__defaults__, tuple(cells))
+        primal.__kwdefaults__ = fn.__kwdefaults__
+        if fn.__closure__ is None:
+            self.globals_ref = fn.__globals__
+            self.primal_plain = primal
+        return primal
+
+
+def env_names(code, namespace):
+    """Names a function may read from its environment: free variables and globals (nested code too)."""
+    found = _ENV_NAMES.get(code)
+    if found is None:
+        names = set()
+        stack = [code]
+        while stack:
+            current = stack.pop()
+            names.update(current.co_names)
+            stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        found = (tuple(code.co_freevars), tuple(sorted(names)))
+        _ENV_NAMES[code] = found
+    return found
+
+
+def env_mask(fn, callee_active):
+    """One character per environment name: which free variables and globals are differentiated."""
+    params = runtime.params_mode()
+    if params is None and not callee_active:
+        return ""
+    freevars, global_names = env_names(fn.__code__, fn.__globals__)
+    chars = []
+    for name, cell in zip(freevars, fn.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            chars.append("-")
+            continue
+        chars.append(_env_category(value, params) if params is not None or callee_active else "-")
+    if params is not None:
+        namespace = fn.__globals__
+        for name in global_names:
+            chars.append(_env_category(namespace[name], params) if name in namespace else "-")
+    return "".join(chars)
+
+
+def _env_category(value, params):
+    kind = category(value)
+    if params is None or kind == "-":
+        return kind
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return "n" if id(value) in params else "-"
+    if kind == "n":
+        return "-"  # a plain number in the environment is never a parameter
+    return kind
+
+
+def initial_kinds(fn, param_mask, env):
+    code = fn.__code__
+    kinds = {}
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
+                             + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
+    for name, char in zip(names, param_mask):
+        if char != "-":
+            kinds[name] = char
+    if env:
+        freevars, global_names = env_names(code, fn.__globals__)
+        env_list = list(freevars) + (list(global_names) if runtime.params_mode() is not None else [])
+        for name, char in zip(env_list, env):
+            if char != "-":
+                kinds[name] = char
+    return kinds
+
+
+def build(fn, param_mask, env):
+    """Parse, validate, normalise, transform and compile ``fn`` for one activity pattern."""
+    parsed = validate(parse_function(fn))
+    resolver_globals = fn.__globals__
+    module_names = {n for n, v in resolver_globals.items() if isinstance(v, types.ModuleType)}
+    nf = normalise(parsed, module_names)
+    local_names = set(nf.namer.taken) - set(fn.__code__.co_freevars) - _global_reads(nf, fn)
+    resolver = Resolver(fn, local_names)
+    transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime)
+    compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
+                                 list(transformed.helpers), fn.__code__.co_freevars)
+    return Entry(fn, transformed, compiled, nf.params)
+
+
+def _global_reads(nf, fn):
+    """Names the function reads but never binds: globals and builtins."""
+    from .analysis import assigned_by  # local import keeps module import order simple
+    import gast
+    bound = set(nf.params)
+    args = nf.tree.args
+    bound |= {a.id for a in args.kwonlyargs}
+    bound |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
+    for node in gast.walk(nf.tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            bound.add(node.id)
+        elif isinstance(node, gast.FunctionDef) and node is not nf.tree:
+            bound.add(node.name)
+    loaded = {n.id for n in gast.walk(nf.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return loaded - bound - set(nf.helpers)
+
+
+def entry_for(fn, param_mask, env):
+    code = fn.__code__
+    key = (param_mask, env)
+    per_code = _CACHE.get(code)
+    entry = per_code.get(key) if per_code is not None else None
+    if entry is not None and (not entry.guards or entry.guards_hold(fn)):
+        return entry
+    with _lock:
+        entry = build(fn, param_mask, env)
+        _CACHE.setdefault(code, {})[key] = entry
+    return entry
+
+
+def param_mask_for(fn, mask, args, kwargs):
+    """Activity of ``fn``'s parameters from the call-site mask, refined by the values passed."""
+    code = fn.__code__
+    chars = []
+    for char, value in zip(mask[1:1 + len(args)], args):
+        if char == "a":
+            char = category(value)
+        chars.append(char)
+    if not kwargs and len(args) == code.co_argcount and not (code.co_flags & 0x0C) \
+            and not code.co_kwonlyargcount:
+        return "".join(chars)
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    per_name = dict.fromkeys(names, "-")
+    for name, char in zip(code.co_varnames[:code.co_argcount], chars):
+        per_name[name] = char
+    extra = chars[code.co_argcount:]
+    kw_chars = mask[1 + len(args):]
+    extra_kw = []
+    for (key, value), char in zip(kwargs.items(), kw_chars):
+        if char == "a":
+            char = category(value)
+        if key in per_name:
+            per_name[key] = char
+        else:
+            extra_kw.append(char)
+    out = [per_name[n] for n in names]
+    if code.co_flags & 0x04:
+        out.append("a" if any(c != "-" for c in extra) else "-")
+    if code.co_flags & 0x08:
+        out.append("a" if any(c != "-" for c in extra_kw) else "-")
+    return "".join(out)
+
+
+def pullback_function(fn, mask, args, kwargs):
+    """``(y, back)`` for a user function, with ``back(dy) -> (dfn, *dargs[, dkwargs])``."""
+    param_mask = param_mask_for(fn, mask, args, kwargs)
+    env = env_mask(fn, mask[:1] not in ("", "-"))
+    entry = entry_for(fn, param_mask, env)
+    primal = entry.primal_for(fn)
+    y, saved = primal(*args, **kwargs)
+    back = functools.partial(entry.adjoint, saved)
+    if not kwargs and entry.simple and len(args) == entry.n_positional:
+        return y, back
+    return y, _rebinding_back(back, fn.__code__, len(args), kwargs)
+
+
+def _rebinding_back(back, code, n_args, kwargs):
+    """Map cotangents per parameter back onto the call's positional and keyword arguments."""
+    n_pos = code.co_argcount
+    names = code.co_varnames[:n_pos + code.co_kwonlyargcount]
+    has_var = bool(code.co_flags & 0x04)
+
+    def call_back(dy):
+        parts = back(dy)
+        denv, per_param = parts[0], parts[1:]
+        by_name = dict(zip(names, per_param[:len(names)]))
+        rest = per_param[len(names):]
+        positional = [by_name[n] for n in names[:min(n_args, n_pos)]]
+        if n_args > n_pos:
+            dvar = rest[0] if has_var else 0
+            dvar = runtime.split_cotangent(dvar, n_args - n_pos)
+            positional.extend(dvar)
+        out = (denv,) + tuple(positional)
+        if kwargs:
+            dkwargs = rest[1 if has_var else 0] if code.co_flags & 0x08 else {}
+            dkw = {}
+            for key in kwargs:
+                if key in by_name:
+                    dkw[key] = by_name[key]
+                else:
+                    dkw[key] = runtime.dict_back(dkwargs, key)
+            out = out + (dkw,)
+        return out
+    return call_back
+
+
+def transformed_for(fn, param_mask, env=""):
+    """The ``Transformed`` trees for ``fn`` (used by ``adjoint_source``)."""
+    return entry_for(fn, param_mask, env).transformed

@@ -1,0 +1,46 @@
+"""Compiling generated function trees into code objects, keeping the user's file and line numbers."""
+import ast
+import copy
+
+import gast
+
+from . import nodes
+from .parse import GENERATED_TREES
+
+_FACTORY = "zygote_factory"
+
+
+class Compiled:
+    """Code objects of a primal and an adjoint and the free names each needs bound."""
+
+    def __init__(self, primal_code, adjoint_code):
+        self.primal_code = primal_code
+        self.adjoint_code = adjoint_code
+
+
+def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
+    """Compile the primal and adjoint trees; helpers and the user's free variables stay free."""
+    factory = nodes.function(_FACTORY, list(helper_names) + list(user_freevars),
+                             [_strip_comments(primal), _strip_comments(adjoint),
+                              nodes.ret(nodes.const(None))])
+    nodes.at_line(factory, primal.lineno)
+    module = gast.gast_to_ast(nodes.module([factory]))
+    ast.fix_missing_locations(module)
+    code = compile(module, filename, "exec", dont_inherit=True)
+    factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == _FACTORY)
+    found = {c.co_name: c for c in factory_code.co_consts if hasattr(c, "co_name")}
+    compiled = Compiled(found[primal.name], found[adjoint.name])
+    GENERATED_TREES[compiled.adjoint_code] = adjoint
+    GENERATED_TREES[compiled.primal_code] = primal
+    return compiled
+
+
+def _strip_comments(fn):
+    fn = copy.deepcopy(fn)
+    for node in gast.walk(fn):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block:
+                kept = [s for s in block if not getattr(s, "zygote_comment", False)]
+                setattr(node, field, kept or [nodes.at_line(nodes.pass_(), getattr(node, "lineno", None))])
+    return fn

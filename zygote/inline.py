@@ -1,0 +1,123 @@
+"""Inlining expression rules: copying a rule's adjoint expression into generated code."""
+import builtins
+import copy
+
+import gast
+
+from .parse import parse_function
+
+_BODIES = {}
+
+
+def rule_body(rule):
+    """The adjoint expressions of expression rule ``rule``, one per primal parameter (None: no gradient)."""
+    body = _BODIES.get(rule)
+    if body is None:
+        tree = parse_function(rule.impl).tree
+        expression = tree.body[0].value
+        if isinstance(expression, gast.Tuple) and len(rule.params) > 1:
+            parts = list(expression.elts)
+        else:
+            parts = [expression]
+        if len(parts) != len(rule.params) and len(parts) != 1:
+            raise ValueError(f"rule for {rule.name}: {len(parts)} adjoints for {len(rule.params)} parameters")
+        parts += [None] * (len(rule.params) - len(parts))
+        parts = [None if (p is None or (isinstance(p, gast.Constant) and p.value is None)) else p
+                 for p in parts]
+        arguments = set(rule.params) | {"y", "dy"}
+        free = sorted({n.id for p in parts if p is not None for n in gast.walk(p)
+                       if isinstance(n, gast.Name) and n.id not in arguments})
+        body = (parts, free)
+        _BODIES[rule] = body
+    return body
+
+
+def bind(rule, args, keywords):
+    """Map call-site atoms to the rule's parameters, or None when the call cannot be inlined.
+
+    ``args`` are positional atom nodes, ``keywords`` a list of (name, atom node).
+    Missing parameters take the rule's defaults as constants.
+    """
+    if len(args) > len(rule.params):
+        return None
+    bound = dict(zip(rule.params, args))
+    for name, value in keywords:
+        if name is None or name not in rule.params or name in bound:
+            return None
+        bound[name] = value
+    for name in rule.params:
+        if name not in bound:
+            if name not in rule.defaults:
+                return None
+            bound[name] = gast.Constant(value=rule.defaults[name], kind=None)
+    return bound
+
+
+def instantiate(rule, bound, y, dy, helper_names):
+    """The adjoint expressions of ``rule`` at one call site.
+
+    ``bound`` maps parameters to atoms, ``y``/``dy`` are the result and its cotangent
+    (nodes), ``helper_names`` maps the rule's free names to names usable in generated code.
+    Returns a list aligned with ``rule.params``: an expression node or None.
+    """
+    parts, _ = rule_body(rule)
+    mapping = dict(bound)
+    mapping["y"] = y
+    mapping["dy"] = dy
+    out = []
+    for part in parts:
+        if part is None:
+            out.append(None)
+            continue
+        part = _substitute(copy.deepcopy(part), mapping, helper_names)
+        out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
+    return out
+
+
+def free_objects(rule):
+    """The objects that the rule's free names denote, resolved in the rule's module."""
+    _, free = rule_body(rule)
+    namespace = rule.impl.__globals__
+    found = {}
+    for name in free:
+        if name in namespace:
+            found[name] = namespace[name]
+        elif hasattr(builtins, name):
+            found[name] = getattr(builtins, name)
+        else:
+            raise NameError(f"rule for {rule.name} uses unknown name {name!r}")
+    return found
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping, helper_names):
+        self.mapping = mapping
+        self.helper_names = helper_names
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        if node.id in self.helper_names:
+            node.id = self.helper_names[node.id]
+        return node
+
+
+class _FoldConstantTests(gast.NodeTransformer):
+    """Choose the branch of ``a if None is None else b`` once defaults are known."""
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, gast.Compare) and len(test.ops) == 1 \
+                and isinstance(test.left, gast.Constant) and isinstance(test.comparators[0], gast.Constant) \
+                and isinstance(test.ops[0], (gast.Is, gast.IsNot)):
+            same = test.left.value is test.comparators[0].value
+            keep = same if isinstance(test.ops[0], gast.Is) else not same
+            return node.body if keep else node.orelse
+        return node
+
+
+def _substitute(tree, mapping, helper_names):
+    wrapper = gast.Expression(body=tree)
+    wrapper = _Substitute(mapping, helper_names).visit(wrapper)
+    return _FoldConstantTests().visit(wrapper).body

@@ -1,0 +1,172 @@
+"""Builders for gast nodes: the only module that calls gast node constructors."""
+import gast
+
+_LIST_FIELDS = frozenset({
+    "body", "orelse", "targets", "args", "keywords", "elts", "decorator_list",
+    "posonlyargs", "kwonlyargs", "kw_defaults", "defaults", "ops", "comparators",
+    "values", "keys", "type_params", "generators", "ifs", "type_ignores", "items",
+    "handlers", "finalbody",
+})
+
+_OPERATORS = {
+    "+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "//": gast.FloorDiv,
+    "%": gast.Mod, "**": gast.Pow, "@": gast.MatMult,
+}
+
+
+def make(cls, **fields):
+    """Build a node of gast class ``cls``, filling the fields it has and we did not give."""
+    for field in cls._fields:
+        if field not in fields:
+            fields[field] = [] if field in _LIST_FIELDS else None
+    return cls(**{k: v for k, v in fields.items() if k in cls._fields})
+
+
+def load(name):
+    return make(gast.Name, id=name, ctx=gast.Load())
+
+
+def store(name):
+    return make(gast.Name, id=name, ctx=gast.Store())
+
+
+def const(value):
+    return make(gast.Constant, value=value)
+
+
+def attribute(value, attr):
+    return make(gast.Attribute, value=value, attr=attr, ctx=gast.Load())
+
+
+def subscript(value, index):
+    return make(gast.Subscript, value=value, slice=index, ctx=gast.Load())
+
+
+def call(func, args=(), keywords=()):
+    if isinstance(func, str):
+        func = load(func)
+    return make(gast.Call, func=func, args=list(args),
+                keywords=[make(gast.keyword, arg=k, value=v) for k, v in keywords])
+
+
+def binop(left, op, right):
+    return make(gast.BinOp, left=left, op=_OPERATORS[op](), right=right)
+
+
+def neg(operand):
+    return make(gast.UnaryOp, op=gast.USub(), operand=operand)
+
+
+def not_(operand):
+    return make(gast.UnaryOp, op=gast.Not(), operand=operand)
+
+
+def compare(left, op, right):
+    return make(gast.Compare, left=left, ops=[op], comparators=[right])
+
+
+def is_not_none(value):
+    return compare(value, gast.IsNot(), const(None))
+
+
+def tuple_load(elts):
+    return make(gast.Tuple, elts=list(elts), ctx=gast.Load())
+
+
+def tuple_store(names):
+    return make(gast.Tuple, elts=[store(n) for n in names], ctx=gast.Store())
+
+
+def list_load(elts):
+    return make(gast.List, elts=list(elts), ctx=gast.Load())
+
+
+def assign(target, value):
+    """``target = value``; a str target is a plain name, a list of str a tuple unpacking."""
+    if isinstance(target, str):
+        target = store(target)
+    elif isinstance(target, (list, tuple)):
+        target = tuple_store(target)
+    return make(gast.Assign, targets=[target], value=value)
+
+
+def expr(value):
+    return make(gast.Expr, value=value)
+
+
+def ret(value):
+    return make(gast.Return, value=value)
+
+
+def if_(test, body, orelse=()):
+    return make(gast.If, test=test, body=list(body), orelse=list(orelse))
+
+
+def for_(target, iterable, body):
+    if isinstance(target, str):
+        target = store(target)
+    return make(gast.For, target=target, iter=iterable, body=list(body), orelse=[])
+
+
+def while_(test, body):
+    return make(gast.While, test=test, body=list(body), orelse=[])
+
+
+def break_():
+    return make(gast.Break)
+
+
+def continue_():
+    return make(gast.Continue)
+
+
+def pass_():
+    return make(gast.Pass)
+
+
+def arguments(names, vararg=None, kwonly=(), kw_defaults=(), kwarg=None, defaults=()):
+    return make(
+        gast.arguments,
+        args=[make(gast.Name, id=n, ctx=gast.Param()) for n in names],
+        posonlyargs=[],
+        vararg=make(gast.Name, id=vararg, ctx=gast.Param()) if vararg else None,
+        kwonlyargs=[make(gast.Name, id=n, ctx=gast.Param()) for n in kwonly],
+        kw_defaults=list(kw_defaults),
+        kwarg=make(gast.Name, id=kwarg, ctx=gast.Param()) if kwarg else None,
+        defaults=list(defaults),
+    )
+
+
+def function(name, args, body):
+    if not isinstance(args, gast.arguments):
+        args = arguments(args)
+    return make(gast.FunctionDef, name=name, args=args, body=list(body), decorator_list=[])
+
+
+def module(body):
+    return make(gast.Module, body=list(body), type_ignores=[])
+
+
+def comment_line(lineno, text):
+    """A no-op marker statement that codegen renders as ``# line N: text``."""
+    marker = expr(const(f"line {lineno}: {text}"))
+    marker.zygote_comment = True
+    return marker
+
+
+def at_line(node, lineno):
+    """Give ``node`` and every node below it without a position the line ``lineno``."""
+    if lineno is None:
+        return node
+    for child in gast.walk(node):
+        if getattr(child, "lineno", None) is None and "lineno" in child._attributes:
+            child.lineno = lineno
+            child.col_offset = 0
+            child.end_lineno = lineno
+            child.end_col_offset = 0
+    return node
+
+
+def quote(source):
+    """Parse a short template into a list of statements."""
+    return gast.parse(source).body

@@ -1,0 +1,666 @@
+"""Normalisation of a parsed function into A-normal form with structured, single-exit control flow.
+
+After ``normalise`` every statement is one of:
+
+- ``t = e`` where ``e`` is one operation on atoms (names or constants): an operator, a
+  call, an attribute read, a subscript, a tuple/list/dict display, a comparison, a copy, or
+  a lambda; ``a, b = t`` unpacks a name; ``obj.attr = a`` and ``y[index] = a`` write;
+- ``if a: ... else: ...``; ``for i in range(...)`` or ``for x in seq`` where ``seq`` holds a
+  materialised list; ``while True:`` whose body leaves by ``break``; ``break`` only in tail
+  position of a loop body, ``continue`` removed;
+- a nested ``def``; ``with``, ``assert`` and ``raise`` (which only act in the primal);
+- one final ``return result``.
+"""
+import copy
+import linecache
+
+import gast
+
+from . import nodes
+from .errors import UnsupportedSyntaxError
+from .names import Namer, describe, names_in
+
+# Names of runtime helpers that normal form calls; compile binds them.
+INTRINSICS = ("iterate", "list_append")
+
+
+class NormalForm:
+    """The normalised function tree, the namer that made its temporaries, and its helper names."""
+
+    def __init__(self, tree, namer, helpers, params):
+        self.tree = tree
+        self.namer = namer
+        self.helpers = helpers      # name in code -> intrinsic key
+        self.params = params        # positional parameter names in order
+
+
+def normalise(parsed, module_names=frozenset()):
+    """Return the ``NormalForm`` of ``parsed`` (a ``ParsedFunction``).
+
+    ``module_names`` are global names bound to modules: calls through them
+    (``np.sin(x)``) keep their dotted callee so that rules can be looked up.
+    """
+    tree = copy.deepcopy(parsed.tree)
+    namer = Namer(names_in(tree))
+    local_names = _assigned_names(tree) | _param_names(tree.args)
+    lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
+    lowering.args(tree.args)
+    body = lowering.block(tree.body)
+    body = _lower_loop_returns(body, namer)
+    body = _lower_jumps(body, in_loop=False)
+    body = _single_exit(body, namer)
+    tree.body = body
+    tree.decorator_list = []
+    params = [a.id for a in tree.args.posonlyargs + tree.args.args]
+    return NormalForm(tree, namer, lowering.helpers, params)
+
+
+def _param_names(args):
+    found = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            found.add(extra.id)
+    return found
+
+
+def _assigned_names(tree):
+    found = set()
+    for node in _walk_scope(tree.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            found.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            found.add(node.name)
+    return found
+
+
+def _walk_scope(stmts):
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        stack.extend(gast.iter_child_nodes(node))
+
+
+class _Lowering:
+    """Lowers statements and expressions into normal form, one user statement at a time."""
+
+    def __init__(self, filename, namer, module_names):
+        self.filename = filename
+        self.namer = namer
+        self.module_names = module_names
+        self.helpers = {}
+        self.out = None
+        self.line = None
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def helper(self, key):
+        for name, known in self.helpers.items():
+            if known == key:
+                return nodes.load(name)
+        name = self.namer.fresh(key)
+        self.helpers[name] = key
+        return nodes.load(name)
+
+    def refuse(self, construct, node, hint=""):
+        raise UnsupportedSyntaxError(construct, self.filename, getattr(node, "lineno", self.line), hint)
+
+    def emit(self, stmt):
+        nodes.at_line(stmt, self.line)
+        stmt.zygote_line = self.line
+        self.out.append(stmt)
+        return stmt
+
+    def assign_temp(self, value, hint):
+        name = self.namer.fresh(hint)
+        self.emit(nodes.assign(name, value))
+        return nodes.load(name)
+
+    # -- statements --------------------------------------------------------------------
+
+    def args(self, args):
+        outer, self.out = self.out, []
+        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            if not isinstance(default, (gast.Constant, gast.Name)):
+                pass  # defaults were evaluated when the def ran; nothing to lower
+        self.out = outer
+
+    def block(self, stmts):
+        outer, self.out = self.out, []
+        for stmt in stmts:
+            saved_line = self.line
+            self.line = getattr(stmt, "lineno", self.line)
+            self.stmt(stmt)
+            self.line = saved_line
+        result, self.out = self.out, outer
+        return result
+
+    def stmt(self, node):
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            self.refuse(f"the statement {type(node).__name__}", node)
+        method(node)
+
+    def stmt_Expr(self, node):
+        if isinstance(node.value, gast.Constant):
+            return  # docstring or bare constant
+        value = self.simple(node.value)
+        self.emit(nodes.assign(self.namer.fresh(describe(node.value)), value))
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Assign(self, node):
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            self.assign_to(node.targets[0].id, node.value)
+            return
+        value = self.atom(node.value)
+        for target in node.targets:
+            self.store(target, value)
+
+    def stmt_AnnAssign(self, node):
+        if node.value is not None:
+            self.stmt_Assign(nodes.make(gast.Assign, targets=[node.target], value=node.value))
+
+    def stmt_AugAssign(self, node):
+        target = node.target
+        op = node.op
+        if isinstance(target, gast.Name):
+            current = nodes.load(target.id)
+            combined = nodes.make(gast.BinOp, left=current, op=op, right=node.value)
+            self.assign_to(target.id, combined)
+        elif isinstance(target, gast.Attribute):
+            obj = self.atom(target.value)
+            old = self.assign_temp(nodes.attribute(obj, target.attr), f"{describe(obj)}_{target.attr}")
+            new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
+            self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=target.attr,
+                                              ctx=gast.Store()), new))
+        elif isinstance(target, gast.Subscript):
+            array = self.subscript_owner(target)
+            index = self.index(target.slice)
+            old = self.assign_temp(nodes.subscript(array, index), f"{array.id}_item")
+            new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
+            self.emit(nodes.assign(nodes.make(gast.Subscript, value=array, slice=copy.deepcopy(index),
+                                              ctx=gast.Store()), new))
+        else:
+            self.refuse("this augmented assignment target", node)
+
+    def assign_to(self, name, value_node):
+        """``name = value_node``, keeping ``name`` out of its own right-hand side."""
+        value = self.simple(value_node)
+        if name in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)} \
+                and not isinstance(value, gast.Name):
+            value = self.assign_temp(value, describe(value_node))
+        self.emit(nodes.assign(name, value))
+
+    def store(self, target, value):
+        """Store atom ``value`` into an arbitrary assignment target."""
+        if isinstance(target, gast.Name):
+            self.emit(nodes.assign(target.id, value))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            names, deferred = [], []
+            for elt in target.elts:
+                starred = isinstance(elt, gast.Starred)
+                inner = elt.value if starred else elt
+                if isinstance(inner, gast.Name):
+                    name = inner.id
+                else:
+                    name = self.namer.fresh("part")
+                    deferred.append((inner, name))
+                names.append((name, starred))
+            if sum(starred for _, starred in names) > 1:
+                self.refuse("more than one starred target", target)
+            elts = [nodes.make(gast.Starred, value=nodes.store(n), ctx=gast.Store()) if s
+                    else nodes.store(n) for n, s in names]
+            self.emit(nodes.assign(nodes.make(gast.Tuple, elts=elts, ctx=gast.Store()), value))
+            for inner, name in deferred:
+                self.store(inner, nodes.load(name))
+        elif isinstance(target, gast.Attribute):
+            obj = self.atom(target.value)
+            self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=target.attr,
+                                              ctx=gast.Store()), value))
+        elif isinstance(target, gast.Subscript):
+            array = self.subscript_owner(target)
+            index = self.index(target.slice)
+            self.emit(nodes.assign(nodes.make(gast.Subscript, value=array, slice=index,
+                                              ctx=gast.Store()), value))
+        else:
+            self.refuse(f"assignment to {type(target).__name__}", target)
+
+    def subscript_owner(self, target):
+        if not isinstance(target.value, gast.Name):
+            self.refuse("item assignment into an expression that is not a local name", target,
+                        "copy it into a local variable first")
+        return nodes.load(target.value.id)
+
+    def stmt_If(self, node):
+        test = self.atom(node.test)
+        self.emit(nodes.if_(test, self.block(node.body), self.block(node.orelse)))
+
+    def stmt_For(self, node):
+        iterable = node.iter
+        is_range = (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name)
+                    and iterable.func.id == "range" and not iterable.keywords)
+        if is_range:
+            args = [self.atom(a) for a in iterable.args]
+            source = nodes.call("range", args)
+            kind = "range"
+        else:
+            seq = self.atom(iterable)
+            source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
+            kind = "seq"
+        if isinstance(node.target, gast.Name):
+            target, unpack = node.target.id, []
+        else:
+            target = self.namer.fresh("item")
+            unpack = [nodes.assign(node.target, nodes.load(target))]
+            for stmt in unpack:
+                nodes.at_line(stmt, self.line)
+        body = self.block(unpack + node.body)
+        loop = self.emit(nodes.for_(target, source, body))
+        loop.zygote_kind = kind
+
+    def stmt_While(self, node):
+        outer, self.out = self.out, []
+        test = self.atom(node.test)
+        head = self.out
+        self.out = outer
+        body = head + [nodes.at_line(nodes.if_(test, self.block(node.body), [nodes.break_()]), self.line)]
+        loop = self.emit(nodes.while_(nodes.const(True), body))
+        loop.zygote_kind = "while"
+
+    def stmt_Break(self, node):
+        self.emit(nodes.break_())
+
+    def stmt_Continue(self, node):
+        self.emit(nodes.continue_())
+
+    def stmt_Return(self, node):
+        value = nodes.const(None) if node.value is None else self.atom(node.value)
+        self.emit(nodes.ret(value))
+
+    def stmt_Assert(self, node):
+        test = self.atom(node.test)
+        self.emit(nodes.make(gast.Assert, test=test, msg=node.msg))
+
+    def stmt_Raise(self, node):
+        self.emit(node)
+
+    def stmt_With(self, node):
+        items = []
+        for item in node.items:
+            context = self.atom(item.context_expr)
+            if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
+                self.refuse("a with-target that is not a name", node)
+            items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        self.emit(nodes.make(gast.With, items=items, body=self.block(node.body)))
+
+    def stmt_FunctionDef(self, node):
+        if node.decorator_list:
+            self.refuse("a decorated nested function", node, "decorate it outside the function")
+        self.emit(node)
+
+    # -- expressions -------------------------------------------------------------------
+
+    def atom(self, node):
+        """Lower ``node`` and return a name or constant holding its value."""
+        if isinstance(node, gast.Constant):
+            return node
+        if isinstance(node, gast.Name):
+            return nodes.load(node.id)
+        value = self.simple(node)
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return value
+        return self.assign_temp(value, describe(node))
+
+    def simple(self, node):
+        """Lower ``node`` into one operation whose operands are atoms."""
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            self.refuse(f"the expression {type(node).__name__}", node)
+        return method(node)
+
+    def expr_Name(self, node):
+        return nodes.load(node.id)
+
+    def expr_Constant(self, node):
+        return node
+
+    def expr_BinOp(self, node):
+        return nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+
+    def expr_UnaryOp(self, node):
+        if isinstance(node.op, gast.UAdd):
+            return self.atom(node.operand)
+        return nodes.make(gast.UnaryOp, op=node.op, operand=self.atom(node.operand))
+
+    def expr_Compare(self, node):
+        if len(node.ops) == 1:
+            return nodes.make(gast.Compare, left=self.atom(node.left), ops=node.ops,
+                              comparators=[self.atom(node.comparators[0])])
+        # a < b < c  ==  (a < b) and (b < c), evaluating b once
+        left = self.atom(node.left)
+        parts = []
+        for op, right in zip(node.ops, node.comparators):
+            right_atom = _Deferred(right)
+            parts.append((left, op, right_atom))
+            left = right_atom
+        result = self.namer.fresh("cond")
+        self._chain(parts, result)
+        return nodes.load(result)
+
+    def _chain(self, parts, result):
+        left, op, right = parts[0]
+        left = left.resolve(self) if isinstance(left, _Deferred) else left
+        right_value = right.resolve(self)
+        self.emit(nodes.assign(result, nodes.make(gast.Compare, left=left, ops=[op],
+                                                  comparators=[right_value])))
+        if len(parts) > 1:
+            outer, self.out = self.out, []
+            self._chain(parts[1:], result)
+            rest = self.out
+            self.out = outer
+            self.emit(nodes.if_(nodes.load(result), rest, []))
+
+    def expr_BoolOp(self, node):
+        result = self.namer.fresh(describe(node))
+        self._bool_chain(node.op, node.values, result)
+        return nodes.load(result)
+
+    def _bool_chain(self, op, values, result):
+        self.emit(nodes.assign(result, self.atom(values[0])))
+        if len(values) == 1:
+            return
+        outer, self.out = self.out, []
+        self._bool_chain(op, values[1:], result)
+        rest = self.out
+        self.out = outer
+        if isinstance(op, gast.And):
+            self.emit(nodes.if_(nodes.load(result), rest, []))
+        else:
+            self.emit(nodes.if_(nodes.load(result), [], rest))
+
+    def expr_IfExp(self, node):
+        result = self.namer.fresh("choice")
+        test = self.atom(node.test)
+        outer, self.out = self.out, []
+        self.emit(nodes.assign(result, self.atom(node.body)))
+        body, self.out = self.out, []
+        self.emit(nodes.assign(result, self.atom(node.orelse)))
+        orelse = self.out
+        self.out = outer
+        self.emit(nodes.if_(test, body, orelse))
+        return nodes.load(result)
+
+    def expr_Call(self, node):
+        func = self.callee(node.func)
+        args = []
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                args.append(nodes.make(gast.Starred, value=self.atom(arg.value), ctx=gast.Load()))
+            else:
+                args.append(self.atom(arg))
+        keywords = [nodes.make(gast.keyword, arg=k.arg, value=self.atom(k.value)) for k in node.keywords]
+        return nodes.make(gast.Call, func=func, args=args, keywords=keywords)
+
+    def callee(self, func):
+        if isinstance(func, gast.Name):
+            return nodes.load(func.id)
+        if isinstance(func, gast.Attribute):
+            root = func
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if isinstance(root, gast.Name) and root.id in self.module_names:
+                return copy.deepcopy(func)  # a dotted path into a module: np.linalg.norm
+            return nodes.attribute(self.atom(func.value), func.attr)  # a method call
+        return self.atom(func)
+
+    def expr_Attribute(self, node):
+        return nodes.attribute(self.atom(node.value), node.attr)
+
+    def expr_Subscript(self, node):
+        return nodes.subscript(self.atom(node.value), self.index(node.slice))
+
+    def index(self, node):
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)]
+            return nodes.make(gast.Slice, lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return nodes.make(gast.Tuple, elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        return self.atom(node)
+
+    def expr_Tuple(self, node):
+        return nodes.make(gast.Tuple, elts=self.elements(node.elts), ctx=gast.Load())
+
+    def expr_List(self, node):
+        return nodes.make(gast.List, elts=self.elements(node.elts), ctx=gast.Load())
+
+    def elements(self, elts):
+        out = []
+        for elt in elts:
+            if isinstance(elt, gast.Starred):
+                out.append(nodes.make(gast.Starred, value=self.atom(elt.value), ctx=gast.Load()))
+            else:
+                out.append(self.atom(elt))
+        return out
+
+    def expr_Dict(self, node):
+        if any(k is None for k in node.keys):
+            self.refuse("** unpacking in a dict display", node)
+        return nodes.make(gast.Dict, keys=[self.atom(k) for k in node.keys],
+                          values=[self.atom(v) for v in node.values])
+
+    def expr_Lambda(self, node):
+        return node
+
+    def expr_JoinedStr(self, node):
+        node.zygote_opaque = True
+        return node
+
+    def expr_ListComp(self, node):
+        return self.comprehension(node)
+
+    expr_GeneratorExp = expr_ListComp
+
+    def comprehension(self, node):
+        # Comprehension variables live in their own scope: give them fresh names.
+        renames = {}
+        for generator in node.generators:
+            for name in gast.walk(generator.target):
+                if isinstance(name, gast.Name):
+                    renames[name.id] = self.namer.fresh(name.id)
+        node = _rename(copy.deepcopy(node), renames)
+        result = self.namer.fresh("items")
+        self.emit(nodes.assign(result, nodes.list_load([])))
+        append = nodes.assign(result, nodes.call(self.helper("list_append"), [nodes.load(result), node.elt]))
+        inner = [append]
+        for generator in reversed(node.generators):
+            for condition in reversed(generator.ifs):
+                inner = [nodes.if_(condition, inner, [])]
+            inner = [nodes.for_(generator.target, generator.iter, inner)]
+        for stmt in inner:
+            nodes.at_line(stmt, self.line)
+            self.stmt(stmt)
+        return nodes.load(result)
+
+
+class _Deferred:
+    """An operand of a chained comparison, lowered only when its comparison runs."""
+
+    def __init__(self, node):
+        self.node = node
+        self.value = None
+
+    def resolve(self, lowering):
+        if self.value is None:
+            self.value = lowering.atom(self.node)
+        return self.value
+
+
+def _rename(tree, renames):
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and node.id in renames:
+            node.id = renames[node.id]
+    return tree
+
+
+# -- control flow ------------------------------------------------------------------------
+
+
+def _lower_loop_returns(stmts, namer):
+    """Turn ``return`` inside loops into a flag, a saved value and ``break``."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            stmt.body = _lower_loop_returns(stmt.body, namer)
+            stmt.orelse = _lower_loop_returns(stmt.orelse, namer)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _lower_loop_returns(stmt.body, namer)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            stmt.body = _lower_loop_returns(stmt.body, namer)
+            if _contains(stmt.body, gast.Return):
+                flag, value = namer.fresh("returned"), namer.fresh("return_value")
+                stmt.body = _replace_returns(stmt.body, flag, value)
+                line = stmt.lineno
+                out.append(_mark(nodes.assign(flag, nodes.const(False)), line))
+                out.append(stmt)
+                out.append(_mark(nodes.if_(nodes.load(flag), [_mark(nodes.ret(nodes.load(value)), line)], []), line))
+                continue
+        out.append(stmt)
+    return out
+
+
+def _mark(stmt, line):
+    nodes.at_line(stmt, line)
+    stmt.zygote_line = line
+    return stmt
+
+
+def _replace_returns(stmts, flag, value):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Return):
+            line = stmt.lineno
+            out += [_mark(nodes.assign(value, stmt.value), line),
+                    _mark(nodes.assign(flag, nodes.const(True)), line),
+                    _mark(nodes.break_(), line)]
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body = _replace_returns(stmt.body, flag, value)
+            stmt.orelse = _replace_returns(stmt.orelse, flag, value)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _replace_returns(stmt.body, flag, value)
+        out.append(stmt)
+    return out
+
+
+def _contains(stmts, kind, enter_loops=True):
+    for stmt in stmts:
+        for node in _walk_scope([stmt]):
+            if isinstance(node, kind):
+                return True
+            if not enter_loops and isinstance(node, (gast.For, gast.While)) and node is not stmt:
+                break
+    return False
+
+
+def _jumps(stmt, in_loop):
+    """Whether ``stmt`` may leave its block early (return, or break/continue of the current loop)."""
+    kinds = (gast.Return, gast.Break, gast.Continue) if in_loop else (gast.Return,)
+    if isinstance(stmt, kinds):
+        return True
+    if isinstance(stmt, gast.If):
+        return any(_jumps(s, in_loop) for s in stmt.body + stmt.orelse)
+    if isinstance(stmt, gast.With):
+        return any(_jumps(s, in_loop) for s in stmt.body)
+    if isinstance(stmt, (gast.For, gast.While)):
+        # break/continue inside belong to the inner loop; returns were lowered already
+        return False
+    return False
+
+
+def _lower_jumps(stmts, in_loop):
+    """Move the statements after a branch that may jump into the branches that fall through."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if isinstance(stmt, (gast.For, gast.While)):
+            stmt.body = _strip_continue(_lower_jumps(stmt.body, in_loop=True))
+        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)) and (in_loop or isinstance(stmt, gast.Return)):
+            out.append(stmt)
+            return out  # anything after a jump is dead
+        if isinstance(stmt, gast.If) and _jumps(stmt, in_loop):
+            rest = stmts[i + 1:]
+            stmt.body = _lower_jumps(stmt.body + _clone(rest, stmt.body), in_loop)
+            stmt.orelse = _lower_jumps(stmt.orelse + _clone(rest, stmt.orelse), in_loop)
+            out.append(stmt)
+            return out
+        if isinstance(stmt, gast.If):
+            stmt.body = _lower_jumps(stmt.body, in_loop)
+            stmt.orelse = _lower_jumps(stmt.orelse, in_loop)
+        if isinstance(stmt, gast.With):
+            if _jumps(stmt, in_loop):
+                raise UnsupportedSyntaxError("return/break/continue inside a with block", None,
+                                             stmt.lineno, "leave the with block first")
+        out.append(stmt)
+    return out
+
+
+def _clone(rest, branch):
+    """The statements ``rest``, copied unless ``branch`` already ends in a jump (then none)."""
+    if branch and isinstance(branch[-1], (gast.Return, gast.Break, gast.Continue)):
+        return []
+    return [copy.deepcopy(s) for s in rest]
+
+
+def _strip_continue(stmts):
+    """Drop ``continue`` statements, which after jump lowering all sit at the end of a path."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Continue):
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body = _strip_continue(stmt.body)
+            stmt.orelse = _strip_continue(stmt.orelse)
+        out.append(stmt)
+    return out
+
+
+def _single_exit(stmts, namer):
+    """Replace tail ``return v`` by ``result = v`` and end the function with ``return result``."""
+    returns = [s for s in _walk_scope(stmts) if isinstance(s, gast.Return)]
+    if len(returns) == 1 and stmts and stmts[-1] is returns[0] and isinstance(returns[0].value, gast.Name):
+        return stmts
+    result = namer.fresh("result")
+    line = stmts[0].lineno if stmts else None
+
+    def rewrite(block):
+        out = []
+        for stmt in block:
+            if isinstance(stmt, gast.Return):
+                out.append(_copy_marks(nodes.assign(result, stmt.value), stmt))
+                continue
+            if isinstance(stmt, gast.If):
+                stmt.body = rewrite(stmt.body)
+                stmt.orelse = rewrite(stmt.orelse)
+            out.append(stmt)
+        return out
+
+    body = [_mark(nodes.assign(result, nodes.const(None)), line)] + rewrite(stmts)
+    last = stmts[-1] if stmts else None
+    body.append(_copy_marks(nodes.ret(nodes.load(result)), last) if last is not None
+                else _mark(nodes.ret(nodes.load(result)), line))
+    return body
+
+
+def _copy_marks(new, old):
+    line = getattr(old, "zygote_line", getattr(old, "lineno", None))
+    return _mark(new, line)
+
+
+def source_line(filename, lineno):
+    """The user's source line ``lineno`` of ``filename``, stripped, for comments."""
+    if not filename or lineno is None:
+        return ""
+    return linecache.getline(filename, lineno).strip()

@@ -1,0 +1,142 @@
+"""Reading a function's source and parsing it into a gast FunctionDef with the user's line numbers."""
+import ast
+import functools
+import inspect
+import linecache
+import textwrap
+
+import gast
+
+from .errors import SourceUnavailableError
+
+# Trees of functions that zygote generated itself (they have no file to read),
+# keyed by code object, so that generated code can be differentiated again.
+GENERATED_TREES = {}
+
+
+class ParsedFunction:
+    """A parsed function: its gast tree, where it came from, and its code object."""
+
+    __slots__ = ("tree", "filename", "code", "is_lambda")
+
+    def __init__(self, tree, filename, code, is_lambda):
+        self.tree = tree
+        self.filename = filename
+        self.code = code
+        self.is_lambda = is_lambda
+
+
+def parse_function(fn):
+    """Parse the source of Python function ``fn`` into a gast ``FunctionDef``.
+
+    Lambdas come back as a ``FunctionDef`` whose body returns the lambda's
+    expression. Line numbers are the user's, so tracebacks point at their file.
+    """
+    code = fn.__code__
+    if code in GENERATED_TREES:
+        tree = GENERATED_TREES[code]
+        return ParsedFunction(tree, code.co_filename, code, False)
+    filename = code.co_filename
+    if code.co_name == "<lambda>":
+        node = _find_lambda(fn, code)
+        return ParsedFunction(node, filename, code, True)
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(fn, str(exc)) from None
+    source = textwrap.dedent("".join(lines))
+    try:
+        module = ast.parse(source)
+    except SyntaxError:
+        # A def inside an expression or with odd indentation: fall back to the whole file.
+        node = _find_in_module(fn, code, ast.FunctionDef)
+        return ParsedFunction(node, filename, code, False)
+    ast.increment_lineno(module, first - 1)
+    tree = gast.ast_to_gast(module).body[0]
+    if not isinstance(tree, gast.FunctionDef) or tree.name != code.co_name:
+        tree = _find_in_module(fn, code, ast.FunctionDef)
+    return ParsedFunction(tree, filename, code, False)
+
+
+@functools.lru_cache(maxsize=64)
+def _module_tree(filename, source):
+    return ast.parse(source)
+
+
+def _file_tree(fn, code):
+    filename = code.co_filename
+    lines = linecache.getlines(filename, fn.__globals__)
+    if not lines:
+        raise SourceUnavailableError(fn, f"no source lines for {filename!r}")
+    try:
+        return _module_tree(filename, "".join(lines))
+    except SyntaxError as exc:
+        raise SourceUnavailableError(fn, f"cannot parse {filename!r}: {exc}") from None
+
+
+def _find_in_module(fn, code, kind):
+    module = _file_tree(fn, code)
+    candidates = [
+        n for n in ast.walk(module)
+        if isinstance(n, kind) and n.name == code.co_name
+        and code.co_firstlineno in (n.lineno, *(d.lineno for d in n.decorator_list))
+    ]
+    if not candidates:
+        raise SourceUnavailableError(fn, "its definition was not found in its file")
+    return gast.ast_to_gast(candidates[0])
+
+
+def _find_lambda(fn, code):
+    module = _file_tree(fn, code)
+    candidates = [
+        n for n in ast.walk(module)
+        if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
+    ]
+    if len(candidates) > 1:
+        candidates = [n for n in candidates if _encloses(n, code)] or [
+            n for n in candidates if _same_code(n, code)]
+    if not candidates:
+        raise SourceUnavailableError(fn, "the lambda could not be located in its source line")
+    node = gast.ast_to_gast(candidates[0])
+    body = gast.Return(value=node.body)
+    gast.copy_location(body, node.body)
+    func = gast.FunctionDef(
+        name="lambda", args=node.args, body=[body], decorator_list=[],
+        returns=None, type_comment=None, **({"type_params": []} if "type_params" in gast.FunctionDef._fields else {}),
+    )
+    gast.copy_location(func, node)
+    return func
+
+
+def _encloses(lambda_node, code):
+    """Whether the instructions of ``code`` lie inside ``lambda_node``'s source span."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return False
+    for line, _, col, _ in positions():
+        if line is None or col is None:
+            continue
+        start = (lambda_node.lineno, lambda_node.col_offset)
+        end = (lambda_node.end_lineno, lambda_node.end_col_offset)
+        return start <= (line, col) < end
+    return False
+
+
+def _same_code(lambda_node, code):
+    """Whether compiling ``lambda_node`` gives the bytecode of ``code`` (tells apart lambdas on one line)."""
+    expression = ast.Expression(body=lambda_node)
+    ast.fix_missing_locations(expression)
+    try:
+        compiled = compile(expression, code.co_filename, "eval")
+    except SyntaxError:
+        return False
+    for const in compiled.co_consts:
+        if inspect.iscode(const) and const.co_name == "<lambda>":
+            return (const.co_code == code.co_code and const.co_names == code.co_names
+                    and const.co_varnames == code.co_varnames
+                    and _consts(const) == _consts(code))
+    return False
+
+
+def _consts(code):
+    return tuple(c for c in code.co_consts if not inspect.iscode(c))

@@ -1,0 +1,202 @@
+"""Rules for Python built-in functions (abs, sum, min, max, zip, ...)."""
+import builtins
+
+import numpy as np
+
+from . import adjoint, expr_rule, nograd
+from ..runtime import accum, attr_back, call, is_zero, iterate, unbroadcast
+
+
+# -- numbers -----------------------------------------------------------------------------------
+expr_rule(builtins.abs, lambda x, y, dy: dy * np.sign(x))
+expr_rule(builtins.float, lambda x, y, dy: dy)
+expr_rule(builtins.complex, lambda x, y, dy: dy)
+
+
+@adjoint(builtins.pow)
+def pow_rule(a, b):
+    y = a ** b
+    return y, lambda dy: (dy * b * a ** (b - 1), dy * y * np.log(a) if np.all(np.asarray(a) > 0) else 0.0 * dy)
+
+
+# -- sequences -----------------------------------------------------------------------------------
+
+
+@adjoint(builtins.sum)
+def sum_rule(items, start=0):
+    items = list(items) if not isinstance(items, (list, tuple)) else items
+    y = builtins.sum(items, start)
+
+    def sum_back(dy):
+        return [unbroadcast(dy, item) for item in items], unbroadcast(dy, start)
+    return y, sum_back
+
+
+def _extremum(pick, args, key):
+    if key is not None:
+        return None
+    items = list(args[0]) if len(args) == 1 else list(args)
+    best = 0
+    for i in range(1, len(items)):
+        if pick(items[i], items[best]):
+            best = i
+    return items, best
+
+
+def _extremum_rule(pick, builtin_fn):
+    def rule(*args, key=None):
+        found = _extremum(pick, args, key)
+        if found is None:
+            raise TypeError(f"{builtin_fn.__name__}(key=...) is not differentiable")
+        items, best = found
+        y = items[best]
+
+        def extremum_back(dy):
+            parts = [0] * len(items)
+            parts[best] = dy
+            if len(args) == 1:
+                if isinstance(args[0], np.ndarray):
+                    g = np.zeros(args[0].shape, dtype=args[0].dtype)
+                    g[best] = dy
+                    return (g,)
+                return (type(args[0])(parts) if isinstance(args[0], tuple) else parts,)
+            return tuple(parts)
+        return y, extremum_back
+    return rule
+
+
+adjoint(builtins.max)(_extremum_rule(lambda a, b: a > b, builtins.max))
+adjoint(builtins.min)(_extremum_rule(lambda a, b: a < b, builtins.min))
+
+
+@adjoint(builtins.zip)
+def zip_rule(*seqs):
+    items = [list(s) for s in seqs]
+    y = list(zip(*items))
+
+    def zip_back(dy):
+        if is_zero(dy):
+            return (0,) * len(seqs)
+        columns = []
+        for j, seq in enumerate(seqs):
+            column = [0 if is_zero(row) else row[j] for row in dy]
+            column += [0] * (len(items[j]) - len(column))
+            columns.append(_like(seq, column))
+        return tuple(columns)
+    return y, zip_back
+
+
+zip_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.enumerate)
+def enumerate_rule(seq, start=0):
+    items = list(seq)
+    y = list(enumerate(items, start))
+
+    def enumerate_back(dy):
+        if is_zero(dy):
+            return (0,)
+        return (_like(seq, [0 if is_zero(row) else row[1] for row in dy]),)
+    return y, enumerate_back
+
+
+enumerate_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.reversed)
+def reversed_rule(seq):
+    items = list(seq)
+
+    def reversed_back(dy):
+        if is_zero(dy):
+            return (0,)
+        return (_like(seq, list(dy)[::-1]),)
+    return items[::-1], reversed_back
+
+
+reversed_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.list)
+def list_rule(seq=()):
+    return list(seq), lambda dy: (0 if is_zero(dy) else _like(seq, list(dy)),)
+
+
+@adjoint(builtins.tuple)
+def tuple_rule(seq=()):
+    return tuple(seq), lambda dy: (0 if is_zero(dy) else _like(seq, list(dy)),)
+
+
+list_rule.zygote_output_kind = tuple_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.map)
+def map_rule(fn, *seqs):
+    results, backs = [], []
+    for args in zip(*seqs):
+        y, back = call("a" + "a" * len(args), fn, *args)
+        results.append(y)
+        backs.append(back)
+
+    def map_back(dy):
+        dfn = 0
+        columns = [[0] * len(list(s)) if not isinstance(s, (list, tuple, np.ndarray)) else [0] * len(s)
+                   for s in seqs]
+        for i, (back, d) in enumerate(zip(backs, dy)):
+            if is_zero(d):
+                continue
+            parts = back(d)
+            dfn = accum(dfn, parts[0])
+            for j, part in enumerate(parts[1:]):
+                columns[j][i] = part
+        return (dfn,) + tuple(_like(s, c) for s, c in zip(seqs, columns))
+    return results, map_back
+
+
+map_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.getattr)
+def getattr_rule(obj, name, *default):
+    return getattr(obj, name, *default), lambda dy: (attr_back(obj, name, dy), 0) + (0,) * len(default)
+
+
+getattr_rule.zygote_output_kind = "a"
+
+
+@adjoint(builtins.sorted)
+def sorted_rule(seq, key=None, reverse=False):
+    items = list(seq)
+    order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else items.__getitem__,
+                   reverse=reverse)
+
+    def sorted_back(dy):
+        if is_zero(dy):
+            return (0,)
+        parts = [0] * len(items)
+        for j, i in enumerate(order):
+            parts[i] = dy[j]
+        return (_like(seq, parts),)
+    return [items[i] for i in order], sorted_back
+
+
+sorted_rule.zygote_output_kind = "a"
+
+
+def _like(seq, parts):
+    """Cotangents ``parts`` shaped like the sequence ``seq`` they belong to."""
+    if isinstance(seq, np.ndarray):
+        dtype = seq.dtype if seq.dtype.kind == "f" else np.float64
+        return np.stack([np.zeros(seq.shape[1:], dtype) if is_zero(p) else unbroadcast(p, seq[i])
+                         for i, p in enumerate(parts)]) if len(parts) else np.zeros_like(seq, dtype)
+    if isinstance(seq, tuple):
+        return tuple(parts)
+    return list(parts)
+
+
+# -- no derivative -------------------------------------------------------------------------------
+nograd(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.str, builtins.round,
+       builtins.isinstance, builtins.issubclass, builtins.print, builtins.id, builtins.type,
+       builtins.hasattr, builtins.callable, builtins.repr, builtins.format, builtins.hash,
+       builtins.any, builtins.all, builtins.ord, builtins.chr)

@@ -1,0 +1,407 @@
+"""What generated code calls at run time: call dispatch, cotangent accumulation and unbroadcasting."""
+import functools
+import threading
+import types
+
+import numpy as np
+
+from . import rules
+from .analysis import category
+from .errors import MissingRuleError, UnsupportedSyntaxError
+
+_state = threading.local()
+
+
+def params_mode():
+    """The identity set of parameters when running under ``gradient(f, ps)``, else None."""
+    return getattr(_state, "params", None)
+
+
+class params_scope:
+    """Context manager marking that environment arrays in ``ids`` are differentiated."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __enter__(self):
+        self.previous = getattr(_state, "params", None)
+        _state.params = self.ids
+
+    def __exit__(self, *exc):
+        _state.params = self.previous
+
+
+# -- cotangent arithmetic -------------------------------------------------------------------
+
+
+def accum(a, b):
+    """Sum of two cotangents of the same value; 0 (or None) means "no cotangent"."""
+    if b is None or (type(b) is int and b == 0):
+        return 0 if a is None else a
+    if a is None or (type(a) is int and a == 0):
+        return b
+    kind = type(a)
+    if kind is dict:
+        if type(b) is not dict:
+            raise TypeError(f"cannot add cotangents {type(a).__name__} and {type(b).__name__}")
+        out = dict(a)
+        for key, value in b.items():
+            out[key] = accum(out.get(key, 0), value)
+        return out
+    if kind is tuple or kind is list:
+        if type(b) not in (tuple, list) or len(a) != len(b):
+            raise TypeError("cannot add cotangents of sequences of different structure")
+        return kind(accum(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def unbroadcast(g, x):
+    """Sum cotangent ``g`` down to the shape of ``x`` (undoing broadcasting), in x's dtype."""
+    if type(g) is float and type(x) is float:
+        return g
+    if type(g) is int and g == 0:
+        return 0
+    x_shape = getattr(x, "shape", None)
+    if x_shape is None:
+        if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
+            g_shape = getattr(g, "shape", None)
+            if g_shape:
+                return g.sum()
+            return g
+        return g  # a container or object: its cotangent is structured
+    g_shape = getattr(g, "shape", None)
+    if g_shape is None:
+        if isinstance(g, (dict, tuple, list)):
+            return g
+        return np.full(x_shape, g, dtype=_float_dtype(x))
+    if g_shape != x_shape:
+        extra = len(g_shape) - len(x_shape)
+        if extra < 0:
+            g = np.broadcast_to(g, x_shape)
+        else:
+            axes = tuple(range(extra)) + tuple(
+                extra + i for i, n in enumerate(x_shape) if n == 1 and g_shape[extra + i] != 1)
+            if axes:
+                g = g.sum(axis=axes, keepdims=True)
+            if extra:
+                g = g.reshape(x_shape)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _float_dtype(x):
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None and dtype.kind in "fc" else np.float64
+
+
+def is_zero(g):
+    return g is None or (type(g) is int and g == 0)
+
+
+# -- structural adjoints ---------------------------------------------------------------------
+
+
+def attr_back(obj, name, dy):
+    """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``."""
+    if is_zero(dy):
+        return 0
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if name == "T" or name == "mT":
+            return np.swapaxes(unbroadcast(dy, getattr(obj, name)), -1, -2) if name == "mT" \
+                else np.transpose(unbroadcast(dy, obj.T))
+        if name == "real":
+            return dy
+        return 0
+    prop = getattr(type(obj), name, None)
+    if isinstance(prop, property) and prop.fget is not None:
+        # Properties are recomputed here so that their own code is differentiated.
+        _, back = call("a", prop.fget, obj)
+        return back(dy)[1]
+    if isinstance(prop, types.FunctionType):
+        return dy  # a bound method: its cotangent is that of the object itself
+    return {name: dy}
+
+
+def getitem_back(x, index, dy):
+    """Cotangent of ``x`` from the cotangent ``dy`` of ``x[index]``."""
+    if is_zero(dy):
+        return 0
+    if isinstance(x, np.ndarray):
+        g = np.zeros(x.shape, dtype=_float_dtype(x))
+        if _is_basic(index):
+            view = g[index]
+            if isinstance(view, np.ndarray):
+                g[index] = unbroadcast(dy, view)
+            else:
+                g[index] = unbroadcast(dy, 0.0)
+        else:
+            np.add.at(g, index, unbroadcast(dy, x[index]))
+        return g
+    if isinstance(x, (list, tuple)):
+        out = [0] * len(x)
+        if isinstance(index, slice):
+            for i, part in zip(range(*index.indices(len(x))), dy):
+                out[i] = accum(out[i], part)
+        else:
+            out[index] = dy
+        return out if isinstance(x, list) else tuple(out)
+    if isinstance(x, dict):
+        return {index: dy}
+    raise MissingRuleError(type(x).__getitem__)
+
+
+def _is_basic(index):
+    if isinstance(index, tuple):
+        return all(_is_basic(i) for i in index)
+    return index is None or index is Ellipsis or isinstance(index, (int, slice, np.integer))
+
+
+def setitem_back(dy, index, value):
+    """(cotangent of the stored value, cotangent of the array before ``y[index] = value``)."""
+    if is_zero(dy):
+        return 0, 0
+    if isinstance(dy, np.ndarray):
+        part = unbroadcast(dy[index], value)
+        rest = dy.copy()
+        rest[index] = 0
+        return part, rest
+    part = dy[index]
+    rest = list(dy)
+    rest[index] = 0
+    return part, type(dy)(rest) if isinstance(dy, tuple) else rest
+
+
+def setattr_back(dobj, name):
+    """(cotangent of the stored value, cotangent of the object before ``obj.name = value``)."""
+    if type(dobj) is not dict or name not in dobj:
+        return 0, dobj
+    rest = {k: v for k, v in dobj.items() if k != name}
+    return dobj[name], rest if rest else 0
+
+
+def copy_for_write(x):
+    """A copy of ``x`` to write into, so that values saved for the adjoint stay intact."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        return list(x)
+    if isinstance(x, dict):
+        return dict(x)
+    return x
+
+
+def split_cotangent(dy, n):
+    """The ``n`` element cotangents of a tuple/list cotangent (0 where there is none)."""
+    if is_zero(dy):
+        return (0,) * n
+    if len(dy) != n:
+        raise TypeError(f"cotangent of length {len(dy)} for a sequence of length {n}")
+    return tuple(dy)
+
+
+def dict_back(dy, key):
+    if type(dy) is not dict:
+        return 0
+    return dy.get(key, 0)
+
+
+closure_back = dict_back
+
+
+def zeros_like_list(x):
+    return [0] * len(x)
+
+
+# -- iteration intrinsics ----------------------------------------------------------------------
+
+
+def iterate(seq):
+    """``list(seq)``: the materialised sequence a for loop runs over."""
+    return list(seq)
+
+
+def _iterate_rule(seq):
+    items = list(seq)
+
+    def iterate_back(ditems):
+        if is_zero(ditems):
+            return (0,)
+        if isinstance(seq, np.ndarray):
+            dtype = _float_dtype(seq)
+            return (np.stack([np.zeros(seq.shape[1:], dtype) if is_zero(d) else unbroadcast(d, item)
+                              for d, item in zip(ditems, items)]) if items else np.zeros_like(seq),)
+        if isinstance(seq, tuple):
+            return (tuple(ditems),)
+        if isinstance(seq, dict):
+            return ({k: d for k, d in zip(items, ditems)},)
+        return (list(ditems),)
+    return items, iterate_back
+
+
+_iterate_rule.zygote_output_kind = "a"
+rules.adjoint(iterate)(_iterate_rule)
+
+
+def list_append(items, value):
+    """``items + [value]``: appending without mutating a list the adjoint may still read."""
+    return items + [value]
+
+
+def _list_append_rule(items, value):
+    def list_append_back(dy):
+        if is_zero(dy):
+            return 0, 0
+        return list(dy[:-1]), dy[-1]
+    return items + [value], list_append_back
+
+
+_list_append_rule.zygote_output_kind = "a"
+rules.adjoint(list_append)(_list_append_rule)
+
+
+# -- call dispatch -----------------------------------------------------------------------------
+
+_ZERO = 0
+
+
+def _no_gradient(n, keywords):
+    def back(dy):
+        parts = (0,) * (n + 1)
+        return parts + ({},) if keywords else parts
+    return back
+
+
+def call(mask, fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` and return ``(y, back)``.
+
+    ``back(dy)`` returns ``(dfn, *dargs)`` plus a dict of keyword cotangents when keywords
+    were passed. ``mask`` has one character per callee, argument and keyword: ``n``
+    numeric, ``a`` other differentiable, ``-`` constant.
+    """
+    rule = rules.lookup(fn)
+    if rule is not None:
+        return _call_rule(rule, fn, args, kwargs)
+    kind = type(fn)
+    if kind is types.FunctionType:
+        from .cache import pullback_function
+        return pullback_function(fn, mask, args, kwargs)
+    if kind is types.MethodType:
+        return _call_bound(mask, fn.__func__, fn.__self__, args, kwargs)
+    if kind is functools.partial:
+        return _call_partial(mask, fn, args, kwargs)
+    if kind is types.BuiltinMethodType or kind is types.MethodWrapperType:
+        owner = getattr(fn, "__self__", None)
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            method_rule = rules.lookup_method(type(owner), fn.__name__)
+            if method_rule is not None:
+                y, back = _call_rule(method_rule, None, (owner,) + args, kwargs)
+                return y, _shift_self(back)
+    if isinstance(fn, type):
+        if "a" not in mask[1:] and "n" not in mask[1:]:
+            return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
+        raise UnsupportedSyntaxError(
+            f"constructing a {fn.__name__} object from differentiated values", hint=(
+                "build the object outside the differentiated function and pass it in"))
+    dunder = getattr(type(fn), "__call__", None)
+    if isinstance(dunder, types.FunctionType):
+        return _call_bound(mask, dunder, fn, args, kwargs)
+    if "a" not in mask[1:] and "n" not in mask[1:]:
+        return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
+    raise MissingRuleError(fn)
+
+
+def call_method(mask, obj, name, *args, **kwargs):
+    """``obj.name(*args, **kwargs)`` as ``(y, back)``; ``back`` gives the object's cotangent first."""
+    if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
+        rule = rules.lookup_method(type(obj), name)
+        if rule is not None:
+            y, back = _call_rule(rule, None, (obj,) + args, kwargs)
+            return y, _shift_self(back)
+        raise MissingRuleError(getattr(obj, name))
+    method = getattr(obj, name)
+    if type(method) is types.MethodType and method.__self__ is obj:
+        return _call_bound(mask, method.__func__, obj, args, kwargs)
+    rule = rules.lookup_method(type(obj), name)
+    if rule is not None:
+        y, back = _call_rule(rule, None, (obj,) + args, kwargs)
+        return y, _shift_self(back)
+    y, back = call(mask, method, *args, **kwargs)
+
+    def method_back(dy):
+        parts = back(dy)
+        return (attr_back(obj, name, parts[0]),) + tuple(parts[1:])
+    return y, method_back
+
+
+def _shift_self(back):
+    """Turn a rule's (0, dself, *dargs) into the method protocol's (dself, *dargs)."""
+    def method_rule_back(dy):
+        return back(dy)[1:]
+    return method_rule_back
+
+
+def _call_bound(mask, func, self_obj, args, kwargs):
+    y, back = call(mask[:1] + mask[:1] + mask[1:], func, self_obj, *args, **kwargs)
+
+    def bound_back(dy):
+        parts = back(dy)
+        return (parts[1],) + tuple(parts[2:])
+    return y, bound_back
+
+
+def _call_partial(mask, fn, args, kwargs):
+    bound = fn.args
+    merged = {**fn.keywords, **kwargs}
+    inner_mask = mask[:1] + "a" * len(bound) + mask[1:1 + len(args)] + "a" * len(merged)
+    y, back = call(inner_mask, fn.func, *bound, *args, **merged)
+
+    def partial_back(dy):
+        parts = back(dy)
+        n = len(bound)
+        own = parts[1 + n:1 + n + len(args)]
+        dkw = parts[-1] if merged else {}
+        out = (0,) + tuple(own)
+        return out + ({k: dkw.get(k, 0) for k in kwargs},) if kwargs else out
+    return y, partial_back
+
+
+def _call_rule(rule, fn, args, kwargs):
+    kind = rule.kind
+    if kind == "pullback":
+        y, back = rule.impl(*args, **kwargs)
+
+        def rule_back(dy):
+            parts = back(dy)
+            if type(parts) is not tuple:
+                parts = tuple(parts)
+            parts = (0,) + tuple(0 if p is None else p for p in parts)
+            return parts + ({},) if kwargs else parts
+        return y, rule_back
+    if kind == "nograd":
+        target = fn if fn is not None else None
+        if target is None:
+            raise TypeError("nograd method rules are applied by call_method")
+        return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
+    # An expression rule called dynamically: evaluate its adjoint lambda.
+    y = (fn if fn is not None else rule.fn)(*args, **kwargs)
+    names = rule.params
+
+    def expr_back(dy):
+        if is_zero(dy):
+            parts = (0,) * len(args)
+        else:
+            bound = dict(zip(names, args))
+            bound.update(kwargs)
+            if not rule.elementwise:
+                dy_exact = unbroadcast(dy, y)
+            else:
+                dy_exact = dy
+            raw = rule.impl(y=y, dy=dy_exact, **bound)
+            if len(names) == 1 or not isinstance(raw, tuple):
+                raw = (raw,)
+            parts = tuple(0 if p is None else unbroadcast(p, a) for p, a in zip(raw, args))
+        parts = (0,) + parts
+        return parts + ({},) if kwargs else parts
+    return y, expr_back

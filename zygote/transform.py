@@ -1,0 +1,709 @@
+"""Generation of the primal and the adjoint function trees from a function in normal form.
+
+The primal runs the user's statements and keeps what the adjoint reads: values that are
+final when the function returns travel in one ``saved`` tuple; values that a later
+statement or a later loop iteration overwrites are pushed on a stack right after the
+statement that computed them and popped by its adjoint. The adjoint walks the statements
+backwards, replaying the branches the primal took and running each loop as many times as
+the primal did, and accumulates cotangents named after the primal values (``dx``).
+"""
+import operator
+
+import gast
+
+from . import nodes
+from .analysis import NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, outer_names
+from .errors import UnsupportedSyntaxError
+from .inline import bind, free_objects, instantiate
+from .names import adjoint_name, names_in
+from .normalise import source_line
+from .rules import lookup
+
+_BINOPS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+    gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+}
+_UNARY = {gast.USub: operator.neg, gast.Invert: operator.invert}
+
+
+class Transformed:
+    """The generated primal and adjoint trees and what they need bound at compile time."""
+
+    def __init__(self, primal, adjoint, helpers, guards, env_names):
+        self.primal = primal
+        self.adjoint = adjoint
+        self.helpers = helpers
+        self.guards = guards
+        self.env_names = env_names
+
+
+def transform(nf, parsed, resolver, initial_kinds, runtime):
+    """Generate primal and adjoint for normal form ``nf``.
+
+    ``initial_kinds`` maps the active parameters and environment names to their kind;
+    ``runtime`` is the module of helpers the generated code calls.
+    """
+    return _Generator(nf, parsed, resolver, initial_kinds, runtime).run()
+
+
+class _Generator:
+    def __init__(self, nf, parsed, resolver, initial_kinds, runtime):
+        self.nf = nf
+        self.parsed = parsed
+        self.namer = nf.namer
+        self.resolver = resolver
+        self.rt = runtime
+        self.tree = nf.tree
+        self.params = nf.params
+        self.activity = Activity(self.tree.body, resolver, initial_kinds)
+        self.kind = self.activity.kind
+        self.sites = Sites(self.tree.body, self.params + self._other_params())
+        self.primal_names = set(names_in(self.tree)) | set(nf.helpers)
+        self.helpers = {name: getattr(runtime, key) for name, key in nf.helpers.items()}
+        self._helper_ids = {id(obj): name for name, obj in self.helpers.items()}
+        self.adjoint_vars = {}
+        self.is_set = set()
+        self.saved_end = []
+        self.stack = None
+        self.carried = []
+        self.last_comment = None
+        self.entry_aliases = []
+
+    def _other_params(self):
+        args = self.tree.args
+        extra = [a.id for a in args.kwonlyargs]
+        extra += [a.id for a in (args.vararg, args.kwarg) if a is not None]
+        return extra
+
+    # -- names ---------------------------------------------------------------------------
+
+    def helper(self, obj, hint):
+        name = self._helper_ids.get(id(obj))
+        if name is None and hint in ("range", "len", "slice"):
+            shared = self.resolver.static(nodes.load(hint))
+            if shared is not None and shared.obj is obj:
+                self.resolver.guard(shared)  # the user's own name for the same builtin
+                return hint
+        if name is None:
+            name = self.namer.fresh(hint)
+            self.helpers[name] = obj
+            self._helper_ids[id(obj)] = name
+        return name
+
+    def rt_call(self, key, args):
+        return nodes.call(nodes.load(self.helper(getattr(self.rt, key), key)), args)
+
+    def d(self, name):
+        found = self.adjoint_vars.get(name)
+        if found is None:
+            found = adjoint_name(name, self.namer.taken)
+            self.namer.reserve(found)
+            self.adjoint_vars[name] = found
+        return found
+
+    def fresh_adjoint(self, hint):
+        name = self.namer.fresh(hint)
+        self.adjoint_vars[name] = name
+        return name
+
+    def fresh_primal(self, hint, site):
+        name = self.namer.fresh(hint)
+        self.primal_names.add(name)
+        self.sites.add(name, site)
+        return name
+
+    # -- cotangent bookkeeping ----------------------------------------------------------
+
+    def cotangent(self, name):
+        """The node reading ``name``'s cotangent, or None if nothing has reached it."""
+        if name in self.kind and name in self.is_set:
+            return nodes.load(self.d(name))
+        return None
+
+    def contribute(self, name, value, out):
+        if name not in self.kind:
+            return
+        dname = self.d(name)
+        if name in self.is_set:
+            if self.kind[name] == NUMERIC:
+                value = nodes.binop(nodes.load(dname), "+", value)
+            else:
+                value = self.rt_call("accum", [nodes.load(dname), value])
+        else:
+            self.is_set.add(name)
+        out.append(nodes.assign(dname, value))
+
+    def kill(self, name):
+        self.is_set.discard(name)
+
+    # -- saving values for the adjoint --------------------------------------------------
+
+    def reads(self, stmts):
+        found = set()
+        for stmt in stmts:
+            found |= loaded_names(stmt)
+        adjoint_names = set(self.adjoint_vars.values())
+        return {n for n in found if n in self.primal_names and n not in adjoint_names
+                and n not in self.helpers}
+
+    def save(self, names, site):
+        """Push/pop statements that make ``names`` hold their value at ``site`` in the adjoint."""
+        pushed = []
+        for name in sorted(names):
+            if self.sites.final_at_end(name, site) or name not in self.sites.assigned:
+                if name not in self.saved_end:
+                    self.saved_end.append(name)
+            else:
+                pushed.append(name)
+        if not pushed:
+            return [], []
+        if self.stack is None:
+            self.stack = self.namer.fresh("stack")
+        stack = nodes.load(self.stack)
+        if len(pushed) == 1:
+            value, target = nodes.load(pushed[0]), pushed[0]
+        else:
+            value, target = nodes.tuple_load([nodes.load(n) for n in pushed]), pushed
+        push = nodes.expr(nodes.call(nodes.attribute(stack, "append"), [value]))
+        pop = nodes.assign(target, nodes.call(nodes.attribute(nodes.load(self.stack), "pop")))
+        return [push], [pop]
+
+    # -- driver --------------------------------------------------------------------------
+
+    def run(self):
+        body = self.tree.body
+        ret = body[-1]
+        assert isinstance(ret, gast.Return) and isinstance(ret.value, (gast.Name, gast.Constant))
+        dout = self.fresh_adjoint("dout")
+        saved = self.fresh_adjoint("saved")
+        adjoint = []
+        result = ret.value
+        if isinstance(result, gast.Name) and result.id in self.kind:
+            line = getattr(ret, "zygote_line", None)
+            if line is not None:
+                adjoint.append(nodes.comment_line(line, source_line(self.parsed.filename, line)))
+                self.last_comment = line
+            self.is_set.add(result.id)
+            adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
+        primal, adjoint_body = self.block(body[:-1])
+        adjoint += adjoint_body
+        adjoint.append(nodes.ret(self.gradients()))
+
+        primal = self.entry_aliases + primal
+        if self.stack is not None:
+            primal.insert(0, nodes.assign(self.stack, nodes.list_load([])))
+            if self.stack not in self.saved_end:
+                self.saved_end.append(self.stack)
+        saved_tuple = nodes.tuple_load([nodes.load(n) for n in self.saved_end])
+        primal.append(_at(nodes.ret(nodes.tuple_load([result, saved_tuple])), ret))
+        unpack = [nodes.assign(list(self.saved_end), nodes.load(saved))] if self.saved_end else []
+        if len(self.saved_end) == 1:
+            unpack = [nodes.assign(nodes.make(gast.Tuple, elts=[nodes.store(self.saved_end[0])],
+                                              ctx=gast.Store()), nodes.load(saved))]
+
+        name = self.tree.name if self.tree.name != "lambda" else "lambda_"
+        primal_fn = nodes.function(name + "_primal", self.tree.args, primal or [nodes.pass_()])
+        adjoint_fn = nodes.function(name + "_adjoint", [saved, dout], unpack + adjoint)
+        for fn in (primal_fn, adjoint_fn):
+            nodes.at_line(fn, self.tree.lineno)
+        env_names = tuple(n for n in self.kind if self.resolver.is_env(n) and n not in self.params)
+        return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards), env_names)
+
+    def gradients(self):
+        """The adjoint's return value: (environment cotangents, one cotangent per parameter)."""
+        env = [(n, self.cotangent(n)) for n in self.kind
+               if self.resolver.is_env(n) and self.cotangent(n) is not None]
+        if env:
+            denv = nodes.make(gast.Dict, keys=[nodes.const(n) for n, _ in env],
+                              values=[self.rt_call("unbroadcast", [v, nodes.load(n)]) for n, v in env])
+        else:
+            denv = nodes.const(0)
+        parts = [denv]
+        for name in self.params + self._other_params():
+            value = self.cotangent(name)
+            if value is None:
+                parts.append(nodes.const(0))
+            else:
+                parts.append(self.rt_call("unbroadcast", [value, nodes.load(self.input_alias(name))]))
+        result = nodes.tuple_load(parts)
+        self.save(self.reads([nodes.expr(result)]), _ENTRY)
+        return result
+
+    def input_alias(self, name):
+        """A name still holding parameter ``name``'s input value when the function returns."""
+        if len(self.sites.assigned.get(name, ())) <= 1:
+            return name
+        alias = self.namer.fresh(f"{name}_input")
+        self.primal_names.add(alias)
+        self.sites.add(alias, _ENTRY)
+        self.entry_aliases.append(nodes.assign(alias, nodes.load(name)))
+        return alias
+
+    def block(self, stmts):
+        primal_parts = []
+        adjoint = []
+        for stmt in reversed(stmts):
+            primal, adj = self.stmt(stmt)
+            primal_parts.append(primal)
+            adjoint += adj
+        primal = [s for part in reversed(primal_parts) for s in part]
+        return primal, adjoint
+
+    def stmt(self, stmt):
+        site = self.sites.of_stmt[id(stmt)]
+        method = getattr(self, "stmt_" + type(stmt).__name__)
+        primal, adjoint = method(stmt, site)
+        line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
+        for s in primal:
+            nodes.at_line(s, line)
+        if adjoint:
+            if line is not None and line != self.last_comment and not isinstance(stmt, (gast.If, gast.For, gast.While)):
+                text = source_line(self.parsed.filename, line)
+                adjoint.insert(0, nodes.comment_line(line, text))
+                self.last_comment = line
+            for s in adjoint:
+                nodes.at_line(s, line)
+        return primal, adjoint
+
+    def with_saves(self, stmt, primal, adjoint, site):
+        """Attach pushes after ``primal`` and pops before ``adjoint`` for what the adjoint reads."""
+        if not adjoint:
+            return primal, adjoint
+        push, pop = self.save(self.reads(adjoint), site)
+        return primal + push, pop + adjoint
+
+    # -- simple statements ---------------------------------------------------------------
+
+    def stmt_Assign(self, stmt, site):
+        target = stmt.targets[0]
+        value = stmt.value
+        if isinstance(target, gast.Name):
+            return self.assign_name(stmt, target.id, value, site)
+        if isinstance(target, gast.Tuple):
+            return self.unpack(stmt, target, value, site)
+        if isinstance(target, gast.Attribute):
+            return self.write_attribute(stmt, target, value, site)
+        if isinstance(target, gast.Subscript):
+            return self.write_item(stmt, target, value, site)
+        raise AssertionError(type(target))
+
+    def assign_name(self, stmt, name, value, site):
+        dy = self.cotangent(name)
+        if isinstance(value, gast.Call):
+            return self.call(stmt, name, value, site, dy)
+        if dy is None or name not in self.kind:
+            self.kill(name)
+            return [stmt], []
+        adjoint = []
+        self.kill(name)
+        handler = getattr(self, "adjoint_" + type(value).__name__, None)
+        if handler is None:
+            return [stmt], []
+        handler(name, value, dy, adjoint)
+        return self.with_saves(stmt, [stmt], adjoint, site)
+
+    def adjoint_Name(self, name, value, dy, out):
+        if value.id != name:
+            self.contribute(value.id, dy, out)
+
+    def adjoint_Constant(self, name, value, dy, out):
+        pass
+
+    def adjoint_BinOp(self, name, value, dy, out):
+        rule = lookup(_BINOPS[type(value.op)])
+        self.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
+
+    def adjoint_UnaryOp(self, name, value, dy, out):
+        fn = _UNARY.get(type(value.op))
+        if fn is None:
+            return
+        rule = lookup(fn)
+        self.inline(rule, {rule.params[0]: value.operand}, name, dy, out)
+
+    def adjoint_Attribute(self, name, value, dy, out):
+        obj = value.value
+        if self.activity.active(obj):
+            self.contribute(obj.id, self.rt_call("attr_back", [nodes.load(obj.id), nodes.const(value.attr), dy]), out)
+
+    def adjoint_Subscript(self, name, value, dy, out):
+        obj = value.value
+        if self.activity.active(obj):
+            index = _index_value(value.slice, self)
+            self.contribute(obj.id, self.rt_call("getitem_back", [nodes.load(obj.id), index, dy]), out)
+
+    def adjoint_Tuple(self, name, value, dy, out):
+        self._display(value.elts, dy, out)
+
+    adjoint_List = adjoint_Tuple
+
+    def _display(self, elts, dy, out):
+        if any(isinstance(e, gast.Starred) for e in elts):
+            if any(self.activity.active(e.value if isinstance(e, gast.Starred) else e) for e in elts):
+                raise UnsupportedSyntaxError("a starred element in a differentiated tuple or list",
+                                             self.parsed.filename, self.line_of(elts))
+            return
+        active = [i for i, e in enumerate(elts) if self.activity.active(e)]
+        if not active:
+            return
+        parts = [self.fresh_adjoint(f"d{elts[i].id}_part" if i in active else "_") for i in range(len(elts))]
+        out.append(nodes.assign(parts, self.rt_call("split_cotangent", [dy, nodes.const(len(elts))])))
+        for i in active:
+            self.contribute(elts[i].id, nodes.load(parts[i]), out)
+
+    def line_of(self, elts):
+        return getattr(elts[0], "lineno", None) if elts else None
+
+    def adjoint_Dict(self, name, value, dy, out):
+        for key, item in zip(value.keys, value.values):
+            if self.activity.active(item):
+                self.contribute(item.id, self.rt_call("dict_back", [dy, key]), out)
+
+    def adjoint_Lambda(self, name, value, dy, out):
+        for outer in sorted(outer_names(value)):
+            if outer in self.kind:
+                self.contribute(outer, self.rt_call("closure_back", [dy, nodes.const(outer)]), out)
+
+    def stmt_FunctionDef(self, stmt, site):
+        dy = self.cotangent(stmt.name)
+        self.kill(stmt.name)
+        if dy is None:
+            return [stmt], []
+        adjoint = []
+        self.adjoint_Lambda(stmt.name, stmt, dy, adjoint)
+        return self.with_saves(stmt, [stmt], adjoint, site)
+
+    def unpack(self, stmt, target, value, site):
+        names = assigned_by(stmt)
+        starred = [isinstance(e, gast.Starred) for e in target.elts]
+        parts = [self.cotangent(n) for n in names]
+        for n in names:
+            self.kill(n)
+        if not self.activity.active(value) or all(p is None for p in parts):
+            return [stmt], []
+        if any(starred):
+            i = starred.index(True)
+            rest = parts[i] if parts[i] is not None else self.rt_call(
+                "zeros_like_list", [nodes.load(names[i])])
+            elts = [p if p is not None else nodes.const(0) for p in parts]
+            elts[i] = nodes.make(gast.Starred, value=rest, ctx=gast.Load())
+        else:
+            elts = [p if p is not None else nodes.const(0) for p in parts]
+        adjoint = []
+        self.contribute(value.id, nodes.tuple_load(elts), adjoint)
+        return self.with_saves(stmt, [stmt], adjoint, site)
+
+    def write_attribute(self, stmt, target, value, site):
+        obj = target.value
+        dobj = self.cotangent(obj.id) if isinstance(obj, gast.Name) else None
+        if dobj is None:
+            return [stmt], []
+        part = self.fresh_adjoint("dvalue_part")
+        adjoint = [nodes.assign([part, self.d(obj.id)],
+                                self.rt_call("setattr_back", [dobj, nodes.const(target.attr)]))]
+        if self.activity.active(value):
+            self.contribute(value.id, nodes.load(part), adjoint)
+        return self.with_saves(stmt, [stmt], adjoint, site)
+
+    def write_item(self, stmt, target, value, site):
+        array = target.value.id
+        copy_stmt = nodes.assign(array, self.rt_call("copy_for_write", [nodes.load(array)]))
+        primal = [copy_stmt, stmt]
+        darray = self.cotangent(array)
+        if darray is None:
+            return primal, []
+        part = self.fresh_adjoint("dvalue_part")
+        index = _index_value(target.slice, self)
+        adjoint = [nodes.assign([part, self.d(array)],
+                                self.rt_call("setitem_back", [darray, index, value]))]
+        if self.activity.active(value):
+            self.contribute(value.id, nodes.load(part), adjoint)
+        return self.with_saves(stmt, primal, adjoint, site)
+
+    def stmt_Assert(self, stmt, site):
+        return [stmt], []
+
+    stmt_Raise = stmt_Assert
+
+    def stmt_Expr(self, stmt, site):
+        return [stmt], []
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def inline(self, rule, bound, name, dy, out):
+        """Copy expression rule ``rule``'s adjoint into ``out`` for the result ``name``."""
+        active = [p for p in rule.params if self.activity.active(bound[p])]
+        if not active:
+            return
+        helper_names = {}
+        for free, obj in free_objects(rule).items():
+            shared = self.resolver.static(nodes.load(free))
+            if shared is not None and shared.obj is obj:
+                self.resolver.guard(shared)  # the user's own global names the same object
+                helper_names[free] = free
+            else:
+                helper_names[free] = self.helper(obj, free)
+        if not rule.elementwise:
+            dy = self.rt_call("unbroadcast", [dy, nodes.load(name)])
+        parts = instantiate(rule, bound, nodes.load(name), dy, helper_names)
+        for param, part in zip(rule.params, parts):
+            if part is not None and param in active:
+                self.contribute(bound[param].id, part, out)
+
+    def call(self, stmt, name, call, site, dy):
+        static = self.resolver.static(call.func)
+        if isinstance(call.func, gast.Name) and call.func.id in self.helpers:
+            static = _Fixed(self.helpers[call.func.id])
+        rule = lookup(static.obj) if static is not None else None
+        active = name in self.kind
+        if rule is not None and not isinstance(static, _Fixed):
+            self.resolver.guard(static)
+        if not active or (rule is not None and rule.kind == "nograd"):
+            self.kill(name)
+            return [stmt], []
+        positional = call.args
+        starred = any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords)
+        if starred:
+            raise UnsupportedSyntaxError("*args or **kwargs in a call on a differentiated path",
+                                         self.parsed.filename, getattr(stmt, "lineno", None),
+                                         "pass the arguments one by one")
+        keywords = [(k.arg, k.value) for k in call.keywords]
+        if rule is not None and rule.kind == "expr":
+            bound = bind(rule, positional, keywords)
+            if bound is not None:
+                self.kill(name)
+                if dy is None:
+                    return [stmt], []
+                adjoint = []
+                self.inline(rule, bound, name, dy, adjoint)
+                return self.with_saves(stmt, [stmt], adjoint, site)
+        if dy is None:
+            self.kill(name)
+            return [stmt], []
+        back = self.fresh_primal(f"{name}_back", site)
+        if rule is not None and rule.kind == "pullback" and not keywords:
+            func = nodes.load(self.helper(rule.impl, rule.impl.__name__))
+            primal_call = nodes.call(func, positional)
+            parts_for = list(positional)
+            lead = []
+        else:
+            primal_call, parts_for, lead = self.dynamic_call(call)
+        primal = nodes.assign([name, back], primal_call)
+        self.kill(name)
+        if dy is None:
+            return [primal], []
+        part_names = [self.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_")
+                      for a in lead + parts_for]
+        adjoint = [nodes.assign(part_names, nodes.call(nodes.load(back), [dy]))]
+        if len(part_names) == 1:
+            adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=[nodes.store(part_names[0])], ctx=gast.Store()),
+                                    nodes.call(nodes.load(back), [dy]))]
+        for atom, part in zip(lead + parts_for, part_names):
+            if self.activity.active(atom):
+                self.contribute(atom.id, nodes.load(part), adjoint)
+        if keywords:
+            for key, atom in keywords:
+                if self.activity.active(atom):
+                    self.contribute(atom.id, self.rt_call("dict_back", [nodes.load(part_names[-1]),
+                                                                        nodes.const(key)]), adjoint)
+        return self.with_saves(stmt, [primal], adjoint, site)
+
+    def dynamic_call(self, call):
+        """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
+        keywords = call.keywords
+        func = call.func
+        if isinstance(func, gast.Attribute) and self.resolver.static(func) is None \
+                and isinstance(func.value, (gast.Name, gast.Constant)):
+            obj = func.value
+            mask = self.mask([obj] + call.args + [k.value for k in keywords])
+            args = [nodes.const(mask), obj, nodes.const(func.attr)] + list(call.args)
+            primal = nodes.call(nodes.load(self.helper(self.rt.call_method, "call_method")), args,
+                                [(k.arg, k.value) for k in keywords])
+            lead = [obj]
+        else:
+            callee = func if isinstance(func, gast.Name) else None
+            mask = self.mask([callee] + call.args + [k.value for k in keywords])
+            args = [nodes.const(mask), func] + list(call.args)
+            primal = nodes.call(nodes.load(self.helper(self.rt.call, "call")), args,
+                                [(k.arg, k.value) for k in keywords])
+            lead = [func if isinstance(func, gast.Name) else nodes.const(None)]
+        parts = list(call.args)
+        if keywords:
+            parts = parts + [nodes.const("**")]
+        return primal, parts, lead
+
+    def mask(self, atoms):
+        return "".join(self.kind.get(a.id, "-") if isinstance(a, gast.Name) else "-" for a in atoms)
+
+    # -- control flow --------------------------------------------------------------------
+
+    def stmt_If(self, stmt, site):
+        before = set(self.is_set)
+        body_primal, body_adjoint = self.block(stmt.body)
+        after_body = self.is_set
+        self.is_set = set(before)
+        else_primal, else_adjoint = self.block(stmt.orelse)
+        after_else = self.is_set
+        for name in sorted(after_body - after_else):
+            else_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
+        for name in sorted(after_else - after_body):
+            body_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
+        self.is_set = after_body | after_else
+        primal = [nodes.if_(stmt.test, body_primal, else_primal)]
+        if not body_adjoint and not else_adjoint:
+            return primal, []
+        adjoint = [nodes.if_(stmt.test, body_adjoint or [nodes.pass_()], else_adjoint)]
+        push, pop = self.save(self.reads([nodes.expr(stmt.test)]), site)
+        return primal + push, pop + adjoint
+
+    def stmt_With(self, stmt, site):
+        body_primal, body_adjoint = self.block(stmt.body)
+        return [nodes.make(gast.With, items=stmt.items, body=body_primal)], body_adjoint
+
+    def stmt_Break(self, stmt, site):
+        return [stmt], []
+
+    def loop_carried(self, stmt):
+        """Active names whose cotangent must persist across iterations of loop ``stmt``."""
+        start, end = self.sites.loop_spans[id(stmt)]
+        touched = set()
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name):
+                touched.add(node.id)
+        local = set()
+        for name in touched:
+            sites = self.sites.assigned.get(name, [])
+            if name in self.namer.temps and sites and all(start <= s.pos < end for s in sites) \
+                    and not self._read_outside(name, start, end):
+                local.add(name)
+        return {n for n in touched - local if n in self.kind}
+
+    def _read_outside(self, name, start, end):
+        return any(not (start <= pos < end) for pos in self._read_positions().get(name, ()))
+
+    def _read_positions(self):
+        cached = getattr(self, "_reads_cache", None)
+        if cached is None:
+            cached = {}
+            for stmt in _walk_stmts(self.tree.body):
+                site = self.sites.of_stmt.get(id(stmt))
+                if site is None:
+                    continue
+                for name in _own_loads(stmt):
+                    cached.setdefault(name, []).append(site.pos)
+            self._reads_cache = cached
+        return cached
+
+    def stmt_For(self, stmt, site):
+        return self.loop(stmt, site)
+
+    def stmt_While(self, stmt, site):
+        return self.loop(stmt, site)
+
+    def loop(self, stmt, site):
+        count = self.fresh_primal("n_iter", site)
+        carried = self.loop_carried(stmt)
+        before = []
+        for name in sorted(carried):
+            if name not in self.is_set:
+                before.append(nodes.assign(self.d(name), nodes.const(0)))
+                self.is_set.add(name)
+        outer_set = set(self.is_set)
+        body_primal, body_adjoint = self.block(stmt.body)
+        seq_target = isinstance(stmt, gast.For) and stmt.zygote_kind == "seq" \
+            and stmt.target.id in self.kind and self.activity.active(stmt.iter)
+        index = self.fresh_adjoint("k") if seq_target else "_"
+        tail = []
+        dseq = None
+        if seq_target:
+            dseq = self.fresh_adjoint(f"d{stmt.iter.id}_list")
+            target = stmt.target.id
+            if target in self.is_set:
+                tail.append(nodes.assign(nodes.make(gast.Subscript, value=nodes.load(dseq),
+                                                    slice=nodes.load(index), ctx=gast.Store()),
+                                         nodes.load(self.d(target))))
+            self.kill(target)
+        for name in sorted(carried):
+            if name not in self.is_set:
+                tail.append(nodes.assign(self.d(name), nodes.const(0)))
+                self.is_set.add(name)
+        self.is_set = outer_set | (self.is_set & carried)
+        increment = nodes.assign(count, nodes.binop(nodes.load(count), "+", nodes.const(1)))
+        if isinstance(stmt, gast.For):
+            loop_primal = nodes.for_(stmt.target.id, stmt.iter, [increment] + body_primal)
+        else:
+            loop_primal = nodes.while_(stmt.test, [increment] + body_primal)
+        primal = [nodes.assign(count, nodes.const(0)), loop_primal]
+        adjoint_body = body_adjoint + tail
+        if not adjoint_body:
+            return primal, []
+        if seq_target:
+            reverse = nodes.call("range", [nodes.binop(nodes.load(count), "-", nodes.const(1)),
+                                           nodes.const(-1), nodes.const(-1)])
+        else:
+            reverse = nodes.call("range", [nodes.load(count)])
+        range_name = self.helper(range, "range")
+        reverse.func = nodes.load(range_name)
+        adjoint = before[:]
+        if seq_target:
+            adjoint.append(nodes.assign(dseq, nodes.binop(nodes.list_load([nodes.const(0)]), "*",
+                                                          nodes.call(nodes.load(self.helper(len, "len")),
+                                                                     [nodes.load(stmt.iter.id)]))))
+        adjoint.append(nodes.for_(index, reverse, adjoint_body))
+        if seq_target:
+            self.contribute(stmt.iter.id, nodes.load(dseq), adjoint)
+        reads = {count} | ({stmt.iter.id} if seq_target else set())
+        push, pop = self.save(reads, site)
+        return primal + push, pop + adjoint
+
+    def stmt_Return(self, stmt, site):
+        raise UnsupportedSyntaxError("return in this position", self.parsed.filename, stmt.lineno)
+
+
+# The site of values that exist when the function starts (parameters, environment).
+_ENTRY = Site(-1, (), True)
+
+
+class _Fixed:
+    """A callee that is one of the generated code's own helpers (no guard needed)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def _at(new, old):
+    return nodes.at_line(new, getattr(old, "lineno", None))
+
+
+def _walk_stmts(stmts):
+    for stmt in stmts:
+        yield stmt
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
+                yield from _walk_stmts(inner)
+
+
+def _own_loads(stmt):
+    """Names a statement reads itself (for compound statements: only their header)."""
+    if isinstance(stmt, gast.If):
+        return loaded_names(stmt.test)
+    if isinstance(stmt, gast.For):
+        return loaded_names(stmt.iter)
+    if isinstance(stmt, gast.While):
+        return set()
+    if isinstance(stmt, gast.With):
+        return set().union(*(loaded_names(i.context_expr) for i in stmt.items))
+    if isinstance(stmt, gast.FunctionDef):
+        return outer_names(stmt)
+    return loaded_names(stmt)
+
+
+def _index_value(index, gen):
+    """An expression that evaluates to the index object of a subscript (slices become slice())."""
+    if isinstance(index, gast.Slice):
+        parts = [p if p is not None else nodes.const(None) for p in (index.lower, index.upper, index.step)]
+        return nodes.call(nodes.load(gen.helper(slice, "slice")), parts)
+    if isinstance(index, gast.Tuple):
+        return nodes.tuple_load([_index_value(e, gen) for e in index.elts])
+    return index
