@@ -4,9 +4,11 @@ import types
 
 import gast
 
+from .nodes import names_loaded
 from .rules import lookup
 
 NUMERIC = "n"   # an active number or array: its cotangents add with +
+SCALAR = "f"    # (as a parameter category) a Python float or int: numeric, never broadcast
 ANY = "a"       # an active value of unknown type: cotangents add with accum()
 
 
@@ -97,7 +99,7 @@ def assigned_by(stmt):
 
 
 def loaded_names(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return names_loaded(node)
 
 
 def outer_names(func_node):
@@ -177,17 +179,17 @@ def is_numeric_value(value):
 
 
 def category(value):
-    """'n' numeric, 'a' other differentiable, '-' not differentiable, for one runtime value."""
+    """'f' Python number, 'n' float array, 'a' other differentiable, '-' not differentiable."""
     kind = type(value)
     if kind is float or kind is int or kind is complex:
-        return NUMERIC
+        return SCALAR
     if kind is bool or value is None or kind is str or kind is bytes:
+        return "-"
+    if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
         return "-"
     dtype = getattr(value, "dtype", None)
     if dtype is not None and hasattr(value, "shape"):
-        return NUMERIC if dtype.kind in "fc" else "-"
-    if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
-        return "-"
+        return NUMERIC if getattr(dtype, "kind", "") in "fc" else "-"
     return ANY
 
 

@@ -5,7 +5,8 @@ import numpy as np
 
 from . import runtime
 from .analysis import category
-from .cache import transformed_for
+from . import rules
+from .cache import fast_entry, transformed_for
 from .codegen import render
 from .errors import GradientUsageError, NonScalarOutputError
 from .params import Grads, Params
@@ -34,6 +35,25 @@ def pullback(f, *args, **kwargs):
     return y, public_back
 
 
+_HOT = {}
+
+
+def _hot_path(f, args):
+    """A cached ``(entry, primal)`` for ``f`` called with Python numbers, checked in few steps."""
+    hot = _HOT.get(f)
+    kinds = tuple(map(type, args))
+    if hot is not None and hot[0] == kinds:
+        entry = hot[1]
+        if not entry.guards or entry.guards_hold(f):
+            return entry, hot[2]
+    entry, primal = fast_entry(f, args)
+    if entry is not None and f.__closure__ is None and all(k is float or k is int for k in kinds):
+        if len(_HOT) > 256:
+            _HOT.clear()
+        _HOT[f] = (kinds, entry, primal)
+    return entry, primal
+
+
 def gradient(f, *args, **kwargs):
     """Gradient of the scalar function ``f`` with respect to each positional argument.
 
@@ -47,6 +67,19 @@ def gradient(f, *args, **kwargs):
     >>> zygote.gradient(lambda x, y: x * y + math.sin(x), 0.0, 3.0)
     (4.0, 0.0)
     """
+    if type(f) is types.FunctionType and not kwargs and f not in rules.RULES:
+        # The common case without the general dispatch: a plain function, positional arguments.
+        hot = _HOT.get(f)
+        if hot is not None and hot[0] == tuple(map(type, args)) \
+                and (not hot[1].guards or hot[1].guards_hold(f)):
+            entry, primal = hot[1], hot[2]
+        else:
+            entry, primal = _hot_path(f, args)
+        if entry is not None:
+            y, saved = primal(*args)
+            parts = entry.adjoint(saved, 1.0 if type(y) is float else _seed(y))
+            return tuple([g if type(g) is float and type(a) is float else _public(g, a)
+                          for g, a in zip(parts[1:], args)])
     _check_callable(f)
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])
@@ -97,6 +130,8 @@ def _check_callable(f):
 
 def _seed(y):
     """The cotangent 1 in the output's type, after checking the output is a real scalar."""
+    if type(y) is float:
+        return 1.0
     if isinstance(y, bool) or not isinstance(y, (int, float, np.number, np.ndarray)):
         if hasattr(y, "shape") and hasattr(y, "dtype"):
             y = np.asarray(y)
@@ -122,6 +157,8 @@ def _seed(y):
 
 def _public(g, x):
     """Turn an internal cotangent into the form ``gradient`` promises for argument ``x``."""
+    if type(g) is float and type(x) is float:
+        return g
     if runtime.is_zero(g) or category(x) == "-":
         return None
     if isinstance(x, (float, int)) and not isinstance(x, bool):

@@ -3,7 +3,6 @@ import builtins
 import functools
 import threading
 import types
-import weakref
 
 from . import runtime
 from .analysis import Resolver, category
@@ -14,17 +13,21 @@ from .transform import transform
 from .validate import validate
 
 _lock = threading.RLock()
-# code object -> {(param mask, env mask): Entry}; weakly keyed so that short-lived
-# lambdas do not keep their transforms alive.
-_CACHE = weakref.WeakKeyDictionary()
-_ENV_NAMES = weakref.WeakKeyDictionary()
+# id(code object) -> {(param mask, env mask): Entry} (each Entry holds its code object, so
+# the id stays valid; code objects hash their whole contents, ids are cheap). Lambdas made by one expression share a
+# code object, so the cache grows with the source that is differentiated, not with calls;
+# code made at run time (exec) is bounded by evicting the oldest entries.
+MAX_CODE_OBJECTS = 4096
+_CACHE = {}
+_ENV_NAMES = {}
 
 
 class Entry:
     """A compiled transform of one function for one pattern of active inputs."""
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
-                 "primal_plain", "transformed", "params", "n_positional", "simple", "__weakref__")
+                 "primal_plain", "transformed", "params", "n_positional", "simple", "guard_check",
+                 "__weakref__")
 
     def __init__(self, fn, transformed, compiled, params):
         self.code = fn.__code__
@@ -41,22 +44,21 @@ class Entry:
         self.simple = not (code.co_flags & (0x04 | 0x08)) and code.co_kwonlyargcount == 0
         self.globals_ref = None
         self.primal_plain = None
+        self.guard_check = None
 
     def guards_hold(self, fn):
-        namespace = fn.__globals__
-        for root, path, expected in self.guards:
-            if root in namespace:
-                obj = namespace[root]
-            else:
-                obj = getattr(builtins, root, None)
-            for attr in path:
-                obj = getattr(obj, attr, None)
-            if obj is not expected:
-                return False
-        return True
+        """Whether the names the transform resolved still denote the same objects."""
+        check = self.guard_check
+        if check is None or check.__globals__ is not fn.__globals__:
+            check = self.guard_check = _guard_function(self.guards, fn.__globals__)
+        try:
+            return check()
+        except (NameError, AttributeError):
+            return False
 
     def primal_for(self, fn):
-        if fn.__closure__ is None and fn.__globals__ is self.globals_ref:
+        if fn.__closure__ is None and fn.__globals__ is self.globals_ref \
+                and fn.__defaults__ is None and fn.__kwdefaults__ is None:
             return self.primal_plain
         code = self.primal_code
         cells = []
@@ -68,25 +70,41 @@ class Entry:
             cells.append(cell)
         primal = types.FunctionType(code, fn.__globals__, code.co_name, fn.__defaults__, tuple(cells))
         primal.__kwdefaults__ = fn.__kwdefaults__
-        if fn.__closure__ is None:
+        if fn.__closure__ is None and fn.__defaults__ is None and fn.__kwdefaults__ is None:
             self.globals_ref = fn.__globals__
             self.primal_plain = primal
         return primal
 
 
+def _guard_function(guards, namespace):
+    """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
+    terms = []
+    expected = {}
+    for i, (root, path, obj) in enumerate(guards):
+        terms.append(".".join((root,) + path) + f" is zygote_expected_{i}")
+        expected[f"zygote_expected_{i}"] = obj
+    source = "def zygote_guard_factory({}):\n    return lambda: {}\n".format(
+        ", ".join(expected), " and ".join(terms) or "True")
+    scope = {}
+    exec(compile(source, "<zygote guard>", "exec"), {"__builtins__": builtins}, scope)
+    inner_code = scope["zygote_guard_factory"](**expected).__code__
+    cells = tuple(types.CellType(expected[name]) for name in inner_code.co_freevars)
+    return types.FunctionType(inner_code, namespace, "zygote_guard", None, cells)
+
+
 def env_names(code, namespace):
     """Names a function may read from its environment: free variables and globals (nested code too)."""
-    found = _ENV_NAMES.get(code)
-    if found is None:
+    found = _ENV_NAMES.get(id(code))
+    if found is None or found[0] is not code:
         names = set()
         stack = [code]
         while stack:
             current = stack.pop()
             names.update(current.co_names)
             stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
-        found = (tuple(code.co_freevars), tuple(sorted(names)))
-        _ENV_NAMES[code] = found
-    return found
+        found = (code, tuple(code.co_freevars), tuple(sorted(names)))
+        _ENV_NAMES[id(code)] = found
+    return found[1:]
 
 
 def env_mask(fn, callee_active):
@@ -114,9 +132,9 @@ def _env_category(value, params):
     kind = category(value)
     if params is None or kind == "-":
         return kind
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return "n" if id(value) in params else "-"
     if kind == "n":
+        return "n" if id(value) in params else "-"
+    if kind == "f":
         return "-"  # a plain number in the environment is never a parameter
     return kind
 
@@ -128,14 +146,20 @@ def initial_kinds(fn, param_mask, env):
                              + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
     for name, char in zip(names, param_mask):
         if char != "-":
-            kinds[name] = char
+            kinds[name] = "n" if char == "f" else char
     if env:
         freevars, global_names = env_names(code, fn.__globals__)
         env_list = list(freevars) + (list(global_names) if runtime.params_mode() is not None else [])
         for name, char in zip(env_list, env):
             if char != "-":
-                kinds[name] = char
+                kinds[name] = "n" if char == "f" else char
     return kinds
+
+
+def scalar_params(fn, param_mask):
+    """Parameters passed Python numbers: their cotangents need no unbroadcasting."""
+    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    return {name for name, char in zip(names, param_mask) if char == "f"}
 
 
 def build(fn, param_mask, env):
@@ -146,7 +170,8 @@ def build(fn, param_mask, env):
     nf = normalise(parsed, module_names)
     local_names = set(nf.namer.taken) - set(fn.__code__.co_freevars) - _global_reads(nf, fn)
     resolver = Resolver(fn, local_names)
-    transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime)
+    transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime,
+                            scalar_params(fn, param_mask))
     compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                  list(transformed.helpers), fn.__code__.co_freevars)
     return Entry(fn, transformed, compiled, nf.params)
@@ -172,14 +197,29 @@ def _global_reads(nf, fn):
 def entry_for(fn, param_mask, env):
     code = fn.__code__
     key = (param_mask, env)
-    per_code = _CACHE.get(code)
+    per_code = _CACHE.get(id(code))
     entry = per_code.get(key) if per_code is not None else None
     if entry is not None and (not entry.guards or entry.guards_hold(fn)):
         return entry
     with _lock:
         entry = build(fn, param_mask, env)
-        _CACHE.setdefault(code, {})[key] = entry
+        if id(code) not in _CACHE and len(_CACHE) >= MAX_CODE_OBJECTS:
+            oldest = next(iter(_CACHE))
+            del _CACHE[oldest]
+            _ENV_NAMES.pop(oldest, None)
+        _CACHE.setdefault(id(code), {})[key] = entry
     return entry
+
+
+def cache_size():
+    """Number of (code object, activity pattern) transforms held."""
+    return sum(len(v) for v in list(_CACHE.values()))
+
+
+def clear_cache():
+    with _lock:
+        _CACHE.clear()
+        _ENV_NAMES.clear()
 
 
 def param_mask_for(fn, mask, args, kwargs):
@@ -261,3 +301,17 @@ def _rebinding_back(back, code, n_args, kwargs):
 def transformed_for(fn, param_mask, env=""):
     """The ``Transformed`` trees for ``fn`` (used by ``adjoint_source``)."""
     return entry_for(fn, param_mask, env).transformed
+
+
+def fast_entry(fn, args):
+    """``(entry, primal)`` for a plain call ``fn(*args)`` with no environment activity, or (None, None)."""
+    code = fn.__code__
+    if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount \
+            or runtime.params_mode() is not None:
+        return None, None
+    mask = "".join([category(a) for a in args])
+    per_code = _CACHE.get(id(code))
+    entry = per_code.get((mask, "")) if per_code is not None else None
+    if entry is None or (entry.guards and not entry.guards_hold(fn)):
+        entry = entry_for(fn, mask, "")
+    return entry, entry.primal_for(fn)

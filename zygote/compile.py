@@ -1,7 +1,5 @@
 """Compiling generated function trees into code objects, keeping the user's file and line numbers."""
 import ast
-import copy
-
 import gast
 
 from . import nodes
@@ -20,11 +18,11 @@ class Compiled:
 
 def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
     """Compile the primal and adjoint trees; helpers and the user's free variables stay free."""
+    # Comment markers are constant expression statements, which compile to nothing.
     factory = nodes.function(_FACTORY, list(helper_names) + list(user_freevars),
-                             [_strip_comments(primal), _strip_comments(adjoint),
-                              nodes.ret(nodes.const(None))])
+                             [primal, adjoint, nodes.ret(nodes.const(None))])
     nodes.at_line(factory, primal.lineno)
-    module = gast.gast_to_ast(nodes.module([factory]))
+    module = nodes.to_ast(nodes.module([factory]))
     ast.fix_missing_locations(module)
     code = compile(module, filename, "exec", dont_inherit=True)
     factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == _FACTORY)
@@ -35,12 +33,3 @@ def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
     return compiled
 
 
-def _strip_comments(fn):
-    fn = copy.deepcopy(fn)
-    for node in gast.walk(fn):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block:
-                kept = [s for s in block if not getattr(s, "zygote_comment", False)]
-                setattr(node, field, kept or [nodes.at_line(nodes.pass_(), getattr(node, "lineno", None))])
-    return fn

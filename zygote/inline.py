@@ -69,7 +69,7 @@ def instantiate(rule, bound, y, dy, helper_names):
         if part is None:
             out.append(None)
             continue
-        part = _substitute(copy.deepcopy(part), mapping, helper_names)
+        part = _substitute(part, mapping, helper_names)
         out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
     return out
 
@@ -89,35 +89,44 @@ def free_objects(rule):
     return found
 
 
-class _Substitute(gast.NodeTransformer):
-    def __init__(self, mapping, helper_names):
-        self.mapping = mapping
-        self.helper_names = helper_names
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
-        if node.id in self.helper_names:
-            node.id = self.helper_names[node.id]
-        return node
-
-
-class _FoldConstantTests(gast.NodeTransformer):
-    """Choose the branch of ``a if None is None else b`` once defaults are known."""
-
-    def visit_IfExp(self, node):
-        self.generic_visit(node)
-        test = node.test
-        if isinstance(test, gast.Compare) and len(test.ops) == 1 \
-                and isinstance(test.left, gast.Constant) and isinstance(test.comparators[0], gast.Constant) \
-                and isinstance(test.ops[0], (gast.Is, gast.IsNot)):
-            same = test.left.value is test.comparators[0].value
-            keep = same if isinstance(test.ops[0], gast.Is) else not same
-            return node.body if keep else node.orelse
-        return node
-
-
 def _substitute(tree, mapping, helper_names):
-    wrapper = gast.Expression(body=tree)
-    wrapper = _Substitute(mapping, helper_names).visit(wrapper)
-    return _FoldConstantTests().visit(wrapper).body
+    """A copy of ``tree`` with parameter names replaced by call-site nodes (one fast pass)."""
+    if isinstance(tree, gast.Name):
+        if tree.id in mapping:
+            return _copy(mapping[tree.id])
+        return gast.Name(id=helper_names.get(tree.id, tree.id), ctx=gast.Load(),
+                         annotation=None, type_comment=None)
+    if isinstance(tree, gast.AST):
+        fields = {}
+        for field in tree._fields:
+            value = getattr(tree, field, None)
+            if isinstance(value, list):
+                value = [_substitute(v, mapping, helper_names) for v in value]
+            elif isinstance(value, gast.AST):
+                value = _substitute(value, mapping, helper_names)
+            fields[field] = value
+        node = type(tree)(**fields)
+        if isinstance(node, gast.IfExp):
+            return _fold(node)
+        return node
+    return tree
+
+
+def _fold(node):
+    """Choose the branch of ``a if None is None else b`` once defaults are known."""
+    test = node.test
+    if isinstance(test, gast.Compare) and len(test.ops) == 1 \
+            and isinstance(test.left, gast.Constant) and isinstance(test.comparators[0], gast.Constant) \
+            and isinstance(test.ops[0], (gast.Is, gast.IsNot)):
+        same = test.left.value is test.comparators[0].value
+        keep = same if isinstance(test.ops[0], gast.Is) else not same
+        return node.body if keep else node.orelse
+    return node
+
+
+def _copy(node):
+    if isinstance(node, gast.Name):
+        return gast.Name(id=node.id, ctx=gast.Load(), annotation=None, type_comment=None)
+    if isinstance(node, gast.Constant):
+        return gast.Constant(value=node.value, kind=None)
+    return copy.deepcopy(node)

@@ -1,4 +1,6 @@
 """Builders for gast nodes: the only module that calls gast node constructors."""
+import ast
+
 import gast
 
 _LIST_FIELDS = frozenset({
@@ -155,18 +157,77 @@ def comment_line(lineno, text):
 
 
 def at_line(node, lineno):
-    """Give ``node`` and every node below it without a position the line ``lineno``."""
-    if lineno is None:
-        return node
-    for child in gast.walk(node):
-        if getattr(child, "lineno", None) is None and "lineno" in child._attributes:
-            child.lineno = lineno
-            child.col_offset = 0
-            child.end_lineno = lineno
-            child.end_col_offset = 0
+    """Give ``node`` the line ``lineno`` unless it has one; nodes below inherit it at compile time."""
+    if lineno is not None and getattr(node, "lineno", None) is None and "lineno" in node._attributes:
+        node.lineno = lineno
+        node.col_offset = 0
+        node.end_lineno = lineno
+        node.end_col_offset = 0
     return node
 
 
 def quote(source):
     """Parse a short template into a list of statements."""
     return gast.parse(source).body
+
+
+def names_loaded(node):
+    """Identifiers read (``Load`` context) anywhere in ``node``: a fast walk over gast fields."""
+    found = set()
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    name_type, load_type = gast.Name, gast.Load
+    while stack:
+        current = pop()
+        if type(current) is name_type:
+            if type(current.ctx) is load_type:
+                found.add(current.id)
+            continue
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, gast.AST):
+                        push(item)
+            elif isinstance(value, gast.AST):
+                push(value)
+    return found
+
+
+def to_ast(node):
+    """Convert a gast tree to a Python ``ast`` tree (a direct, single-pass conversion)."""
+    kind = type(node)
+    if kind is gast.Name:
+        if type(node.ctx) is gast.Param:
+            new = ast.arg(arg=node.id, annotation=None, type_comment=None)
+        else:
+            new = ast.Name(id=node.id, ctx=_CTX[type(node.ctx)]())
+    elif kind in _CTX:
+        return _CTX[kind]()
+    else:
+        target = _AST_CLASSES.get(kind)
+        if target is None:
+            target = getattr(ast, kind.__name__)
+            _AST_CLASSES[kind] = target
+        fields = {}
+        for field in target._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                value = [to_ast(v) if isinstance(v, gast.AST) else v for v in value]
+            elif isinstance(value, gast.AST):
+                value = to_ast(value)
+            elif value is None and field in _LIST_FIELDS:
+                value = []
+            fields[field] = value
+        if kind is gast.ExceptHandler and node.name is not None:
+            fields["name"] = node.name.id
+        new = target(**fields)
+    for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        value = getattr(node, attribute, None)
+        if value is not None:
+            setattr(new, attribute, value)
+    return new
+
+
+_CTX = {gast.Load: ast.Load, gast.Store: ast.Store, gast.Del: ast.Del}
+_AST_CLASSES = {}

@@ -40,7 +40,7 @@ def normalise(parsed, module_names=frozenset()):
     ``module_names`` are global names bound to modules: calls through them
     (``np.sin(x)``) keep their dotted callee so that rules can be looked up.
     """
-    tree = copy.deepcopy(parsed.tree)
+    tree = copy.deepcopy(parsed.tree) if parsed.shared else parsed.tree
     namer = Namer(names_in(tree))
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
@@ -146,6 +146,14 @@ class _Lowering:
     def stmt_Expr(self, node):
         if isinstance(node.value, gast.Constant):
             return  # docstring or bare constant
+        value = node.value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
+                and len(value.args) == 1 and not value.keywords:
+            # xs.append(v) rebinds xs functionally, so the adjoint sees every version.
+            name = value.func.value.id
+            self.assign_to(name, nodes.call(self.helper("list_append"), [nodes.load(name), value.args[0]]))
+            return
         value = self.simple(node.value)
         self.emit(nodes.assign(self.namer.fresh(describe(node.value)), value))
 
@@ -621,7 +629,7 @@ def _strip_continue(stmts):
         if isinstance(stmt, gast.Continue):
             continue
         if isinstance(stmt, gast.If):
-            stmt.body = _strip_continue(stmt.body)
+            stmt.body = _strip_continue(stmt.body) or [nodes.at_line(nodes.pass_(), stmt.lineno)]
             stmt.orelse = _strip_continue(stmt.orelse)
         out.append(stmt)
     return out

@@ -17,10 +17,11 @@ GENERATED_TREES = {}
 class ParsedFunction:
     """A parsed function: its gast tree, where it came from, and its code object."""
 
-    __slots__ = ("tree", "filename", "code", "is_lambda")
+    __slots__ = ("tree", "filename", "code", "is_lambda", "shared")
 
-    def __init__(self, tree, filename, code, is_lambda):
+    def __init__(self, tree, filename, code, is_lambda, shared=False):
         self.tree = tree
+        self.shared = shared  # the tree is kept elsewhere too: copy before changing it
         self.filename = filename
         self.code = code
         self.is_lambda = is_lambda
@@ -35,7 +36,7 @@ def parse_function(fn):
     code = fn.__code__
     if code in GENERATED_TREES:
         tree = GENERATED_TREES[code]
-        return ParsedFunction(tree, code.co_filename, code, False)
+        return ParsedFunction(tree, code.co_filename, code, False, shared=True)
     filename = code.co_filename
     if code.co_name == "<lambda>":
         node = _find_lambda(fn, code)
@@ -86,15 +87,30 @@ def _find_in_module(fn, code, kind):
     return gast.ast_to_gast(candidates[0])
 
 
+_LAMBDAS = {}
+
+
+def _lambdas_by_line(module):
+    """The lambda nodes of a module tree grouped by line (computed once per tree)."""
+    index = _LAMBDAS.get(id(module))
+    if index is None or index[0] is not module:
+        table = {}
+        for node in ast.walk(module):
+            if isinstance(node, ast.Lambda):
+                table.setdefault(node.lineno, []).append(node)
+        index = (module, table)
+        _LAMBDAS[id(module)] = index
+    return index[1]
+
+
 def _find_lambda(fn, code):
     module = _file_tree(fn, code)
-    candidates = [
-        n for n in ast.walk(module)
-        if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
-    ]
+    candidates = list(_lambdas_by_line(module).get(code.co_firstlineno, ()))
     if len(candidates) > 1:
-        candidates = [n for n in candidates if _encloses(n, code)] or [
-            n for n in candidates if _same_code(n, code)]
+        enclosing = [n for n in candidates if _encloses(n, code)]
+        # Lambdas nest: the innermost one that encloses the code is the one.
+        enclosing.sort(key=lambda n: (n.lineno, n.col_offset), reverse=True)
+        candidates = enclosing[:1] or [n for n in candidates if _same_code(n, code)]
     if not candidates:
         raise SourceUnavailableError(fn, "the lambda could not be located in its source line")
     node = gast.ast_to_gast(candidates[0])
@@ -113,9 +129,9 @@ def _encloses(lambda_node, code):
     positions = getattr(code, "co_positions", None)
     if positions is None:
         return False
-    for line, _, col, _ in positions():
-        if line is None or col is None:
-            continue
+    for line, _, col, end_col in positions():
+        if line is None or col is None or end_col is None or end_col <= col:
+            continue  # set-up instructions carry no real source span
         start = (lambda_node.lineno, lambda_node.col_offset)
         end = (lambda_node.end_lineno, lambda_node.end_col_offset)
         return start <= (line, col) < end

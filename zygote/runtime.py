@@ -9,12 +9,16 @@ from . import rules
 from .analysis import category
 from .errors import MissingRuleError, UnsupportedSyntaxError
 
-_state = threading.local()
+class _State(threading.local):
+    params = None  # a class default makes the lookup cheap when nothing was set
+
+
+_state = _State()
 
 
 def params_mode():
     """The identity set of parameters when running under ``gradient(f, ps)``, else None."""
-    return getattr(_state, "params", None)
+    return _state.params
 
 
 class params_scope:
@@ -24,7 +28,7 @@ class params_scope:
         self.ids = ids
 
     def __enter__(self):
-        self.previous = getattr(_state, "params", None)
+        self.previous = _state.params
         _state.params = self.ids
 
     def __exit__(self, *exc):
@@ -117,7 +121,7 @@ def attr_back(obj, name, dy):
     prop = getattr(type(obj), name, None)
     if isinstance(prop, property) and prop.fget is not None:
         # Properties are recomputed here so that their own code is differentiated.
-        _, back = call("a", prop.fget, obj)
+        _, back = call("-a", prop.fget, obj)
         return back(dy)[1]
     if isinstance(prop, types.FunctionType):
         return dy  # a bound method: its cotangent is that of the object itself
@@ -214,6 +218,49 @@ def zeros_like_list(x):
     return [0] * len(x)
 
 
+# -- methods of the built-in containers -------------------------------------------------------
+
+
+@rules.adjoint(None, method_of=(dict, "get"))
+def _dict_get_rule(d, key, default=None):
+    present = key in d
+
+    def dict_get_back(dy):
+        if present:
+            return {key: dy}, 0, 0
+        return 0, 0, dy
+    return d.get(key, default), dict_get_back
+
+
+@rules.adjoint(None, method_of=(dict, "values"))
+def _dict_values_rule(d):
+    keys = list(d)
+    return [d[k] for k in keys], lambda dy: (0 if is_zero(dy) else dict(zip(keys, dy)),)
+
+
+@rules.adjoint(None, method_of=(dict, "items"))
+def _dict_items_rule(d):
+    keys = list(d)
+
+    def dict_items_back(dy):
+        if is_zero(dy):
+            return (0,)
+        return ({k: (0 if is_zero(pair) else pair[1]) for k, pair in zip(keys, dy)},)
+    return [(k, d[k]) for k in keys], dict_items_back
+
+
+@rules.adjoint(None, method_of=(list, "copy"))
+def _list_copy_rule(items):
+    return list(items), lambda dy: (dy,)
+
+
+rules.nograd(None, method_of=(dict, ("keys",)))
+rules.nograd(None, method_of=(list, ("index", "count")))
+rules.nograd(None, method_of=(tuple, ("index", "count")))
+for _rule_fn in (_dict_get_rule, _dict_values_rule, _dict_items_rule, _list_copy_rule):
+    _rule_fn.zygote_output_kind = "a"
+
+
 # -- iteration intrinsics ----------------------------------------------------------------------
 
 
@@ -245,11 +292,20 @@ rules.adjoint(iterate)(_iterate_rule)
 
 
 def list_append(items, value):
-    """``items + [value]``: appending without mutating a list the adjoint may still read."""
+    """``items + [value]``: appending without mutating a list the adjoint may still read.
+
+    Objects other than lists are appended to in place, as the user's code asked.
+    """
+    if type(items) is not list:
+        items.append(value)
+        return items
     return items + [value]
 
 
 def _list_append_rule(items, value):
+    if type(items) is not list:
+        raise MissingRuleError(type(items).append)
+
     def list_append_back(dy):
         if is_zero(dy):
             return 0, 0
@@ -296,10 +352,14 @@ def call(mask, fn, *args, **kwargs):
         if owner is not None and not isinstance(owner, types.ModuleType):
             method_rule = rules.lookup_method(type(owner), fn.__name__)
             if method_rule is not None:
+                if method_rule.kind == "nograd":
+                    return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
                 y, back = _call_rule(method_rule, None, (owner,) + args, kwargs)
                 return y, _shift_self(back)
+            if _any_active(mask):
+                raise MissingRuleError(fn)
     if isinstance(fn, type):
-        if "a" not in mask[1:] and "n" not in mask[1:]:
+        if not _any_active(mask[1:]):
             return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
         raise UnsupportedSyntaxError(
             f"constructing a {fn.__name__} object from differentiated values", hint=(
@@ -307,24 +367,32 @@ def call(mask, fn, *args, **kwargs):
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _call_bound(mask, dunder, fn, args, kwargs)
-    if "a" not in mask[1:] and "n" not in mask[1:]:
+    if not _any_active(mask[1:]):
         return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
     raise MissingRuleError(fn)
+
+
+def _any_active(mask):
+    return mask.strip("-") != ""
 
 
 def call_method(mask, obj, name, *args, **kwargs):
     """``obj.name(*args, **kwargs)`` as ``(y, back)``; ``back`` gives the object's cotangent first."""
     if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
         rule = rules.lookup_method(type(obj), name)
-        if rule is not None:
-            y, back = _call_rule(rule, None, (obj,) + args, kwargs)
-            return y, _shift_self(back)
-        raise MissingRuleError(getattr(obj, name))
+        if rule is None:
+            raise MissingRuleError(getattr(obj, name))
+        if rule.kind == "nograd":
+            return getattr(obj, name)(*args, **kwargs), _no_gradient(len(args), kwargs)
+        y, back = _call_rule(rule, None, (obj,) + args, kwargs)
+        return y, _shift_self(back)
     method = getattr(obj, name)
     if type(method) is types.MethodType and method.__self__ is obj:
         return _call_bound(mask, method.__func__, obj, args, kwargs)
     rule = rules.lookup_method(type(obj), name)
     if rule is not None:
+        if rule.kind == "nograd":
+            return method(*args, **kwargs), _no_gradient(len(args), kwargs)
         y, back = _call_rule(rule, None, (obj,) + args, kwargs)
         return y, _shift_self(back)
     y, back = call(mask, method, *args, **kwargs)

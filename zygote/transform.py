@@ -38,18 +38,19 @@ class Transformed:
         self.env_names = env_names
 
 
-def transform(nf, parsed, resolver, initial_kinds, runtime):
+def transform(nf, parsed, resolver, initial_kinds, runtime, scalars=frozenset()):
     """Generate primal and adjoint for normal form ``nf``.
 
     ``initial_kinds`` maps the active parameters and environment names to their kind;
     ``runtime`` is the module of helpers the generated code calls.
     """
-    return _Generator(nf, parsed, resolver, initial_kinds, runtime).run()
+    return _Generator(nf, parsed, resolver, initial_kinds, runtime, scalars).run()
 
 
 class _Generator:
-    def __init__(self, nf, parsed, resolver, initial_kinds, runtime):
+    def __init__(self, nf, parsed, resolver, initial_kinds, runtime, scalars):
         self.nf = nf
+        self.scalars = scalars
         self.parsed = parsed
         self.namer = nf.namer
         self.resolver = resolver
@@ -224,6 +225,8 @@ class _Generator:
             value = self.cotangent(name)
             if value is None:
                 parts.append(nodes.const(0))
+            elif name in self.scalars:
+                parts.append(value)  # the caller sums any broadcast dimensions lazily
             else:
                 parts.append(self.rt_call("unbroadcast", [value, nodes.load(self.input_alias(name))]))
         result = nodes.tuple_load(parts)
@@ -424,6 +427,7 @@ class _Generator:
         return [stmt], []
 
     stmt_Raise = stmt_Assert
+    stmt_Pass = stmt_Assert
 
     def stmt_Expr(self, stmt, site):
         return [stmt], []
@@ -494,10 +498,12 @@ class _Generator:
             return [primal], []
         part_names = [self.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_")
                       for a in lead + parts_for]
-        adjoint = [nodes.assign(part_names, nodes.call(nodes.load(back), [dy]))]
-        if len(part_names) == 1:
-            adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=[nodes.store(part_names[0])], ctx=gast.Store()),
-                                    nodes.call(nodes.load(back), [dy]))]
+        targets = [nodes.store(n) for n in part_names]
+        if rule is not None and rule.kind == "pullback" and _takes_more(rule.impl, len(parts_for)):
+            targets.append(nodes.make(gast.Starred, value=nodes.store(self.fresh_adjoint("_rest")),
+                                      ctx=gast.Store()))
+        adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
+                                nodes.call(nodes.load(back), [dy]))]
         for atom, part in zip(lead + parts_for, part_names):
             if self.activity.active(atom):
                 self.contribute(atom.id, nodes.load(part), adjoint)
@@ -538,6 +544,18 @@ class _Generator:
     # -- control flow --------------------------------------------------------------------
 
     def stmt_If(self, stmt, site):
+        test = stmt.test
+        copy_test = []
+        if isinstance(test, gast.Name) and any(
+                s.pos > site.pos for s in self.sites.assigned.get(test.id, ())):
+            # The branches overwrite the test's name: keep the value the branch was chosen on.
+            taken = self.fresh_primal("branch", site)
+            copy_test = [nodes.assign(taken, nodes.load(test.id))]
+            stmt.test = nodes.load(taken)
+        primal, adjoint = self._branch(stmt, site)
+        return copy_test + primal, adjoint
+
+    def _branch(self, stmt, site):
         before = set(self.is_set)
         body_primal, body_adjoint = self.block(stmt.body)
         after_body = self.is_set
@@ -549,12 +567,15 @@ class _Generator:
         for name in sorted(after_else - after_body):
             body_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
         self.is_set = after_body | after_else
-        primal = [nodes.if_(stmt.test, body_primal, else_primal)]
         if not body_adjoint and not else_adjoint:
-            return primal, []
+            return [nodes.if_(stmt.test, body_primal or [nodes.pass_()], else_primal)], []
         adjoint = [nodes.if_(stmt.test, body_adjoint or [nodes.pass_()], else_adjoint)]
         push, pop = self.save(self.reads([nodes.expr(stmt.test)]), site)
-        return primal + push, pop + adjoint
+        # The push goes at the end of each branch, ahead of a break that ends it, so that
+        # it runs on every path and is popped before the branch's own values.
+        primal = [nodes.if_(stmt.test, _before_jump(body_primal, push) or [nodes.pass_()],
+                            _before_jump(else_primal, push) if push else else_primal)]
+        return primal, pop + adjoint
 
     def stmt_With(self, stmt, site):
         body_primal, body_adjoint = self.block(stmt.body)
@@ -603,6 +624,7 @@ class _Generator:
     def loop(self, stmt, site):
         count = self.fresh_primal("n_iter", site)
         carried = self.loop_carried(stmt)
+        entry_set = set(self.is_set)
         before = []
         for name in sorted(carried):
             if name not in self.is_set:
@@ -635,7 +657,8 @@ class _Generator:
             loop_primal = nodes.while_(stmt.test, [increment] + body_primal)
         primal = [nodes.assign(count, nodes.const(0)), loop_primal]
         adjoint_body = body_adjoint + tail
-        if not adjoint_body:
+        if not body_adjoint and not (seq_target and tail):
+            self.is_set = entry_set
             return primal, []
         if seq_target:
             reverse = nodes.call("range", [nodes.binop(nodes.load(count), "-", nodes.const(1)),
@@ -669,6 +692,19 @@ class _Fixed:
 
     def __init__(self, obj):
         self.obj = obj
+
+
+def _takes_more(fn, n):
+    """Whether ``fn`` may return more cotangents than the ``n`` arguments a call passes it."""
+    code = fn.__code__
+    return code.co_argcount > n or bool(code.co_flags & 0x04)
+
+
+def _before_jump(block, extra):
+    """``block`` followed by ``extra``, placed before a final ``break`` if there is one."""
+    if block and isinstance(block[-1], gast.Break):
+        return block[:-1] + list(extra) + block[-1:]
+    return block + list(extra)
 
 
 def _at(new, old):

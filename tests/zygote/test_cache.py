@@ -1,0 +1,96 @@
+"""The transform cache: hits, invalidation, run-time globals, threads and bounded growth."""
+import concurrent.futures
+import math
+
+import numpy as np
+
+import zygote
+from zygote import cache, parse
+
+
+def test_second_call_does_not_parse(monkeypatch):
+    def f(x):
+        return x * math.sin(x)
+    zygote.gradient(f, 1.0)
+    calls = []
+    original = parse.parse_function
+    monkeypatch.setattr(cache, "parse_function", lambda fn: calls.append(fn) or original(fn))
+    zygote.gradient(f, 2.0)
+    assert calls == []
+
+
+def test_redefinition_gets_a_fresh_transform():
+    namespace = {}
+    source_a = "def f(x):\n    return x * 2\n"
+    source_b = "def f(x):\n    return x * 3\n"
+    import linecache
+    for source, expected in ((source_a, 2.0), (source_b, 3.0)):
+        filename = f"<redefined {expected}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+        assert zygote.gradient(namespace["f"], 1.0) == (expected,)
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def test_globals_are_read_when_the_gradient_runs():
+    global SCALE
+    assert zygote.gradient(scaled, 1.0) == (2.0,)
+    SCALE = 5.0
+    try:
+        assert zygote.gradient(scaled, 1.0) == (5.0,)
+    finally:
+        SCALE = 2.0
+
+
+def test_rebinding_a_module_name_invalidates_inlined_rules():
+    namespace = {"math": math}
+    import linecache
+    source = "def f(x):\n    return math.sin(x)\n"
+    linecache.cache["<rebind>"] = (len(source), None, source.splitlines(True), "<rebind>")
+    exec(compile(source, "<rebind>", "exec"), namespace)
+    f = namespace["f"]
+    assert zygote.gradient(f, 0.0) == (1.0,)
+
+    class FakeMath:
+        @staticmethod
+        def sin(x):
+            return 3.0 * x
+
+    namespace["math"] = FakeMath
+    assert zygote.gradient(f, 0.0) == (3.0,)
+
+
+def test_thread_pool_stress():
+    def f(x, k):
+        s = 0.0
+        for i in range(k):
+            s = s + math.sin(x * i)
+        return s
+
+    def g(x):
+        return np.sum(np.tanh(x) ** 2)
+
+    def work(i):
+        if i % 2:
+            x = 0.1 * i
+            return zygote.gradient(f, x, 5)[0] - sum(j * math.cos(x * j) for j in range(5))
+        x = np.linspace(-1, 1, 7) * i
+        t = np.tanh(x)
+        return float(np.max(np.abs(zygote.gradient(g, x)[0] - 2 * t * (1 - t * t))))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        errors = list(pool.map(work, range(400)))
+    assert max(abs(e) for e in errors) < 1e-10
+
+
+def test_many_lambdas_do_not_grow_the_cache():
+    before = cache.cache_size()
+    for i in range(2000):
+        assert zygote.gradient(lambda x: x * i, 1.0) == (float(i),)
+    assert cache.cache_size() - before <= 2
