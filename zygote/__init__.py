@@ -11,7 +11,9 @@ from .rules import operators as _operators  # noqa: F401  (registers rules)
 from .rules import math as _math  # noqa: F401
 from .rules import numpy as _numpy  # noqa: F401
 from .rules import builtins as _builtins  # noqa: F401
-from .api import adjoint_source, gradient, pullback, withgradient
+from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
+from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
+from . import nested as _nested  # noqa: F401  (rules that nest gradient)
 from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,
                      UnsupportedSyntaxError, ZygoteError)
 from .params import Grads, Params
@@ -30,7 +32,7 @@ def dropgrad(x):
 nograd(dropgrad)
 
 __all__ = [
-    "gradient", "pullback", "withgradient", "adjoint_source", "adjoint", "nograd", "dropgrad",
+    "gradient", "pullback", "withgradient", "jacobian", "hessian", "adjoint_source", "adjoint", "nograd", "dropgrad",
     "Params", "Grads", "ZygoteError", "UnsupportedSyntaxError", "MissingRuleError",
     "SourceUnavailableError", "NonScalarOutputError", "GradientUsageError",
 ]

@@ -5,6 +5,7 @@ import types
 import gast
 
 from .nodes import names_loaded
+from .parse import GENERATED_HELPERS
 from .rules import lookup
 
 NUMERIC = "n"   # an active number or array: its cotangents add with +
@@ -130,6 +131,13 @@ class Resolver:
         self.freevars = set(fn.__code__.co_freevars)
         self.locals = set(local_names)
         self.guards = {}
+        # Generated code reads its helpers from closure cells that never change.
+        self.fixed = {}
+        helpers = GENERATED_HELPERS.get(fn.__code__, ())
+        if helpers and fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                if name in helpers:
+                    self.fixed[name] = cell.cell_contents
 
     def is_env(self, name):
         return name not in self.locals
@@ -140,9 +148,16 @@ class Resolver:
         while isinstance(node, gast.Attribute):
             path.append(node.attr)
             node = node.value
-        if not isinstance(node, gast.Name) or node.id in self.locals or node.id in self.freevars:
+        if not isinstance(node, gast.Name) or node.id in self.locals:
             return None
         root = node.id
+        if root in self.fixed:
+            obj = self.fixed[root]
+            for attr in reversed(path):
+                obj = getattr(obj, attr, None)
+            return _Static(obj, None) if obj is not None else None
+        if root in self.freevars:
+            return None
         if root in self.globals:
             obj = self.globals[root]
         elif root in self.builtins:
@@ -158,7 +173,8 @@ class Resolver:
         return _Static(obj, key)
 
     def guard(self, static):
-        self.guards[static.key] = static.obj
+        if static.key is not None:
+            self.guards[static.key] = static.obj
 
 
 class _Static:
@@ -297,7 +313,8 @@ class Activity:
             if rule is not None:
                 if rule.kind == "nograd" or not arg_active:
                     return None
-                return getattr(rule.impl, "zygote_output_kind", NUMERIC)
+                impl = getattr(rule.impl, "__wrapped__", rule.impl)
+                return getattr(impl, "zygote_output_kind", NUMERIC)
             root = call.func
             while isinstance(root, gast.Attribute):
                 root = root.value

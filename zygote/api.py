@@ -241,3 +241,59 @@ def _collect(value, cot, grads, ids, depth=0):
         for name, part in cot.items():
             if hasattr(value, name):
                 _collect(getattr(value, name), part, grads, ids, depth + 1)
+
+
+def jacobian(f, *args):
+    """Jacobians of ``f`` with respect to each positional argument.
+
+    Entry ``i`` has shape ``y.shape + args[i].shape`` for the output ``y = f(*args)``
+    (a number or an array); it is built from one pullback per output element.
+
+    >>> import numpy as np, zygote
+    >>> zygote.jacobian(lambda x: x ** 2, np.array([1.0, 3.0]))[0]
+    array([[2., 0.],
+           [0., 6.]])
+    """
+    _check_callable(f)
+    y, back = pullback(f, *args)
+    if isinstance(y, bool) or not isinstance(y, (int, float, np.number, np.ndarray)):
+        raise GradientUsageError(f"jacobian needs a function returning a number or an array, got "
+                                 f"{type(y).__name__}")
+    y_array = np.asarray(y)
+    dtype = y_array.dtype if y_array.dtype.kind == "f" else np.float64
+    rows = []
+    for index in np.ndindex(*y_array.shape):
+        seed = np.zeros(y_array.shape, dtype=dtype)
+        seed[index] = 1
+        rows.append(back(seed if y_array.ndim else seed[()]))
+    out = []
+    for i, x in enumerate(args):
+        x_shape = np.shape(x)
+        x_dtype = getattr(x, "dtype", dtype) if getattr(x, "dtype", None) is not None \
+            and x.dtype.kind == "f" else dtype
+        block = np.zeros(y_array.shape + x_shape, dtype=x_dtype)
+        for index, row in zip(np.ndindex(*y_array.shape), rows):
+            if row[i] is not None:
+                block[index] = row[i]
+        out.append(block)
+    return tuple(out)
+
+
+def hessian(f, x):
+    """The Hessian of scalar ``f`` at ``x``, of shape ``x.shape + x.shape``.
+
+    Computed by differentiating zygote's own gradient code (reverse over reverse), one
+    pullback of the gradient per entry of ``x``.
+
+    >>> import numpy as np, zygote
+    >>> zygote.hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    _check_callable(f)
+
+    def grad_f(x):
+        return gradient(f, x)[0]
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return gradient(grad_f, float(x))[0]
+    return jacobian(grad_f, x)[0]

@@ -34,7 +34,9 @@ class Entry:
         self.transformed = transformed
         self.primal_code = compiled.primal_code
         self.helper_cells = {name: types.CellType(obj) for name, obj in transformed.helpers.items()}
-        adjoint_closure = tuple(self.helper_cells[n] for n in compiled.adjoint_code.co_freevars)
+        user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        adjoint_closure = tuple(self.helper_cells[n] if n in self.helper_cells else user_cells[n]
+                                for n in compiled.adjoint_code.co_freevars)
         self.adjoint = types.FunctionType(compiled.adjoint_code, {"__builtins__": builtins},
                                           compiled.adjoint_code.co_name, None, adjoint_closure)
         self.guards = tuple((root, path, obj) for (root, path), obj in transformed.guards.items())

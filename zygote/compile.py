@@ -3,7 +3,7 @@ import ast
 import gast
 
 from . import nodes
-from .parse import GENERATED_TREES
+from .parse import GENERATED_HELPERS, GENERATED_TREES
 
 _FACTORY = "zygote_factory"
 
@@ -30,6 +30,7 @@ def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
     compiled = Compiled(found[primal.name], found[adjoint.name])
     GENERATED_TREES[compiled.adjoint_code] = adjoint
     GENERATED_TREES[compiled.primal_code] = primal
+    GENERATED_HELPERS[compiled.adjoint_code] = GENERATED_HELPERS[compiled.primal_code] = frozenset(helper_names)
     return compiled
 
 

@@ -44,6 +44,7 @@ def normalise(parsed, module_names=frozenset()):
     namer = Namer(names_in(tree))
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
+    lowering.local_names = local_names
     lowering.args(tree.args)
     body = lowering.block(tree.body)
     body = _lower_loop_returns(body, namer)
@@ -149,6 +150,7 @@ class _Lowering:
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
+                and value.func.value.id in self.local_names \
                 and len(value.args) == 1 and not value.keywords:
             # xs.append(v) rebinds xs functionally, so the adjoint sees every version.
             name = value.func.value.id
@@ -161,6 +163,20 @@ class _Lowering:
         pass
 
     def stmt_Assign(self, node):
+        value = node.value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+                and value.func.value.id in self.local_names \
+                and not value.args and not value.keywords:
+            # v = xs.pop() reads the last item and rebinds xs to the rest, without mutation.
+            items = value.func.value.id
+            last = self.assign_temp(nodes.subscript(nodes.load(items), nodes.const(-1)), f"{items}_last")
+            rest = nodes.make(gast.Slice, lower=None, upper=nodes.const(-1), step=None)
+            self.emit(nodes.assign(items, self.assign_temp(nodes.subscript(nodes.load(items), rest),
+                                                           f"{items}_rest")))
+            for target in node.targets:
+                self.store(target, last)
+            return
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             self.assign_to(node.targets[0].id, node.value)
             return

@@ -12,6 +12,8 @@ from .errors import SourceUnavailableError
 # Trees of functions that zygote generated itself (they have no file to read),
 # keyed by code object, so that generated code can be differentiated again.
 GENERATED_TREES = {}
+# Names of the helper cells of each generated code object (its other free variables are the user's).
+GENERATED_HELPERS = {}
 
 
 class ParsedFunction:

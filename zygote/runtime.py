@@ -38,8 +38,22 @@ class params_scope:
 # -- cotangent arithmetic -------------------------------------------------------------------
 
 
-def accum(a, b):
-    """Sum of two cotangents of the same value; 0 (or None) means "no cotangent"."""
+def add_cotangent(a, b, x):
+    """``a + b`` for two cotangents of the number or array ``x``.
+
+    Elementwise adjoints may leave broadcast dimensions in a cotangent for later; two
+    contributions with different shapes are first summed down to ``x``'s shape, so that
+    neither is counted once per broadcast copy of the other.
+    """
+    if type(a) is float and type(b) is float:
+        return a + b
+    if getattr(a, "shape", ()) == getattr(b, "shape", ()):
+        return a + b
+    return unbroadcast(a, x) + unbroadcast(b, x)
+
+
+def accum(a, b, x=None):
+    """Sum of two cotangents of the same value ``x``; 0 (or None) means "no cotangent"."""
     if b is None or (type(b) is int and b == 0):
         return 0 if a is None else a
     if a is None or (type(a) is int and a == 0):
@@ -55,7 +69,12 @@ def accum(a, b):
     if kind is tuple or kind is list:
         if type(b) not in (tuple, list) or len(a) != len(b):
             raise TypeError("cannot add cotangents of sequences of different structure")
-        return kind(accum(x, y) for x, y in zip(a, b))
+        return kind(accum(p, q) for p, q in zip(a, b))
+    if x is not None:
+        return add_cotangent(a, b, x)
+    if getattr(a, "shape", ()) != getattr(b, "shape", ()):
+        raise ValueError(f"cannot add cotangents of shapes {getattr(a, 'shape', ())} and "
+                         f"{getattr(b, 'shape', ())} without the value they belong to")
     return a + b
 
 
@@ -63,9 +82,10 @@ def unbroadcast(g, x):
     """Sum cotangent ``g`` down to the shape of ``x`` (undoing broadcasting), in x's dtype."""
     if type(g) is float and type(x) is float:
         return g
-    if type(g) is int and g == 0:
-        return 0
     x_shape = getattr(x, "shape", None)
+    if type(g) is int and g == 0:
+        # A structural zero reaching an array: materialise it, so that shape operations apply.
+        return np.zeros(x_shape, dtype=_float_dtype(x)) if x_shape else 0
     if x_shape is None:
         if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
             g_shape = getattr(g, "shape", None)
@@ -117,6 +137,8 @@ def attr_back(obj, name, dy):
                 else np.transpose(unbroadcast(dy, obj.T))
         if name == "real":
             return dy
+        if callable(getattr(obj, name, None)):
+            return dy  # a bound method of the array: its cotangent is the array's
         return 0
     prop = getattr(type(obj), name, None)
     if isinstance(prop, property) and prop.fget is not None:
@@ -125,7 +147,7 @@ def attr_back(obj, name, dy):
         return back(dy)[1]
     if isinstance(prop, types.FunctionType):
         return dy  # a bound method: its cotangent is that of the object itself
-    return {name: dy}
+    return {name: unbroadcast(dy, getattr(obj, name))}
 
 
 def getitem_back(x, index, dy):
@@ -212,6 +234,38 @@ def dict_back(dy, key):
 
 
 closure_back = dict_back
+
+
+def add_back(dy, a, b):
+    """Cotangents of ``a`` and ``b`` in ``a + b``: split for sequences, shared for numbers."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        if is_zero(dy):
+            return 0, 0
+        return type(a)(dy[:len(a)]), type(b)(dy[len(a):])
+    return dy, dy
+
+
+def regroup(parts, layout):
+    """Cotangents ``(dfn, *flat args[, dkw])`` of a call with ``*args``, one per call-site argument.
+
+    ``layout`` gives, per call-site argument, 1 or the length of the sequence it unpacked.
+    """
+    out = [parts[0]]
+    i = 1
+    for size, starred in layout:
+        if starred:
+            out.append(tuple(parts[i:i + size]))
+        else:
+            out.append(parts[i])
+        i += size
+    if len(parts) > i:
+        out.append(parts[i])
+    return out
+
+
+def keyword_part(parts, n):
+    """The keyword cotangents that follow ``n`` regrouped cotangents (an empty dict if none)."""
+    return parts[n] if len(parts) > n else {}
 
 
 def zeros_like_list(x):
@@ -338,6 +392,8 @@ def call(mask, fn, *args, **kwargs):
     """
     rule = rules.lookup(fn)
     if rule is not None:
+        if rule.kind == "forward":
+            return _call_forward(rule, args, kwargs)
         return _call_rule(rule, fn, args, kwargs)
     kind = type(fn)
     if kind is types.FunctionType:
@@ -419,10 +475,21 @@ def _call_bound(mask, func, self_obj, args, kwargs):
     return y, bound_back
 
 
+def _call_forward(rule, args, kwargs):
+    """A call that a forwarding rule turns into a call of a plain Python function."""
+    target, new_args, mask, to_original = rule.impl(*args, **kwargs)
+    y, back = call("-" + mask, target, *new_args)
+
+    def forward_back(dy):
+        return to_original(back(dy))
+    return y, forward_back
+
+
 def _call_partial(mask, fn, args, kwargs):
     bound = fn.args
     merged = {**fn.keywords, **kwargs}
-    inner_mask = mask[:1] + "a" * len(bound) + mask[1:1 + len(args)] + "a" * len(merged)
+    bound_char = "a" if mask[:1] not in ("", "-") else "-"
+    inner_mask = "-" + bound_char * len(bound) + mask[1:1 + len(args)] + "a" * len(merged)
     y, back = call(inner_mask, fn.func, *bound, *args, **merged)
 
     def partial_back(dy):
@@ -430,7 +497,9 @@ def _call_partial(mask, fn, args, kwargs):
         n = len(bound)
         own = parts[1 + n:1 + n + len(args)]
         dkw = parts[-1] if merged else {}
-        out = (0,) + tuple(own)
+        dbound = tuple(parts[1:1 + n])
+        dfn = {"args": dbound} if any(not is_zero(d) for d in dbound) else 0
+        out = (dfn,) + tuple(own)
         return out + ({k: dkw.get(k, 0) for k in kwargs},) if kwargs else out
     return y, partial_back
 
@@ -444,6 +513,8 @@ def _call_rule(rule, fn, args, kwargs):
             parts = back(dy)
             if type(parts) is not tuple:
                 parts = tuple(parts)
+            # One cotangent per argument passed (a rule may list its optional ones too).
+            parts = parts[:len(args)] + (0,) * (len(args) - len(parts))
             parts = (0,) + tuple(0 if p is None else p for p in parts)
             return parts + ({},) if kwargs else parts
         return y, rule_back
@@ -469,6 +540,7 @@ def _call_rule(rule, fn, args, kwargs):
             raw = rule.impl(y=y, dy=dy_exact, **bound)
             if len(names) == 1 or not isinstance(raw, tuple):
                 raw = (raw,)
+            raw = tuple(raw) + (None,) * (len(args) - len(raw))
             parts = tuple(0 if p is None else unbroadcast(p, a) for p, a in zip(raw, args))
         parts = (0,) + parts
         return parts + ({},) if kwargs else parts

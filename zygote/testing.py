@@ -1,7 +1,7 @@
 """Gradient checking: zygote's gradients compared with central differences in float64.
 
 ``check_grad(f, *args)`` is how every rule is tested. Arguments that carry a derivative
-(floats, float arrays, and lists or tuples of them) are converted to float64 copies; every
+(floats, float arrays, and lists, tuples or dicts of them) are converted to float64 copies; every
 other argument (ints used as shapes or axes, bools, None, functions) passes through
 unchanged and is not checked. Small inputs are checked coordinate by coordinate, larger
 ones along a few random unit directions ``v``, comparing ``(f(x + εv) - f(x - εv)) / 2ε``
@@ -119,6 +119,8 @@ def _float64_copy(a):
         return float(a)
     if isinstance(a, (list, tuple)):
         return type(a)(_float64_copy(x) for x in a)
+    if isinstance(a, dict):
+        return {k: _float64_copy(v) for k, v in a.items()}
     return a
 
 
@@ -128,6 +130,8 @@ def _size(a):
         return int(np.size(a))
     if isinstance(a, (list, tuple)):
         return sum(_size(x) for x in a)
+    if isinstance(a, dict):
+        return sum(_size(x) for x in a.values())
     return 0
 
 
@@ -138,14 +142,15 @@ def _flatten(a):
         if isinstance(a, np.ndarray):
             return a.reshape(-1).copy(), lambda v: v.reshape(shape).copy()
         return np.array([float(a)]), lambda v: float(v[0])
-    if isinstance(a, (list, tuple)):
-        parts = [_flatten(x) for x in a]
+    if isinstance(a, (list, tuple, dict)):
+        values = list(a.values()) if isinstance(a, dict) else a
+        parts = [_flatten(x) for x in values]
         sizes = [p[0].size for p in parts]
         ends = np.cumsum(sizes)
 
         def rebuild(v):
             pieces = [rb(v[end - n:end]) for (_, rb), n, end in zip(parts, sizes, ends)]
-            return type(a)(pieces)
+            return dict(zip(a, pieces)) if isinstance(a, dict) else type(a)(pieces)
         vector = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
         return vector, rebuild
     return np.zeros(0), lambda v: a
@@ -168,6 +173,12 @@ def _flatten_gradient(g, a, index):
             raise AssertionError(f"check_grad: argument {index}: gradient {g!r} does not match "
                                  f"a {type(a).__name__} of length {len(a)}")
         parts = [_flatten_gradient(gi, ai, index) for gi, ai in zip(g, a)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    if isinstance(a, dict):
+        if not isinstance(g, dict) or not set(g) <= set(a):
+            raise AssertionError(f"check_grad: argument {index}: gradient {g!r} does not match a dict "
+                                 f"with keys {list(a)}")
+        parts = [_flatten_gradient(g.get(k), v, index) for k, v in a.items()]
         return np.concatenate(parts) if parts else np.zeros(0)
     return np.zeros(0)
 

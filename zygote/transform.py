@@ -12,7 +12,7 @@ import operator
 import gast
 
 from . import nodes
-from .analysis import NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, outer_names
+from .analysis import ANY, NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, outer_names
 from .errors import UnsupportedSyntaxError
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name, names_in
@@ -81,7 +81,7 @@ class _Generator:
 
     def helper(self, obj, hint):
         name = self._helper_ids.get(id(obj))
-        if name is None and hint in ("range", "len", "slice"):
+        if name is None and hint in ("range", "len", "slice", "list"):
             shared = self.resolver.static(nodes.load(hint))
             if shared is not None and shared.obj is obj:
                 self.resolver.guard(shared)  # the user's own name for the same builtin
@@ -127,10 +127,8 @@ class _Generator:
             return
         dname = self.d(name)
         if name in self.is_set:
-            if self.kind[name] == NUMERIC:
-                value = nodes.binop(nodes.load(dname), "+", value)
-            else:
-                value = self.rt_call("accum", [nodes.load(dname), value])
+            helper = "add_cotangent" if self.kind[name] == NUMERIC else "accum"
+            value = self.rt_call(helper, [nodes.load(dname), value, nodes.load(name)])
         else:
             self.is_set.add(name)
         out.append(nodes.assign(dname, value))
@@ -202,6 +200,10 @@ class _Generator:
         if len(self.saved_end) == 1:
             unpack = [nodes.assign(nodes.make(gast.Tuple, elts=[nodes.store(self.saved_end[0])],
                                               ctx=gast.Store()), nodes.load(saved))]
+        if self.stack is not None:
+            # Pop from a copy, so that the pullback can be called more than once.
+            unpack.append(nodes.assign(self.stack, nodes.call(
+                nodes.load(self.helper(list, "list")), [nodes.load(self.stack)])))
 
         name = self.tree.name if self.tree.name != "lambda" else "lambda_"
         primal_fn = nodes.function(name + "_primal", self.tree.args, primal or [nodes.pass_()])
@@ -314,6 +316,15 @@ class _Generator:
         pass
 
     def adjoint_BinOp(self, name, value, dy, out):
+        if isinstance(value.op, gast.Add) and ANY in (self.activity.kind_of(value.left),
+                                                      self.activity.kind_of(value.right)):
+            # a + b of unknown types may concatenate sequences: split dy at run time.
+            parts = [self.fresh_adjoint("dleft_part"), self.fresh_adjoint("dright_part")]
+            out.append(nodes.assign(parts, self.rt_call("add_back", [dy, value.left, value.right])))
+            for atom, part in zip((value.left, value.right), parts):
+                if self.activity.active(atom):
+                    self.contribute(atom.id, nodes.load(part), out)
+            return
         rule = lookup(_BINOPS[type(value.op)])
         self.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
 
@@ -417,8 +428,9 @@ class _Generator:
             return primal, []
         part = self.fresh_adjoint("dvalue_part")
         index = _index_value(target.slice, self)
+        exact = self.rt_call("unbroadcast", [darray, nodes.load(array)])
         adjoint = [nodes.assign([part, self.d(array)],
-                                self.rt_call("setitem_back", [darray, index, value]))]
+                                self.rt_call("setitem_back", [exact, index, value]))]
         if self.activity.active(value):
             self.contribute(value.id, nodes.load(part), adjoint)
         return self.with_saves(stmt, primal, adjoint, site)
@@ -442,8 +454,16 @@ class _Generator:
         helper_names = {}
         for free, obj in free_objects(rule).items():
             shared = self.resolver.static(nodes.load(free))
-            if shared is not None and shared.obj is obj:
-                self.resolver.guard(shared)  # the user's own global names the same object
+            if shared is not None and shared.obj is obj and free in self.resolver.fixed:
+                helper_names[free] = free  # generated code: already a helper cell of its own
+            elif shared is not None and shared.obj is obj and free not in self.helpers:
+                # The user's own global names the same object: bind it under that name (the
+                # guard makes a rebinding of the global retransform the function).
+                self.resolver.guard(shared)
+                self.helpers[free] = obj
+                self._helper_ids[id(obj)] = free
+                helper_names[free] = free
+            elif free in self.helpers and self.helpers[free] is obj:
                 helper_names[free] = free
             else:
                 helper_names[free] = self.helper(obj, free)
@@ -466,11 +486,11 @@ class _Generator:
             self.kill(name)
             return [stmt], []
         positional = call.args
-        starred = any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords)
-        if starred:
-            raise UnsupportedSyntaxError("*args or **kwargs in a call on a differentiated path",
-                                         self.parsed.filename, getattr(stmt, "lineno", None),
-                                         "pass the arguments one by one")
+        if any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords):
+            if dy is None:
+                self.kill(name)
+                return [stmt], []
+            return self.starred_call(stmt, name, call, site, dy)
         keywords = [(k.arg, k.value) for k in call.keywords]
         if rule is not None and rule.kind == "expr":
             bound = bind(rule, positional, keywords)
@@ -537,6 +557,52 @@ class _Generator:
         if keywords:
             parts = parts + [nodes.const("**")]
         return primal, parts, lead
+
+    def starred_call(self, stmt, name, call, site, dy):
+        """A call with ``*args``: the mask and the regrouping of cotangents happen at run time."""
+        func = call.func
+        callee = func if isinstance(func, gast.Name) else None
+        if callee is None and self.resolver.static(func) is None:
+            raise UnsupportedSyntaxError("*args in a method call on a differentiated path",
+                                         self.parsed.filename, getattr(stmt, "lineno", None))
+        len_name = self.helper(len, "len")
+        mask = nodes.const(self.mask([callee]))
+        layout = []
+        for arg in call.args:
+            if isinstance(arg, gast.Starred):
+                inner = arg.value
+                kind = nodes.const(self.mask([inner]) if isinstance(inner, gast.Name) else "-")
+                size = nodes.call(nodes.load(len_name), [inner])
+                mask = nodes.binop(mask, "+", nodes.binop(kind, "*", size))
+                layout.append(nodes.tuple_load([size, nodes.const(True)]))
+            else:
+                mask = nodes.binop(mask, "+", nodes.const(self.mask([arg])))
+                layout.append(nodes.tuple_load([nodes.const(1), nodes.const(False)]))
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                size = nodes.call(nodes.load(len_name), [keyword.value])
+                mask = nodes.binop(mask, "+", nodes.binop(nodes.const("a"), "*", size))
+            else:
+                mask = nodes.binop(mask, "+", nodes.const("a"))
+        back = self.fresh_primal(f"{name}_back", site)
+        primal_call = nodes.call(nodes.load(self.helper(self.rt.call, "call")),
+                                 [mask, func] + list(call.args), [(k.arg, k.value) for k in call.keywords])
+        self.kill(name)
+        parts = self.fresh_adjoint(f"d{name}_parts")
+        adjoint = [nodes.assign(parts, self.rt_call("regroup", [
+            nodes.call(nodes.load(back), [dy]), nodes.tuple_load(layout)]))]
+        atoms = [callee if callee is not None else nodes.const(None)]
+        atoms += [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        for i, atom in enumerate(atoms):
+            if self.activity.active(atom):
+                self.contribute(atom.id, nodes.subscript(nodes.load(parts), nodes.const(i)), adjoint)
+        if call.keywords:
+            dkw = self.rt_call("keyword_part", [nodes.load(parts), nodes.const(len(atoms))])
+            for key, atom in [(k.arg, k.value) for k in call.keywords]:
+                if self.activity.active(atom):
+                    part = dkw if key is None else self.rt_call("dict_back", [dkw, nodes.const(key)])
+                    self.contribute(atom.id, part, adjoint)
+        return self.with_saves(stmt, [nodes.assign([name, back], primal_call)], adjoint, site)
 
     def mask(self, atoms):
         return "".join(self.kind.get(a.id, "-") if isinstance(a, gast.Name) else "-" for a in atoms)
@@ -696,7 +762,7 @@ class _Fixed:
 
 def _takes_more(fn, n):
     """Whether ``fn`` may return more cotangents than the ``n`` arguments a call passes it."""
-    code = fn.__code__
+    code = getattr(fn, "__wrapped__", fn).__code__
     return code.co_argcount > n or bool(code.co_flags & 0x04)
 
 

@@ -131,18 +131,18 @@ def test_adjoint_source_snapshot():
     sin_x = math.sin(x)
     z = sin_x * y
     z_add_y = z + y
-    return z_add_y, (sin_x, y, math, x)
+    return z_add_y, (sin_x, y, x)
 
 
 def snapshot_target_adjoint(saved, dout):
-    sin_x, y, math, x = saved
+    sin_x, y, x = saved
     # line {ret}: return z + y
     dz_add_y = dout
     dz = dz_add_y
     dy = dz_add_y
     # line {z}: z = math.sin(x) * y
     dsin_x = dz * y
-    dy = dy + dz * sin_x
+    dy = add_cotangent(dy, dz * sin_x, y)
     dx = dsin_x * math.cos(x)
     return 0, unbroadcast(dx, x), unbroadcast(dy, y)
 '''.format(ret=snapshot_target.__code__.co_firstlineno + 2, z=snapshot_target.__code__.co_firstlineno + 1)

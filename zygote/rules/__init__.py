@@ -78,9 +78,30 @@ def adjoint(fn, method_of=None):
     (12.0,)
     """
     def register(rule_fn):
-        _register(fn, Rule(fn, "pullback", rule_fn), method_of)
+        _register(fn, Rule(fn, "pullback", _zeros_for_none(rule_fn)), method_of)
         return rule_fn
     return register
+
+
+def _zeros_for_none(rule_fn):
+    """Wrap a pullback rule so that its ``back`` gives 0, zygote's structural zero, for None."""
+    def pullback_rule(*args, **kwargs):
+        y, back = rule_fn(*args, **kwargs)
+
+        def back_without_none(dy):
+            parts = back(dy)
+            if type(parts) is not tuple:
+                parts = tuple(parts)
+            if any(p is None for p in parts):
+                parts = tuple(0 if p is None else p for p in parts)
+            return parts
+        return y, back_without_none
+    pullback_rule.__name__ = getattr(rule_fn, "__name__", "pullback_rule")
+    pullback_rule.__wrapped__ = rule_fn
+    kind = getattr(rule_fn, "zygote_output_kind", None)
+    if kind is not None:
+        pullback_rule.zygote_output_kind = kind
+    return pullback_rule
 
 
 def nograd(*fns, method_of=None):

@@ -4,64 +4,60 @@ import builtins
 import numpy as np
 
 from . import adjoint, expr_rule, nograd
-from ..runtime import accum, attr_back, call, is_zero, iterate, unbroadcast
+from .operators import log_positive, power_slope
+from ..runtime import accum, attr_back, call, getitem_back, is_zero, unbroadcast
 
 
 # -- numbers -----------------------------------------------------------------------------------
 expr_rule(builtins.abs, lambda x, y, dy: dy * np.sign(x))
-expr_rule(builtins.float, lambda x, y, dy: dy)
-expr_rule(builtins.complex, lambda x, y, dy: dy)
-
-
-@adjoint(builtins.pow)
-def pow_rule(a, b):
-    y = a ** b
-    return y, lambda dy: (dy * b * a ** (b - 1), dy * y * np.log(a) if np.all(np.asarray(a) > 0) else 0.0 * dy)
+expr_rule(builtins.float, lambda x=0.0, y=None, dy=None: dy)
+expr_rule(builtins.complex, lambda real=0.0, imag=0.0, y=None, dy=None: (np.real(dy), np.imag(dy)))
+expr_rule(builtins.pow, lambda base, exp, mod=None, y=None, dy=None: (
+    dy * power_slope(base, exp), dy * y * log_positive(base), None))
 
 
 # -- sequences -----------------------------------------------------------------------------------
 
 
 @adjoint(builtins.sum)
-def sum_rule(items, start=0):
-    items = list(items) if not isinstance(items, (list, tuple)) else items
-    y = builtins.sum(items, start)
+def sum_rule(items, *start, **keywords):
+    """``sum(items, start)``: every item (and a positional ``start``) receives the cotangent of the total."""
+    seq = items if isinstance(items, (list, tuple, np.ndarray)) else list(items)
+    y = builtins.sum(seq, *start, **keywords)
 
     def sum_back(dy):
-        return [unbroadcast(dy, item) for item in items], unbroadcast(dy, start)
+        if is_zero(dy):
+            return (0,) * (1 + len(start))
+        dseq = _like(seq, [unbroadcast(dy, item) for item in seq])
+        return (dseq,) + tuple(unbroadcast(dy, s) for s in start)
     return y, sum_back
 
 
-def _extremum(pick, args, key):
-    if key is not None:
-        return None
-    items = list(args[0]) if len(args) == 1 else list(args)
-    best = 0
-    for i in range(1, len(items)):
-        if pick(items[i], items[best]):
-            best = i
-    return items, best
-
-
 def _extremum_rule(pick, builtin_fn):
-    def rule(*args, key=None):
-        found = _extremum(pick, args, key)
-        if found is None:
-            raise TypeError(f"{builtin_fn.__name__}(key=...) is not differentiable")
-        items, best = found
-        y = items[best]
+    """The rule of ``max`` or ``min``: the cotangent goes to the item chosen (the first on ties)."""
+    def rule(*args, key=None, default=None):
+        one_sequence = len(args) == 1
+        items = list(args[0]) if one_sequence else list(args)
+        if not items:
+            if default is None:
+                raise ValueError(f"{builtin_fn.__name__}() of an empty sequence")
+            return default, lambda dy: (0,)
+        score = key if key is not None else (lambda item: item)
+        best = 0
+        for i in range(1, len(items)):
+            if pick(score(items[i]), score(items[best])):
+                best = i
 
         def extremum_back(dy):
             parts = [0] * len(items)
             parts[best] = dy
-            if len(args) == 1:
-                if isinstance(args[0], np.ndarray):
-                    g = np.zeros(args[0].shape, dtype=args[0].dtype)
-                    g[best] = dy
-                    return (g,)
-                return (type(args[0])(parts) if isinstance(args[0], tuple) else parts,)
-            return tuple(parts)
-        return y, extremum_back
+            if not one_sequence:
+                return tuple(parts)
+            if isinstance(args[0], np.ndarray):
+                return (getitem_back(args[0], best, dy),)
+            return (_like(args[0], parts),)
+        return items[best], extremum_back
+    rule.__name__ = f"{builtin_fn.__name__}_rule"
     return rule
 
 
@@ -90,14 +86,14 @@ zip_rule.zygote_output_kind = "a"
 
 
 @adjoint(builtins.enumerate)
-def enumerate_rule(seq, start=0):
+def enumerate_rule(seq, *start, **keywords):
     items = list(seq)
-    y = list(enumerate(items, start))
+    y = list(enumerate(items, *start, **keywords))
 
     def enumerate_back(dy):
         if is_zero(dy):
-            return (0,)
-        return (_like(seq, [0 if is_zero(row) else row[1] for row in dy]),)
+            return (0,) * (1 + len(start))
+        return (_like(seq, [0 if is_zero(row) else row[1] for row in dy]),) + (0,) * len(start)
     return y, enumerate_back
 
 

@@ -1,38 +1,24 @@
 """Rules for numpy: elementwise functions, reductions, linear algebra, shapes and array methods."""
+import string
+
 import numpy as np
 
 from . import METHOD_RULES, RULES, adjoint, expr_rule, nograd
-from .operators import log_positive, matmul_da, matmul_db
-from ..runtime import unbroadcast
+from .operators import log_positive, matmul_da, matmul_db, power_slope
+from ..runtime import getitem_back, is_zero, unbroadcast
 
 LN2 = float(np.log(2.0))
 LN10 = float(np.log(10.0))
+DEGREE = float(np.pi / 180.0)
 
 
-def expand_reduced(dy, x, axis, keepdims):
-    """``dy`` of a reduction over ``axis`` given back the reduced axes, broadcast to ``x``'s shape."""
-    if axis is not None and not keepdims:
-        dy = np.expand_dims(dy, axis)
-    return np.broadcast_to(dy, np.shape(x))
+# -- helpers: elementwise ------------------------------------------------------------------------
 
 
-def reduced_count(x, axis):
-    shape = np.shape(x)
-    if axis is None:
-        return int(np.prod(shape))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    count = 1
-    for a in axes:
-        count *= shape[a]
-    return count
-
-
-def extremum_back(dy, x, y, axis, keepdims):
-    """Cotangent of max/min: ``dy`` shared equally among the positions that attain ``y``."""
-    y_full = expand_reduced(y, x, axis, keepdims)
-    mask = x == y_full
-    count = mask.sum(axis=axis, keepdims=True)
-    return mask * (expand_reduced(dy, x, axis, keepdims) / (count if axis is not None else count.reshape(())))
+def float_dtype(value):
+    """``value``'s dtype if it is a float array or numpy float, else float64."""
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
 
 
 def clip_mask(x, lo, hi):
@@ -45,11 +31,327 @@ def clip_mask(x, lo, hi):
     return inside
 
 
+def sinc_slope(x, y):
+    """d sinc(x)/dx = (cos(πx) - sinc(x)) / x, which is 0 at x = 0."""
+    nonzero = x != 0
+    safe_x = np.where(nonzero, x, 1)
+    return np.where(nonzero, (np.cos(np.pi * x) - y) / safe_x, 0)
+
+
+# -- helpers: reductions -------------------------------------------------------------------------
+
+
+def expand_reduced(dy, x, axis, keepdims):
+    """``dy`` of a reduction over ``axis`` given back the reduced axes, broadcast to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        dy = np.expand_dims(dy, axis)
+    return np.broadcast_to(dy, np.shape(x))
+
+
+def reduced_count(x, axis):
+    """How many entries of ``x`` a reduction over ``axis`` combines into each output."""
+    shape = np.shape(x)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    return count
+
+
+def extremum_back(dy, x, y, axis, keepdims):
+    """Cotangent of max/min: ``dy`` shared equally among the positions that attain ``y``."""
+    mask = x == expand_reduced(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True, dtype=float_dtype(dy))
+    return mask * (expand_reduced(dy, x, axis, keepdims) / count)
+
+
+def reduced_last(x, axis):
+    """``x`` with the axes of ``axis`` (all if None) moved to the end and merged into one."""
+    ndim = np.ndim(x)
+    axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis) % ndim)
+    moved = np.moveaxis(x, axes, tuple(range(ndim - len(axes), ndim)))
+    return np.reshape(moved, np.shape(moved)[:ndim - len(axes)] + (-1,)), axes
+
+
+def prod_others(x, axis):
+    """For each entry of ``x``, the product of the other entries reduced with it (exact with zeros)."""
+    ndim = np.ndim(x)
+    flat, axes = reduced_last(x, axis)
+    n = np.shape(flat)[-1]
+    others = np.where(np.eye(n, dtype=bool), 1, np.expand_dims(flat, -2))
+    merged = np.prod(others, axis=-1)
+    moved_shape = tuple(np.shape(x)[i] for i in range(ndim) if i not in axes) + \
+        tuple(np.shape(x)[i] for i in axes)
+    return np.moveaxis(np.reshape(merged, moved_shape), tuple(range(ndim - len(axes), ndim)), axes)
+
+
+def prod_back(dy, x, y, axis, keepdims):
+    """Cotangent of ``prod``: ``dy·y/x``, or products of the other entries where ``x`` has zeros."""
+    dy_full = expand_reduced(dy, x, axis, keepdims)
+    if np.all(x != 0):
+        return dy_full * expand_reduced(y, x, axis, keepdims) / x
+    return dy_full * prod_others(x, axis)
+
+
+def centred(x, axis):
+    """``x`` minus its mean over ``axis``."""
+    return x - np.mean(x, axis=axis, keepdims=True)
+
+
+def cumsum_back(dy, x, axis):
+    """Cotangent of ``cumsum``: the reversed cumulative sum of ``dy``."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(dy))), np.shape(x))
+    return np.flip(np.cumsum(np.flip(dy, axis), axis), axis)
+
+
+def diff_back(dy, n, axis):
+    """Cotangent of ``np.diff(x, n, axis)``: ``n`` times the negated backward difference."""
+    for _ in range(n):
+        widths = [(0, 0)] * np.ndim(dy)
+        widths[axis] = (1, 0)
+        before = np.pad(dy, widths)
+        widths[axis] = (0, 1)
+        dy = before - np.pad(dy, widths)
+    return dy
+
+
+def norm_back(dy, x, y, ord, axis, keepdims):
+    """Cotangent of ``np.linalg.norm`` for the Euclidean/Frobenius norm and the vector 1-norm."""
+    vector = axis is not None and not isinstance(axis, tuple) or axis is None and np.ndim(x) == 1
+    if ord is None or ord == "fro" or (ord == 2 and vector):
+        safe_y = np.where(y == 0, 1, y)
+        return expand_reduced(dy / safe_y, x, axis, keepdims) * x
+    if ord == 1 and vector:
+        return expand_reduced(dy, x, axis, keepdims) * np.sign(x)
+    raise NotImplementedError(f"the gradient of np.linalg.norm with ord={ord!r} is not implemented")
+
+
+# -- helpers: linear algebra ---------------------------------------------------------------------
+
+
+def tensordot_axes(a, b, axes):
+    """``np.tensordot``'s ``axes`` as two lists of non-negative axes of ``a`` and ``b``."""
+    if isinstance(axes, (int, np.integer)):
+        return list(range(np.ndim(a) - axes, np.ndim(a))), list(range(axes))
+    axes_a, axes_b = axes
+    axes_a = [int(i) % np.ndim(a) for i in np.atleast_1d(axes_a)]
+    axes_b = [int(i) % np.ndim(b) for i in np.atleast_1d(axes_b)]
+    return axes_a, axes_b
+
+
+def tensordot_da(dy, a, b, axes):
+    """Cotangent of ``a`` in ``np.tensordot(a, b, axes)``."""
+    axes_a, axes_b = tensordot_axes(a, b, axes)
+    free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
+    free_b = [j for j in range(np.ndim(b)) if j not in axes_b]
+    da = np.tensordot(dy, b, (list(range(len(free_a), np.ndim(dy))), free_b))
+    order = free_a + [axes_a[axes_b.index(j)] for j in sorted(axes_b)]
+    return np.transpose(da, np.argsort(order))
+
+
+def tensordot_db(dy, a, b, axes):
+    """Cotangent of ``b`` in ``np.tensordot(a, b, axes)``."""
+    axes_a, axes_b = tensordot_axes(a, b, axes)
+    free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
+    free_b = [j for j in range(np.ndim(b)) if j not in axes_b]
+    db = np.tensordot(a, dy, (free_a, list(range(len(free_a)))))
+    order = [axes_b[axes_a.index(i)] for i in sorted(axes_a)] + free_b
+    return np.transpose(db, np.argsort(order))
+
+
+def dot_axes(a, b):
+    """The ``tensordot`` axes that ``np.dot(a, b)`` contracts."""
+    return [np.ndim(a) - 1], [0 if np.ndim(b) == 1 else np.ndim(b) - 2]
+
+
+def dot_da(dy, a, b):
+    """Cotangent of ``a`` in ``np.dot(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * b, a)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_da(dy, a, b)
+    return tensordot_da(dy, a, b, dot_axes(a, b))
+
+
+def dot_db(dy, a, b):
+    """Cotangent of ``b`` in ``np.dot(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_db(dy, a, b)
+    return tensordot_db(dy, a, b, dot_axes(a, b))
+
+
+def inner_axes(a, b):
+    """The ``tensordot`` axes that ``np.inner(a, b)`` contracts: the last of each."""
+    return [np.ndim(a) - 1], [np.ndim(b) - 1]
+
+
+def diagonal_back(dy, x, offset, axis1, axis2):
+    """Cotangent of ``np.diagonal(x, offset, axis1, axis2)``: ``dy`` written onto that diagonal."""
+    n, m = np.shape(x)[axis1], np.shape(x)[axis2]
+    length = np.shape(dy)[-1]
+    k = np.arange(length)
+    on_diagonal = np.zeros((length, n, m), dtype=bool)
+    on_diagonal[k, k + max(-offset, 0), k + max(offset, 0)] = True
+    spread = np.tensordot(dy, on_diagonal.astype(float_dtype(dy)), 1)
+    return np.moveaxis(spread, (-2, -1), (axis1, axis2))
+
+
+def trace_back(dy, x, offset, axis1, axis2):
+    """Cotangent of ``np.trace``: ``dy`` on the traced diagonal of every matrix."""
+    shape = np.shape(x)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=float_dtype(dy))
+    return np.moveaxis(np.expand_dims(dy, (-2, -1)) * eye, (-2, -1), (axis1, axis2))
+
+
+def einsum_parse(subscripts, operands):
+    """(input subscripts, output subscripts) of an einsum, with ``...`` spelt as spare letters."""
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, out = subscripts.partition("->")
+    inputs = lhs.split(",")
+    spare = [c for c in string.ascii_letters if c not in subscripts]
+    dims = [np.ndim(op) - (len(s) - 3) for s, op in zip(inputs, operands) if "..." in s]
+    ellipsis = "".join(spare[:max(dims, default=0)])
+    inputs = [s.replace("...", ellipsis[len(ellipsis) - (np.ndim(op) - len(s) + 3):]) if "..." in s else s
+              for s, op in zip(inputs, operands)]
+    if arrow:
+        return inputs, out.replace("...", ellipsis)
+    letters = "".join(inputs)
+    return inputs, ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                             and c not in ellipsis))
+
+
+def einsum_operand_back(dy, k, inputs, out, operands):
+    """Cotangent of operand ``k`` of ``einsum(inputs -> out)``: swap its subscripts with the output's.
+
+    Letters that only operand ``k`` sums over come back through a vector of ones, and a
+    letter repeated in operand ``k`` (a diagonal) through an identity matrix.
+    """
+    target = inputs[k]
+    others = [j for j in range(len(inputs)) if j != k]
+    available = set(out).union(*(inputs[j] for j in others))
+    sizes = dict(zip(target, np.shape(operands[k])))
+    dtype = float_dtype(dy)
+    spare = iter(c for c in string.ascii_letters if c not in "".join(inputs) + out)
+    result, extra_subscripts, extras = "", [], []
+    for c in target:
+        if c in result:
+            fresh = next(spare)
+            result += fresh
+            extra_subscripts.append(c + fresh)
+            extras.append(np.eye(sizes[c], dtype=dtype))
+        else:
+            result += c
+            if c not in available:
+                extra_subscripts.append(c)
+                extras.append(np.ones(sizes[c], dtype=dtype))
+    spec = ",".join([out] + [inputs[j] for j in others] + extra_subscripts) + "->" + result
+    grad = np.einsum(spec, dy, *[operands[j] for j in others], *extras)
+    return unbroadcast(grad, operands[k])
+
+
+# -- helpers: shapes -----------------------------------------------------------------------------
+
+
 def transpose_back(dy, axes):
+    """Cotangent of ``np.transpose(x, axes)``: ``dy`` under the inverse permutation."""
     return np.transpose(dy) if axes is None else np.transpose(dy, np.argsort(axes))
 
 
-# -- elementwise -----------------------------------------------------------------------------
+def tile_back(dy, x, reps):
+    """Cotangent of ``np.tile``: the sum of ``dy`` over all tiles."""
+    reps = tuple(np.atleast_1d(reps))
+    ndim = max(np.ndim(x), len(reps))
+    shape = (1,) * (ndim - np.ndim(x)) + np.shape(x)
+    reps = (1,) * (ndim - len(reps)) + reps
+    tiled = np.reshape(dy, [n for pair in zip(reps, shape) for n in pair])
+    return np.reshape(np.sum(tiled, axis=tuple(range(0, 2 * ndim, 2))), np.shape(x))
+
+
+def repeat_back(dy, x, repeats, axis):
+    """Cotangent of ``np.repeat``: each entry collects the cotangents of its copies."""
+    if axis is None:
+        return np.reshape(repeat_back(dy, np.ravel(x), repeats, 0), np.shape(x))
+    n = np.shape(x)[axis]
+    if np.ndim(repeats) == 0 or np.size(repeats) == 1:
+        r = int(np.reshape(repeats, -1)[0])
+        split = np.shape(dy)[:axis % np.ndim(dy)] + (n, r) + np.shape(dy)[axis % np.ndim(dy) + 1:]
+        return np.sum(np.reshape(dy, split), axis=axis % np.ndim(dy) + 1)
+    source = np.repeat(np.arange(n), repeats)
+    gather = (source[:, None] == np.arange(n)[None, :]).astype(float_dtype(dy))
+    return np.moveaxis(np.tensordot(gather, np.moveaxis(dy, axis, 0), (0, 0)), 0, axis)
+
+
+def pad_back(dy, pad_width, mode):
+    """Cotangent of a constant ``np.pad``: the unpadded block of ``dy``."""
+    if mode != "constant":
+        raise NotImplementedError(f"the gradient of np.pad with mode={mode!r} is not implemented")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(dy), 2))
+    return dy[tuple(slice(int(lo), n - int(hi)) for (lo, hi), n in zip(widths, np.shape(dy)))]
+
+
+def sort_back(dy, x, axis):
+    """Cotangent of ``np.sort``: ``dy`` sent back through the inverse of the sorting permutation."""
+    if axis is None:
+        return np.reshape(sort_back(dy, np.ravel(x), -1), np.shape(x))
+    order = np.argsort(x, axis=axis, kind="stable")
+    return np.take_along_axis(dy, np.argsort(order, axis=axis), axis=axis)
+
+
+def like_sequence(seq, parts):
+    """Cotangents ``parts`` of the items of ``seq``, as a list, tuple or array like ``seq``."""
+    parts = [unbroadcast(p, item) for p, item in zip(parts, seq)]
+    if isinstance(seq, np.ndarray):
+        return np.stack(parts) if parts else np.zeros(np.shape(seq))
+    return tuple(parts) if isinstance(seq, tuple) else parts
+
+
+def split_back(dy, arrays, axis, promote):
+    """Cotangents of ``arrays`` joined along ``axis`` after ``promote`` (e.g. ``np.atleast_2d``)."""
+    shapes = [np.shape(promote(a)) for a in arrays]
+    ends = np.cumsum([s[axis] for s in shapes])[:-1]
+    pieces = np.split(dy, ends, axis=axis)
+    return like_sequence(arrays, [np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)])
+
+
+def unsplit(dy, pieces):
+    """Cotangent of the array that ``np.split`` cut into ``pieces`` (a zero piece: zeros)."""
+    return [np.zeros(np.shape(p), dtype=float_dtype(p)) if is_zero(d) else d
+            for d, p in zip(dy, pieces)]
+
+
+def nested_array(dy, like):
+    """The cotangent of ``x.tolist()`` (nested lists, zero where unused) as an array like ``x``."""
+    if is_zero(dy):
+        return np.zeros(np.shape(like), dtype=float_dtype(like))
+    if np.ndim(like) == 0:
+        return np.asarray(dy, dtype=float_dtype(like))
+    return np.stack([nested_array(d, row) for d, row in zip(dy, like)])
+
+
+def take_index(x, indices, axis):
+    """The subscript ``x[index]`` that ``np.take(x, indices, axis)`` reads."""
+    if axis is None:
+        return np.unravel_index(indices, np.shape(x))
+    return (slice(None),) * (axis % np.ndim(x)) + (indices,)
+
+
+def along_axis_index(x, indices, axis):
+    """The subscript ``x[index]`` that ``np.take_along_axis(x, indices, axis)`` reads."""
+    if axis is None:
+        return np.unravel_index(indices, np.shape(x))
+    ndim = np.ndim(x)
+    axis = axis % ndim
+    return tuple(indices if d == axis else
+                 np.reshape(np.arange(np.shape(indices)[d]), [-1 if e == d else 1 for e in range(ndim)])
+                 for d in range(ndim))
+
+
+# -- elementwise ---------------------------------------------------------------------------------
 expr_rule(np.sin, lambda x, y, dy: dy * np.cos(x))
 expr_rule(np.cos, lambda x, y, dy: -dy * np.sin(x))
 expr_rule(np.tan, lambda x, y, dy: dy * (1 + y * y))
@@ -73,7 +375,13 @@ expr_rule(np.arctan, lambda x, y, dy: dy / (1 + x * x))
 expr_rule(np.arcsinh, lambda x, y, dy: dy / np.sqrt(x * x + 1))
 expr_rule(np.arccosh, lambda x, y, dy: dy / np.sqrt(x * x - 1))
 expr_rule(np.arctanh, lambda x, y, dy: dy / (1 - x * x))
+expr_rule(np.sinc, lambda x, y, dy: dy * sinc_slope(x, y))
+expr_rule(np.deg2rad, lambda x, y, dy: dy * DEGREE)
+expr_rule(np.radians, lambda x, y, dy: dy * DEGREE)
+expr_rule(np.rad2deg, lambda x, y, dy: dy / DEGREE)
+expr_rule(np.degrees, lambda x, y, dy: dy / DEGREE)
 expr_rule(np.abs, lambda x, y, dy: dy * np.sign(x))
+expr_rule(np.fabs, lambda x, y, dy: dy * np.sign(x))
 expr_rule(np.sign, lambda x, y, dy: dy * 0)
 expr_rule(np.negative, lambda x, y, dy: -dy)
 expr_rule(np.positive, lambda x, y, dy: dy)
@@ -81,94 +389,260 @@ expr_rule(np.add, lambda a, b, y, dy: (dy, dy))
 expr_rule(np.subtract, lambda a, b, y, dy: (dy, -dy))
 expr_rule(np.multiply, lambda a, b, y, dy: (dy * b, dy * a))
 expr_rule(np.divide, lambda a, b, y, dy: (dy / b, -dy * y / b))
-expr_rule(np.power, lambda a, b, y, dy: (dy * b * a ** (b - 1), dy * y * log_positive(a)))
+expr_rule(np.power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
+expr_rule(np.float_power, lambda a, b, y, dy: (dy * b * np.float_power(a, b - 1), dy * y * log_positive(a)))
+expr_rule(np.remainder, lambda a, b, y, dy: (dy, -dy * np.floor_divide(a, b)))
+expr_rule(np.fmod, lambda a, b, y, dy: (dy, -dy * np.trunc(a / b)))
 expr_rule(np.maximum, lambda a, b, y, dy: (dy * (a >= b), dy * (a < b)))
 expr_rule(np.minimum, lambda a, b, y, dy: (dy * (a <= b), dy * (a > b)))
+expr_rule(np.fmax, lambda a, b, y, dy: (dy * (y == a), dy * (y != a)))
+expr_rule(np.fmin, lambda a, b, y, dy: (dy * (y == a), dy * (y != a)))
 expr_rule(np.arctan2, lambda a, b, y, dy: (dy * b / (a * a + b * b), -dy * a / (a * a + b * b)))
 expr_rule(np.hypot, lambda a, b, y, dy: (dy * a / y, dy * b / y))
+expr_rule(np.copysign, lambda a, b, y, dy: (dy * np.sign(a) * np.sign(y), None))
 expr_rule(np.logaddexp, lambda a, b, y, dy: (dy * np.exp(a - y), dy * np.exp(b - y)))
-expr_rule(np.clip, lambda x, a_min=None, a_max=None, y=None, dy=None: (
-    dy * clip_mask(x, a_min, a_max), None, None))
-expr_rule(np.where, lambda condition, x, y_, y, dy: (None, np.where(condition, dy, 0), np.where(condition, 0, dy)))
+expr_rule(np.logaddexp2, lambda a, b, y, dy: (dy * np.exp2(a - y), dy * np.exp2(b - y)))
+expr_rule(np.clip, lambda x, a_min=None, a_max=None, out=None, min=None, max=None, y=None, dy=None: (
+    dy * clip_mask(x, a_min if min is None else min, a_max if max is None else max),
+    None if a_min is None else dy * (x < a_min),
+    None if a_max is None else dy * (x > a_max),
+    None,
+    None if min is None else dy * (x < min),
+    None if max is None else dy * (x > max)))
+expr_rule(np.where, lambda condition, x, y_, y, dy: (
+    None, np.where(condition, dy, 0), np.where(condition, 0, dy)))
+for _cast in (np.float64, np.float32, np.float16):
+    expr_rule(_cast, lambda x=0.0, y=None, dy=None: dy)
 
 # -- reductions ----------------------------------------------------------------------------------
 expr_rule(np.sum, lambda x, axis=None, dtype=None, out=None, keepdims=False, y=None, dy=None:
           expand_reduced(dy, x, axis, keepdims), elementwise=False)
 expr_rule(np.mean, lambda x, axis=None, dtype=None, out=None, keepdims=False, y=None, dy=None:
           expand_reduced(dy, x, axis, keepdims) / reduced_count(x, axis), elementwise=False)
-expr_rule(np.max, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None:
-          extremum_back(dy, x, y, axis, keepdims), elementwise=False)
-expr_rule(np.min, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None:
-          extremum_back(dy, x, y, axis, keepdims), elementwise=False)
+expr_rule(np.prod, lambda x, axis=None, dtype=None, out=None, keepdims=False, y=None, dy=None:
+          prod_back(dy, x, y, axis, keepdims), elementwise=False)
+for _fn in (np.max, np.min, np.amax, np.amin):
+    expr_rule(_fn, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None:
+              extremum_back(dy, x, y, axis, keepdims), elementwise=False)
+expr_rule(np.var, lambda x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, y=None, dy=None:
+          expand_reduced(dy, x, axis, keepdims) * (2 * centred(x, axis) / (reduced_count(x, axis) - ddof)),
+          elementwise=False)
+expr_rule(np.std, lambda x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, y=None, dy=None:
+          expand_reduced(dy / np.where(y == 0, 1, y), x, axis, keepdims)
+          * (centred(x, axis) / (reduced_count(x, axis) - ddof)), elementwise=False)
+expr_rule(np.cumsum, lambda x, axis=None, dtype=None, out=None, y=None, dy=None: cumsum_back(dy, x, axis),
+          elementwise=False)
+expr_rule(np.diff, lambda x, n=1, axis=-1, y=None, dy=None: diff_back(dy, n, axis), elementwise=False)
+expr_rule(np.linalg.norm, lambda x, ord=None, axis=None, keepdims=False, y=None, dy=None:
+          norm_back(dy, x, y, ord, axis, keepdims), elementwise=False)
 
 # -- linear algebra ------------------------------------------------------------------------------
 expr_rule(np.matmul, lambda a, b, y, dy: (matmul_da(dy, a, b), matmul_db(dy, a, b)), elementwise=False)
-expr_rule(np.dot, lambda a, b, y, dy: (
-    dy * b if np.ndim(b) == 0 else (np.sum(dy * a) if np.ndim(a) == 0 else matmul_da(dy, a, b)),
-    dy * a if np.ndim(a) == 0 else (np.sum(dy * b) if np.ndim(b) == 0 else matmul_db(dy, a, b))),
+expr_rule(np.dot, lambda a, b, out=None, y=None, dy=None: (dot_da(dy, a, b), dot_db(dy, a, b), None),
+          elementwise=False)
+expr_rule(np.inner, lambda a, b, y, dy: (
+    dot_da(dy, a, b) if np.ndim(a) == 0 or np.ndim(b) == 0 else tensordot_da(dy, a, b, inner_axes(a, b)),
+    dot_db(dy, a, b) if np.ndim(a) == 0 or np.ndim(b) == 0 else tensordot_db(dy, a, b, inner_axes(a, b))),
     elementwise=False)
-expr_rule(np.transpose, lambda x, axes=None, y=None, dy=None: transpose_back(dy, axes), elementwise=False)
+expr_rule(np.outer, lambda a, b, out=None, y=None, dy=None: (
+    np.reshape(dy @ np.ravel(b), np.shape(a)), np.reshape(np.ravel(a) @ dy, np.shape(b)), None),
+    elementwise=False)
+expr_rule(np.tensordot, lambda a, b, axes=2, y=None, dy=None: (
+    tensordot_da(dy, a, b, axes), tensordot_db(dy, a, b, axes), None), elementwise=False)
+expr_rule(np.trace, lambda x, offset=0, axis1=0, axis2=1, dtype=None, out=None, y=None, dy=None:
+          trace_back(dy, x, offset, axis1, axis2), elementwise=False)
+expr_rule(np.diagonal, lambda x, offset=0, axis1=0, axis2=1, y=None, dy=None:
+          diagonal_back(dy, x, offset, axis1, axis2), elementwise=False)
+expr_rule(np.diag, lambda x, k=0, y=None, dy=None:
+          np.diagonal(dy, k) if np.ndim(x) == 1 else diagonal_back(dy, x, k, 0, 1), elementwise=False)
+
+
+@adjoint(np.einsum)
+def einsum_rule(subscripts, *operands, **options):
+    """``np.einsum`` in its subscript-string form, explicit (``->``) or implicit, with ``...``."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("the gradient of np.einsum needs the subscripts as a string")
+    y = np.einsum(subscripts, *operands, **options)
+    inputs, out = einsum_parse(subscripts, operands)
+
+    def einsum_back(dy):
+        return (None,) + tuple(einsum_operand_back(dy, k, inputs, out, operands)
+                               for k in range(len(operands)))
+    return y, einsum_back
+
 
 # -- shapes --------------------------------------------------------------------------------------
 expr_rule(np.reshape, lambda x, shape=None, order="C", newshape=None, y=None, dy=None:
           np.reshape(dy, np.shape(x)), elementwise=False)
-expr_rule(np.ravel, lambda x, order="C", y=None, dy=None: np.reshape(dy, np.shape(x)), elementwise=False)
+for _fn in (np.ravel, np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    expr_rule(_fn, lambda x, axis=None, y=None, dy=None: np.reshape(dy, np.shape(x)), elementwise=False)
+expr_rule(np.copy, lambda x, order="K", subok=False, y=None, dy=None: dy, elementwise=False)
+expr_rule(np.transpose, lambda x, axes=None, y=None, dy=None: transpose_back(dy, axes), elementwise=False)
+expr_rule(np.moveaxis, lambda x, source, destination, y=None, dy=None:
+          np.moveaxis(dy, destination, source), elementwise=False)
+expr_rule(np.swapaxes, lambda x, axis1, axis2, y=None, dy=None: np.swapaxes(dy, axis1, axis2),
+          elementwise=False)
+expr_rule(np.flip, lambda x, axis=None, y=None, dy=None: np.flip(dy, axis), elementwise=False)
+expr_rule(np.fliplr, lambda x, y, dy: np.fliplr(dy), elementwise=False)
+expr_rule(np.flipud, lambda x, y, dy: np.flipud(dy), elementwise=False)
+expr_rule(np.roll, lambda x, shift, axis=None, y=None, dy=None: np.roll(dy, np.negative(shift), axis),
+          elementwise=False)
 expr_rule(np.broadcast_to, lambda x, shape, subok=False, y=None, dy=None: unbroadcast(dy, x),
           elementwise=False)
+expr_rule(np.tile, lambda x, reps, y=None, dy=None: tile_back(dy, x, reps), elementwise=False)
+expr_rule(np.repeat, lambda x, repeats, axis=None, y=None, dy=None: repeat_back(dy, x, repeats, axis),
+          elementwise=False)
+expr_rule(np.pad, lambda x, pad_width, mode="constant", constant_values=0, y=None, dy=None: (
+    pad_back(dy, pad_width, mode), None, None, np.sum(dy) - np.sum(pad_back(dy, pad_width, mode))),
+    elementwise=False)
+expr_rule(np.sort, lambda x, axis=-1, kind=None, order=None, y=None, dy=None: sort_back(dy, x, axis),
+          elementwise=False)
+expr_rule(np.take, lambda x, indices, axis=None, y=None, dy=None:
+          getitem_back(x, take_index(x, indices, axis), dy), elementwise=False)
+expr_rule(np.take_along_axis, lambda x, indices, axis=-1, y=None, dy=None:
+          getitem_back(x, along_axis_index(x, indices, axis), dy), elementwise=False)
+
+
+def no_output_argument(args, fn):
+    """Refuse ``fn(arrays, axis, out)``: writing into ``out`` cannot be differentiated."""
+    if len(args) > 1:
+        raise TypeError(f"{fn.__name__}(..., out) is not differentiable: pass the arrays and axis only")
+
+
+# Pullback rules take optional positional parameters as ``*args`` so that ``back`` returns
+# exactly one cotangent per positional argument of the call, and call numpy with explicit
+# keywords (no ``*args``/``**kwargs``) so that zygote can differentiate the rules themselves.
+
+
+@adjoint(np.concatenate)
+def concatenate_rule(arrays, *args, axis=0, dtype=None, casting="same_kind"):
+    no_output_argument(args, np.concatenate)
+    axis = args[0] if args else axis
+    y = np.concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
+    promote = np.ravel if axis is None else np.asarray
+
+    def concatenate_back(dy):
+        return (split_back(dy, arrays, 0 if axis is None else axis, promote),) + (None,) * len(args)
+    return y, concatenate_back
+
+
+@adjoint(np.stack)
+def stack_rule(arrays, *args, axis=0, dtype=None, casting="same_kind"):
+    no_output_argument(args, np.stack)
+    axis = args[0] if args else axis
+    y = np.stack(arrays, axis=axis, dtype=dtype, casting=casting)
+    return y, lambda dy: (like_sequence(arrays, list(np.moveaxis(dy, axis, 0))),) + (None,) * len(args)
+
+
+@adjoint(np.hstack)
+def hstack_rule(arrays, *, dtype=None, casting="same_kind"):
+    y = np.hstack(arrays, dtype=dtype, casting=casting)
+    axis = 0 if np.ndim(np.atleast_1d(arrays[0])) == 1 else 1
+    return y, lambda dy: (split_back(dy, arrays, axis, np.atleast_1d),)
+
+
+@adjoint(np.vstack)
+def vstack_rule(arrays, *, dtype=None, casting="same_kind"):
+    y = np.vstack(arrays, dtype=dtype, casting=casting)
+    return y, lambda dy: (split_back(dy, arrays, 0, np.atleast_2d),)
+
+
+@adjoint(np.split)
+def split_rule(x, indices_or_sections, *args, axis=0):
+    axis = args[0] if args else axis
+    pieces = np.split(x, indices_or_sections, axis=axis)
+    return pieces, lambda dy: (np.concatenate(unsplit(dy, pieces), axis=axis), 0) + (None,) * len(args)
+
+
+split_rule.zygote_output_kind = "a"
 
 
 @adjoint(np.asarray)
-def asarray_rule(a, dtype=None, order=None):
-    y = np.asarray(a, dtype=dtype)
-    return y, lambda dy: (unbroadcast(dy, a) if not isinstance(a, (list, tuple)) else list(dy),)
+def asarray_rule(a, *args, dtype=None, order=None):
+    """``np.asarray``: the cotangent of a list of numbers is a list, of an array an array."""
+    y = np.asarray(a, dtype=args[0] if args else dtype)
+
+    def asarray_back(dy):
+        da = list(dy) if isinstance(a, (list, tuple)) else unbroadcast(dy, a)
+        return (da,) + (None,) * len(args)
+    return y, asarray_back
 
 
 @adjoint(np.array)
-def array_rule(a, dtype=None, copy=True, order="K", ndmin=0):
-    y = np.array(a, dtype=dtype, copy=copy, ndmin=ndmin)
-    return y, lambda dy: (np.reshape(dy, np.shape(a)) if isinstance(a, np.ndarray) else list(np.reshape(dy, np.shape(a))),)
+def array_rule(a, *args, dtype=None, copy=True, order="K", ndmin=0):
+    y = np.array(a, dtype=args[0] if args else dtype, copy=copy, ndmin=ndmin)
+
+    def array_back(dy):
+        dy = np.reshape(dy, np.shape(a))
+        return (dy if isinstance(a, np.ndarray) else list(dy),) + (None,) * len(args)
+    return y, array_back
 
 
 # -- array methods -------------------------------------------------------------------------------
-for _name, _fn in (("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
-                   ("dot", np.dot), ("ravel", np.ravel), ("clip", np.clip)):
+for _name, _fn in (("sum", np.sum), ("mean", np.mean), ("prod", np.prod), ("max", np.max),
+                   ("min", np.min), ("var", np.var), ("std", np.std), ("cumsum", np.cumsum),
+                   ("dot", np.dot), ("ravel", np.ravel), ("flatten", np.ravel), ("squeeze", np.squeeze),
+                   ("swapaxes", np.swapaxes), ("clip", np.clip), ("trace", np.trace),
+                   ("diagonal", np.diagonal), ("repeat", np.repeat), ("take", np.take)):
     METHOD_RULES[(np.ndarray, _name)] = RULES[_fn]
-    METHOD_RULES[(np.generic, _name)] = RULES[_fn]
+# numpy scalars (np.float64, ...) share the methods that make sense for a single number
+for _name in ("sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "ravel", "flatten", "squeeze", "clip"):
+    METHOD_RULES[(np.generic, _name)] = METHOD_RULES[(np.ndarray, _name)]
 
 
 @adjoint(None, method_of=(np.ndarray, "reshape"))
 def reshape_method_rule(x, *shape, order="C"):
-    return x.reshape(*shape, order=order), lambda dy: (np.reshape(dy, x.shape),) + (0,) * len(shape)
+    y = np.reshape(x, shape[0] if len(shape) == 1 else shape, order=order)
+    return y, lambda dy: (np.reshape(dy, np.shape(x)),) + (0,) * len(shape)
 
 
 @adjoint(None, method_of=(np.ndarray, "transpose"))
 def transpose_method_rule(x, *axes):
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    y = x.transpose(*axes) if axes else x.T
-    return y, lambda dy: (transpose_back(dy, axes or None),) + (0,) * (len(axes) if axes else 0)
+    order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+    y = np.transpose(x, order or None)
+    return y, lambda dy: (transpose_back(dy, order or None),) + (0,) * len(axes)
 
 
 @adjoint(None, method_of=(np.ndarray, "astype"))
-def astype_method_rule(x, dtype, *args, **kwargs):
-    return x.astype(dtype, *args, **kwargs), lambda dy: (
-        np.asarray(dy).astype(x.dtype) if x.dtype.kind in "fc" else 0, 0)
+def astype_method_rule(x, dtype, *args, copy=True):
+    y = x.astype(dtype, order=args[0] if args else "K", copy=copy)
+    return y, lambda dy: (np.asarray(dy).astype(x.dtype) if x.dtype.kind in "fc" else 0, 0) + (0,) * len(args)
 
 
 @adjoint(None, method_of=(np.ndarray, "copy"))
-def copy_method_rule(x, order="C"):
-    return x.copy(order=order), lambda dy: (dy,)
+def copy_method_rule(x, *args, order="C"):
+    return x.copy(order=args[0] if args else order), lambda dy: (dy,) + (0,) * len(args)
 
 
-for _rule in (reshape_method_rule, transpose_method_rule, astype_method_rule, copy_method_rule):
+@adjoint(None, method_of=(np.ndarray, "item"))
+def item_method_rule(x, *index):
+    """``x.item(*index)``: the cotangent lands on the one entry read."""
+    flat = 0 if not index else (index[0] if len(index) == 1 else np.ravel_multi_index(index, np.shape(x)))
+    where = np.unravel_index(flat, np.shape(x))
+    return float(x[where]), lambda dy: (getitem_back(x, where, dy),) + (0,) * len(index)
+
+
+@adjoint(None, method_of=(np.ndarray, "tolist"))
+def tolist_method_rule(x):
+    return x.tolist(), lambda dy: (nested_array(dy, x),)
+
+
+tolist_method_rule.zygote_output_kind = "a"
+for _rule in (reshape_method_rule, transpose_method_rule, astype_method_rule, copy_method_rule,
+              item_method_rule):
     _rule.zygote_output_kind = "n"
 
 # -- no derivative -------------------------------------------------------------------------------
 nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_like, np.empty,
-       np.empty_like, np.full, np.arange, np.linspace, np.eye, np.identity, np.argmax, np.argmin,
-       np.argsort, np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf,
-       np.isfinite, np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
-       np.logical_and, np.logical_or, np.logical_not, np.all, np.any, np.count_nonzero,
-       np.nonzero, np.allclose, np.isclose, np.array_equal, np.result_type, np.dtype)
-nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any", "tolist",
-                                     "item")))
+       np.empty_like, np.full, np.full_like, np.arange, np.linspace, np.eye, np.identity, np.tri,
+       np.argmax, np.argmin, np.argsort, np.argwhere, np.flatnonzero, np.searchsorted, np.digitize,
+       np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix, np.floor_divide, np.heaviside,
+       np.isnan, np.isinf, np.isfinite, np.signbit, np.equal, np.not_equal, np.less, np.less_equal,
+       np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+       np.all, np.any, np.count_nonzero, np.nonzero, np.allclose, np.isclose, np.array_equal,
+       np.result_type, np.dtype, np.broadcast_shapes, np.unravel_index, np.ravel_multi_index,
+       np.indices, np.tril_indices, np.triu_indices, np.diag_indices, np.isscalar, np.issubdtype,
+       np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
+       np.random.normal, np.random.uniform, np.random.choice, np.random.permutation,
+       np.random.shuffle, np.random.default_rng)
+nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any")))

@@ -1,47 +1,54 @@
-"""Rules for Python's arithmetic operators (``+ - * / // % ** @`` and unary minus)."""
+"""Rules for Python's arithmetic operators (``+ - * / // % ** @``, unary minus and abs)."""
+import math
 import operator
 
 import numpy as np
 
 from . import expr_rule, nograd
+from ..runtime import unbroadcast
 
 
 def log_positive(a):
     """log(a) where a > 0 and 0 elsewhere: the exponent's derivative of a ** b where it exists."""
     if isinstance(a, np.ndarray):
         return np.log(np.where(a > 0, a, 1))
-    return np.log(a) if a > 0 else 0.0 * a
+    return math.log(a) if a > 0 else 0.0 * a  # a Python float stays weakly typed next to float32
+
+
+def power_slope(a, b):
+    """``b * a ** (b - 1)``, exactly 0 where ``b == 0``, so that repeated derivatives of ``x ** n`` end at 0."""
+    if np.ndim(b) == 0:
+        if b == 0:
+            return 0.0 * a
+        return b * a ** (b - 1)
+    return np.where(b == 0, 0.0, b * a ** (b - 1))
+
+
+def as_matrices(dy, a, b):
+    """``a``, ``b`` and ``dy`` of ``a @ b`` with 1-d operands promoted to matrices, as numpy does."""
+    a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
+    b2 = b if np.ndim(b) > 1 else np.reshape(b, (-1, 1))
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return np.reshape(dy, (1, 1)), a2, b2
+    if np.ndim(a) == 1:
+        return np.expand_dims(dy, -2), a2, b2
+    if np.ndim(b) == 1:
+        return np.expand_dims(dy, -1), a2, b2
+    return dy, a2, b2
 
 
 def matmul_da(dy, a, b):
-    """Cotangent of ``a`` in ``a @ b``."""
-    if np.ndim(b) == 1:
-        if np.ndim(a) == 1:
-            return dy * b
-        return np.multiply.outer(dy, b)
-    if np.ndim(a) == 1:
-        return b @ dy
-    return unbroadcast_batch(dy @ np.swapaxes(b, -1, -2), a)
+    """Cotangent of ``a`` in ``a @ b``: ``dy @ bᵀ``, summed over broadcast batch dimensions."""
+    dy2, a2, b2 = as_matrices(dy, a, b)
+    da = unbroadcast(dy2 @ np.swapaxes(b2, -1, -2), a2)
+    return np.reshape(da, np.shape(a))
 
 
 def matmul_db(dy, a, b):
-    """Cotangent of ``b`` in ``a @ b``."""
-    if np.ndim(a) == 1:
-        if np.ndim(b) == 1:
-            return dy * a
-        return np.multiply.outer(a, dy)
-    if np.ndim(b) == 1:
-        return unbroadcast_batch(np.swapaxes(a, -1, -2) @ dy[..., None], b[:, None])[..., 0] \
-            if np.ndim(a) > 2 else a.T @ dy
-    return unbroadcast_batch(np.swapaxes(a, -1, -2) @ dy, b)
-
-
-def unbroadcast_batch(g, x):
-    """Sum leading batch dimensions of ``g`` that ``x`` does not have."""
-    extra = np.ndim(g) - np.ndim(x)
-    if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    return g
+    """Cotangent of ``b`` in ``a @ b``: ``aᵀ @ dy``, summed over broadcast batch dimensions."""
+    dy2, a2, b2 = as_matrices(dy, a, b)
+    db = unbroadcast(np.swapaxes(a2, -1, -2) @ dy2, b2)
+    return np.reshape(db, np.shape(b))
 
 
 # -- arithmetic ----------------------------------------------------------------------------
@@ -50,12 +57,14 @@ expr_rule(operator.sub, lambda a, b, y, dy: (dy, -dy))
 expr_rule(operator.mul, lambda a, b, y, dy: (dy * b, dy * a))
 expr_rule(operator.truediv, lambda a, b, y, dy: (dy / b, -dy * y / b))
 expr_rule(operator.mod, lambda a, b, y, dy: (dy, -dy * (a // b)))
-expr_rule(operator.pow, lambda a, b, y, dy: (dy * b * a ** (b - 1), dy * y * log_positive(a)))
+expr_rule(operator.pow, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
 expr_rule(operator.neg, lambda a, y, dy: -dy)
 expr_rule(operator.pos, lambda a, y, dy: dy)
+expr_rule(operator.abs, lambda a, y, dy: dy * np.sign(a))
 expr_rule(operator.matmul, lambda a, b, y, dy: (matmul_da(dy, a, b), matmul_db(dy, a, b)),
           elementwise=False)
 
 # -- piecewise constant --------------------------------------------------------------------
 nograd(operator.floordiv, operator.invert, operator.not_, operator.lt, operator.le, operator.eq,
-       operator.ne, operator.gt, operator.ge, operator.is_, operator.is_not, operator.contains)
+       operator.ne, operator.gt, operator.ge, operator.is_, operator.is_not, operator.contains,
+       operator.and_, operator.or_, operator.xor, operator.truth, operator.index)

@@ -1,0 +1,53 @@
+"""Gradient checks of the rules for helpers that generated adjoints call (they make nesting work)."""
+import functools
+
+import numpy as np
+
+from zygote import runtime
+from zygote.rules.numpy import expand_reduced
+from zygote.testing import check_grad, weighted_sum
+
+SAMPLES = []
+
+
+def sample(key, static, *args):
+    SAMPLES.append(dict(key=key, static=static, args=args, mirrors=False, dynamic=False, float32=False))
+
+
+rng = np.random.default_rng(7)
+row = rng.standard_normal(3)
+matrix = rng.standard_normal((2, 3))
+
+
+def scaled(a, b):
+    return a * b + 1.0
+
+
+sample(runtime.unbroadcast, lambda g: weighted_sum(runtime.unbroadcast(g, row)), matrix)
+sample(runtime.unbroadcast, lambda g: weighted_sum(runtime.unbroadcast(g, matrix)), 0.7)
+sample(runtime.add_cotangent, lambda a, b: weighted_sum(runtime.add_cotangent(a, b, row)), matrix, row)
+sample(runtime.accum, lambda a, b: weighted_sum(runtime.accum(a, b, row)), row, matrix)
+sample(runtime.add_back, lambda g: weighted_sum(runtime.add_back(g, row, row)[0] * 2.0), row)
+sample(runtime.copy_for_write, lambda x: weighted_sum(runtime.copy_for_write(x) ** 2), row)
+sample(runtime.dict_back, lambda v: runtime.dict_back({"a": v * 3.0}, "a") * 2.0, 0.4)
+sample(runtime.getitem_back, lambda d: weighted_sum(runtime.getitem_back(matrix, (1, slice(0, 2)), d)),
+       np.array([0.3, -0.8]))
+sample(runtime.split_cotangent, lambda a, b: runtime.split_cotangent((a * 2.0, b), 2)[0] * b, 0.4, 1.5)
+sample(expand_reduced, lambda d: weighted_sum(expand_reduced(d, matrix, 1, False)), np.array([0.2, 0.9]))
+sample(functools.partial, lambda a, b: functools.partial(scaled, a)(b) * 3.0, 0.4, 1.5)
+
+
+def test_rule_matches_differences(row, check_sample):
+    check_sample(row)
+
+
+def test_nested_gradient_through_a_broadcasting_adjoint():
+    import zygote
+    w = np.array([1.0, -2.0, 0.5])
+
+    def f(x):
+        return np.sum(np.sin(x * w)) + x * x
+
+    def df(x):
+        return zygote.gradient(f, x)[0]
+    check_grad(df, 0.3)

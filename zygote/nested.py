@@ -1,0 +1,139 @@
+"""Differentiating zygote's own gradients: ``gradient`` and run-time calls inside differentiated code.
+
+The primal and adjoint that zygote generates are Python functions whose trees are kept,
+so zygote can transform them like user code. Two "forwarding" rules make nesting work to
+any order: inside a differentiated function, ``gradient(f, *args)`` runs as the plain
+Python function ``gradient_of(primal, adjoint, *args)`` over f's generated code, and a
+dynamic call ``call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, adjoint,
+*args)``, whose ``back`` is a ``functools.partial`` of g's adjoint over its saved values.
+"""
+import functools
+import types
+
+from . import api, runtime
+from .analysis import category
+from .cache import entry_for, env_mask, param_mask_for
+from .errors import ZygoteError
+from .rules import RULES, Rule, nograd
+from .runtime import split_cotangent
+
+
+def seed_like(y):
+    """The output cotangent 1 for a scalar ``y`` (a constant)."""
+    return api._seed(y)
+
+
+nograd(seed_like)
+
+
+def gradient_of(primal, adjoint_fn, n_var, *args):
+    """∇f(args): f's generated adjoint applied to what its generated primal saved."""
+    y, saved = primal(*args)
+    parts = protocol_back(adjoint_fn, n_var, None, saved, seed_like(y))
+    return parts[1:]
+
+
+def call_pair(primal, adjoint_fn, n_var, to_call, *args):
+    """``(y, back)`` of g from its generated primal and adjoint, as ``runtime.call`` returns them."""
+    y, saved = primal(*args)
+    return y, functools.partial(protocol_back, adjoint_fn, n_var, to_call, saved)
+
+
+def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
+    """The adjoint's cotangents per parameter, as the call protocol's ``(dfn, *dargs)``."""
+    parts = adjoint_fn(saved, dy)
+    if n_var >= 0:
+        parts = parts[:-1] + split_cotangent(parts[-1], n_var)
+    if to_call is not None:
+        parts = to_call(parts)
+    return parts
+
+
+def _generated(fn, mask, args):
+    """(primal, adjoint, number of arguments gathered by *args or -1) for a Python function."""
+    if type(fn) is not types.FunctionType:
+        raise ZygoteError(
+            f"nested differentiation through a call of {type(fn).__name__} {getattr(fn, '__name__', '')!s} "
+            "is not supported; call it from a Python function")
+    code = fn.__code__
+    if code.co_kwonlyargcount or code.co_flags & 0x08 or len(args) < code.co_argcount:
+        raise ZygoteError(f"nested differentiation of {fn.__qualname__}: call it with all of its "
+                          "positional arguments and no keyword-only parameters")
+    entry = entry_for(fn, param_mask_for(fn, mask, args, {}), env_mask(fn, mask[:1] not in ("", "-")))
+    n_var = len(args) - code.co_argcount if code.co_flags & 0x04 else -1
+    return entry.primal_for(fn), entry.adjoint, n_var
+
+
+def _forward_gradient(f, *args, **kwargs):
+    if kwargs:
+        raise ZygoteError("nested gradient with keyword arguments is not supported")
+    cats = "".join(category(a) for a in args)
+    primal, adjoint_fn, n_var = _generated(f, "-" + cats, args)
+
+    def to_original(parts):
+        # (dgradient_of, dprimal, dadjoint, dn_var, *dargs) -> (dgradient, df, *dargs)
+        return (0, parts[1]) + parts[4:]
+    return gradient_of, (primal, adjoint_fn, n_var) + args, "a--" + cats, to_original
+
+
+def _forward_call(mask, fn, *args, **kwargs):
+    if kwargs:
+        raise ZygoteError("nested differentiation of a call with keyword arguments is not supported")
+    rule = RULES.get(fn)
+    if rule is not None and rule.kind == "forward":
+        # call(mask, fn, *args) returns (y, back): pair up the function fn forwards to.
+        target, new_args, new_mask, inner = rule.impl(*args)
+        primal, adjoint_fn, n_var = _generated(target, "-" + new_mask, new_args)
+
+        def through_target(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dnew_args) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0) + inner((parts[1],) + parts[5:])
+        return (call_pair, (primal, adjoint_fn, n_var, inner) + tuple(new_args), "a---" + new_mask,
+                through_target)
+    fn_char = "a" if mask[:1] not in ("", "-") else "-"
+    if type(fn) is functools.partial and not fn.keywords:
+        # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
+        bound = tuple(fn.args)
+        inner_mask = "a" * len(bound) + mask[1:]
+        primal, adjoint_fn, n_var = _generated(fn.func, "-" + inner_mask, bound + args)
+        n = len(bound)
+
+        def through_partial(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dbound, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, {"args": parts[5:5 + n]}) + parts[5 + n:]
+        return (call_pair, (primal, adjoint_fn, n_var, None) + bound + args, fn_char + "---" + inner_mask,
+                through_partial)
+    primal, adjoint_fn, n_var = _generated(fn, mask, args)
+
+    def to_original(parts):
+        # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dargs) -> (dcall, dmask, dfn, *dargs)
+        return (0, 0, parts[1]) + parts[5:]
+    return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
+
+
+RULES[api.gradient] = Rule(api.gradient, "forward", _forward_gradient)
+RULES[runtime.call] = Rule(runtime.call, "forward", _forward_call)
+
+
+def _partial_rule(fn, *bound, **keywords):
+    if keywords:
+        return _partial_with_keywords(fn, bound, keywords)
+    made = functools.partial(fn, *bound)
+
+    def partial_back(dpartial):
+        if not isinstance(dpartial, dict):
+            return (0,) * (1 + len(bound))
+        dargs = dpartial.get("args", (0,) * len(bound))
+        return (dpartial.get("func", 0),) + tuple(dargs)
+    return made, partial_back
+
+
+def _partial_with_keywords(fn, bound, keywords):
+    def partial_back(dpartial):
+        dargs = dpartial.get("args", (0,) * len(bound)) if isinstance(dpartial, dict) else (0,) * len(bound)
+        return (0,) + tuple(dargs)
+    return functools.partial(fn, *bound, **keywords), partial_back
+
+
+_partial_rule.zygote_output_kind = "a"
+RULES[functools.partial] = Rule(functools.partial, "pullback", _partial_rule)
