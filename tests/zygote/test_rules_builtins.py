@@ -10,8 +10,6 @@ from zygote.testing import check_grad, weighted_sum
 
 RNG = np.random.default_rng(11)
 SAMPLES = []
-DICT_GET = ("runtime bug: the dict.get rule returns cotangents for (d, key, default) even when the call "
-            "passed no default, one more than the generated code unpacks")
 
 
 def u(*shape, lo=-2.0, hi=2.0):
@@ -134,7 +132,7 @@ sample(sorted, lambda xs: sorted(xs, reverse=True)[0] * np.float64(2.0), u(4), k
 sample(sorted, lambda xs: weighted_sum(np.stack(sorted(xs, key=np.sum))), [u(2), u(2), u(2)],
        kwargs=dict(key=np.sum), dynamic=False)
 sample((dict, "get"), lambda d: d.get("a") * d.get("b", 2.0) * np.float64(1.5), {"a": 0.7, "b": -1.3},
-       mirrors=False, xfail=DICT_GET)
+       mirrors=False)
 sample((dict, "get"), lambda d, x: d.get("b", 2.0) * d.get("c", x) * np.float64(1.5), {"a": 0.7, "b": -1.3}, 0.4,
        mirrors=False)
 sample((dict, "values"), lambda d: weighted_sum(np.stack(list(d.values()))), {"a": u(2), "b": u(2)})
@@ -185,8 +183,6 @@ def test_sum_with_a_partial_start():
     check_grad(lambda xs: total(xs) * total(xs), [0.7, -1.3])
 
 
-@pytest.mark.xfail(strict=True, reason="compiler bug: `xs.append(v)` on a global or closed-over list inside a "
-                                       "differentiated function raises UnboundLocalError")
 def test_appending_to_an_outer_list():
     calls = []
 
