@@ -8,7 +8,7 @@ from . import runtime
 from .analysis import Resolver, category
 from .compile import compile_functions
 from .normalise import normalise
-from .parse import parse_function
+from .parse import GENERATED_HELPERS, GENERATED_TREES, parse_function
 from .transform import transform
 from .validate import validate
 
@@ -207,10 +207,18 @@ def entry_for(fn, param_mask, env):
         entry = build(fn, param_mask, env)
         if id(code) not in _CACHE and len(_CACHE) >= MAX_CODE_OBJECTS:
             oldest = next(iter(_CACHE))
-            del _CACHE[oldest]
+            for evicted in _CACHE.pop(oldest).values():
+                _forget_generated(evicted)
             _ENV_NAMES.pop(oldest, None)
         _CACHE.setdefault(id(code), {})[key] = entry
     return entry
+
+
+def _forget_generated(entry):
+    """Drop the trees kept for an evicted entry's generated code."""
+    for generated in (entry.primal_code, entry.adjoint.__code__):
+        GENERATED_TREES.pop(generated, None)
+        GENERATED_HELPERS.pop(generated, None)
 
 
 def cache_size():

@@ -94,3 +94,18 @@ def test_many_lambdas_do_not_grow_the_cache():
     for i in range(2000):
         assert zygote.gradient(lambda x: x * i, 1.0) == (float(i),)
     assert cache.cache_size() - before <= 2
+
+
+def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
+    import linecache
+    monkeypatch.setattr(cache, "MAX_CODE_OBJECTS", cache.cache_size() // 1 + 20)
+    limit = cache.MAX_CODE_OBJECTS
+    for i in range(limit + 30):
+        filename = f"<generated source {i}>"
+        source = f"f = lambda x: x * {i}.0\n"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = {}
+        exec(compile(source, filename, "exec"), namespace)
+        assert zygote.gradient(namespace["f"], 1.0) == (float(i),)
+    assert len(cache._CACHE) <= limit
+    assert len(parse.GENERATED_TREES) <= 2 * limit + 200
