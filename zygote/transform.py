@@ -59,6 +59,7 @@ class _Generator:
         self.params = nf.params
         self.activity = Activity(self.tree.body, resolver, initial_kinds)
         self.kind = self.activity.kind
+        self.scalar_closed = _scalar_closed(self.tree.body, scalars, self.kind, resolver)
         self.sites = Sites(self.tree.body, self.params + self._other_params())
         self.primal_names = set(names_in(self.tree)) | set(nf.helpers)
         self.helpers = {name: getattr(runtime, key) for name, key in nf.helpers.items()}
@@ -127,8 +128,11 @@ class _Generator:
             return
         dname = self.d(name)
         if name in self.is_set:
-            helper = "add_cotangent" if self.kind[name] == NUMERIC else "accum"
-            value = self.rt_call(helper, [nodes.load(dname), value, nodes.load(name)])
+            if name in self.scalar_closed:
+                value = nodes.binop(nodes.load(dname), "+", value)
+            else:
+                helper = "add_cotangent" if self.kind[name] == NUMERIC else "accum"
+                value = self.rt_call(helper, [nodes.load(dname), value, nodes.load(name)])
         else:
             self.is_set.add(name)
         out.append(nodes.assign(dname, value))
@@ -751,6 +755,61 @@ class _Generator:
 
 # The site of values that exist when the function starts (parameters, environment).
 _ENTRY = Site(-1, (), True)
+
+
+def _scalar_closed(body, scalars, kind, resolver):
+    """Active names that are Python numbers and flow only into Python-number results.
+
+    All cotangents of such names are the output cotangent times numbers, so they share one
+    shape and add with plain ``+`` (no broadcast dimension can be counted twice).
+    """
+    scalar = set(scalars)
+    uses = {}  # name -> targets of the statements that read it actively
+    statements = [s for s in _walk_stmts(body) if isinstance(s, gast.Assign)]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements:
+            target = stmt.targets[0]
+            if not isinstance(target, gast.Name) or target.id not in kind:
+                continue
+            if target.id not in scalar and _scalar_value(stmt.value, scalar, resolver):
+                scalar.add(target.id)
+                changed = True
+    for stmt in statements:
+        target = stmt.targets[0]
+        target_name = target.id if isinstance(target, gast.Name) else None
+        for name in loaded_names(stmt.value) if not isinstance(stmt.value, gast.Compare) else ():
+            if name in kind:
+                uses.setdefault(name, set()).add(target_name)
+    closed = set(scalar)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(closed):
+            if any(t is None or t not in closed for t in uses.get(name, ())):
+                closed.discard(name)
+                changed = True
+    return closed
+
+
+def _scalar_value(value, scalar, resolver):
+    """Whether a normal-form value is surely a Python number given the ``scalar`` names."""
+    def atom_ok(atom):
+        return isinstance(atom, gast.Constant) and type(atom.value) in (int, float) \
+            or isinstance(atom, gast.Name) and atom.id in scalar
+    if isinstance(value, gast.Name):
+        return value.id in scalar
+    if isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
+        return atom_ok(value.left) and atom_ok(value.right)
+    if isinstance(value, gast.UnaryOp):
+        return atom_ok(value.operand)
+    if isinstance(value, gast.Call) and not value.keywords:
+        static = resolver.static(value.func)
+        fn = static.obj if static is not None else None
+        from_math = getattr(fn, "__module__", None) == "math" or fn in (abs, float)
+        return from_math and all(atom_ok(a) for a in value.args)
+    return False
 
 
 class _Fixed:

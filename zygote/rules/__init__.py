@@ -89,6 +89,8 @@ def _zeros_for_none(rule_fn):
         y, back = rule_fn(*args, **kwargs)
 
         def back_without_none(dy):
+            if type(dy) is int and dy == 0:
+                return (0,) * len(args)  # a structural zero: nothing flows back
             parts = back(dy)
             if type(parts) is not tuple:
                 parts = tuple(parts)
