@@ -4,7 +4,7 @@ import types
 
 import gast
 
-from .nodes import names_loaded
+from .nodes import names_loaded, walk
 from .parse import GENERATED_HELPERS
 from .rules import lookup
 
@@ -114,7 +114,7 @@ def outer_names(func_node):
     stored = set()
     loaded = set()
     for stmt in body:
-        for n in gast.walk(stmt):
+        for n in walk(stmt):
             if isinstance(n, gast.Name):
                 (stored if isinstance(n.ctx, gast.Store) else loaded).add(n.id)
     return loaded - own - stored

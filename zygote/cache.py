@@ -181,18 +181,18 @@ def build(fn, param_mask, env):
 
 def _global_reads(nf, fn):
     """Names the function reads but never binds: globals and builtins."""
-    from .analysis import assigned_by  # local import keeps module import order simple
     import gast
+    from .nodes import walk
     bound = set(nf.params)
     args = nf.tree.args
     bound |= {a.id for a in args.kwonlyargs}
     bound |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
-    for node in gast.walk(nf.tree):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            bound.add(node.id)
+    loaded = set()
+    for node in walk(nf.tree):
+        if isinstance(node, gast.Name):
+            (bound if isinstance(node.ctx, gast.Store) else loaded).add(node.id)
         elif isinstance(node, gast.FunctionDef) and node is not nf.tree:
             bound.add(node.name)
-    loaded = {n.id for n in gast.walk(nf.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     return loaded - bound - set(nf.helpers)
 
 

@@ -1,5 +1,4 @@
 """Compiling generated function trees into code objects, keeping the user's file and line numbers."""
-import ast
 import gast
 
 from . import nodes
@@ -23,7 +22,6 @@ def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
                              [primal, adjoint, nodes.ret(nodes.const(None))])
     nodes.at_line(factory, primal.lineno)
     module = nodes.to_ast(nodes.module([factory]))
-    ast.fix_missing_locations(module)
     code = compile(module, filename, "exec", dont_inherit=True)
     factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == _FACTORY)
     found = {c.co_name: c for c in factory_code.co_consts if hasattr(c, "co_name")}

@@ -13,8 +13,9 @@ _MAX_LEN = 24
 
 def names_in(tree):
     """Every identifier that occurs in ``tree`` (variables, arguments, attributes)."""
+    from .nodes import walk  # nodes imports gast only; no cycle
     found = set()
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, gast.Name):
             found.add(node.id)
         elif isinstance(node, (gast.FunctionDef, gast.ClassDef)):

@@ -81,7 +81,7 @@ def _walk_scope(stmts):
         yield node
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             continue
-        stack.extend(gast.iter_child_nodes(node))
+        stack.extend(nodes.children(node))
 
 
 class _Lowering:

@@ -658,7 +658,7 @@ class _Generator:
         """Active names whose cotangent must persist across iterations of loop ``stmt``."""
         start, end = self.sites.loop_spans[id(stmt)]
         touched = set()
-        for node in gast.walk(stmt):
+        for node in nodes.walk(stmt):
             if isinstance(node, gast.Name):
                 touched.add(node.id)
         local = set()
