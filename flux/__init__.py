@@ -1,0 +1,43 @@
+"""flux: a Flux.jl-style neural-network library whose models zygote differentiates from source.
+
+The package namespace re-exports the public names of its modules:
+
+>>> import numpy as np
+>>> from flux import Chain, Dense, relu, logitcrossentropy, onehotbatch
+>>> model = Chain(Dense(4, 8, relu, rng=0), Dense(8, 3, rng=1))
+>>> x, y = np.ones((2, 4), np.float32), onehotbatch([0, 2], range(3))
+>>> bool(logitcrossentropy(model(x), y) > 0)
+True
+"""
+
+from . import datasets
+from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, relu, sigmoid, softmax,
+                          softplus, swish, tanh, σ)
+from .data import DataLoader
+from .functor import f32, f64, fmap, modules, params, trainable
+from .initialisers import glorot_normal, glorot_uniform, ones32, zeros32
+from .layers import Chain, Dense, Dropout, flatten, testmode, trainmode
+from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
+                     logitcrossentropy, mae, mse)
+from .optimise import (ADAM, Adam, AdamW, Descent, Leaf, Momentum, Nesterov, Optimiser, RMSProp,
+                       setup, update)
+from .saving import LoadError, load, save
+from .train import NonFiniteLossError, epochs, throttle, train
+from .utils import accuracy, onecold, onehot, onehotbatch
+
+__all__ = [
+    "datasets",
+    "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "relu", "sigmoid", "softmax",
+    "softplus", "swish", "tanh", "σ",
+    "DataLoader",
+    "f32", "f64", "fmap", "modules", "params", "trainable",
+    "glorot_normal", "glorot_uniform", "ones32", "zeros32",
+    "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
+    "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
+    "mae", "mse",
+    "ADAM", "Adam", "AdamW", "Descent", "Leaf", "Momentum", "Nesterov", "Optimiser", "RMSProp",
+    "setup", "update",
+    "LoadError", "load", "save",
+    "NonFiniteLossError", "epochs", "throttle", "train",
+    "accuracy", "onecold", "onehot", "onehotbatch",
+]

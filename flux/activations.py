@@ -1,0 +1,199 @@
+"""Elementwise and softmax-style activation functions, with zygote rules for the hot ones.
+
+Every activation is plain numpy that zygote can differentiate from source. ``sigmoid``,
+``relu``, ``softplus``, ``softmax`` and ``logsoftmax`` also carry hand-written rules (as
+NNlib does) so that training does not pay for differentiating their insides; the pullbacks
+are themselves plain numpy, so second derivatives can still be taken through them.
+
+All functions keep the dtype of their input: a float32 array gives a float32 result.
+The softmax family works along ``axis`` (default ``-1``, the feature axis of a batch-first
+array of shape ``(N, C)``).
+"""
+
+import math
+
+import numpy as np
+
+import zygote
+
+__all__ = [
+    "identity", "sigmoid", "σ", "relu", "leakyrelu", "elu", "gelu", "swish", "tanh",
+    "softplus", "softmax", "logsoftmax",
+]
+
+
+def identity(x):
+    """Return ``x`` unchanged; the default activation of :class:`flux.Dense`.
+
+    >>> identity(3.0)
+    3.0
+    """
+    return x
+
+
+def sigmoid(x):
+    """Logistic function ``σ(x) = 1 / (1 + exp(-x))``, without overflow for large ``|x|``.
+
+    Uses ``exp(-|x|)``, which lies in ``(0, 1]``, for both signs of ``x``.
+
+    >>> import numpy as np
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    exp_neg_abs = np.exp(-np.abs(x))
+    inv = 1 / (1 + exp_neg_abs)
+    return np.where(x >= 0, inv, exp_neg_abs * inv)
+
+
+σ = sigmoid
+
+
+def relu(x):
+    """Rectified linear unit ``max(x, 0)``.
+
+    >>> import numpy as np
+    >>> relu(np.array([-2.0, 0.0, 3.0]))
+    array([0., 0., 3.])
+    """
+    return np.maximum(x, 0)
+
+
+def leakyrelu(x, a=0.01):
+    """Leaky ReLU: ``x`` for ``x > 0``, else ``a * x``.
+
+    >>> import numpy as np
+    >>> leakyrelu(np.array([-2.0, 3.0]), 0.1)
+    array([-0.2,  3. ])
+    """
+    return np.where(x > 0, x, a * x)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    >>> import numpy as np
+    >>> elu(np.array([-1.0, 2.0])).round(4)
+    array([-0.6321,  2.    ])
+    """
+    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
+
+
+GELU_SCALE = math.sqrt(2 / math.pi)
+
+
+def gelu(x):
+    """Gaussian error linear unit, in the tanh approximation used by NNlib and BERT.
+
+    ``gelu(x) = x/2 * (1 + tanh(√(2/π) * (x + 0.044715 x³)))``
+
+    >>> import numpy as np
+    >>> gelu(np.array([-1.0, 0.0, 1.0])).round(4)
+    array([-0.1588,  0.    ,  0.8412])
+    """
+    inner = GELU_SCALE * (x + 0.044715 * x * x * x)
+    return 0.5 * x * (1 + np.tanh(inner))
+
+
+def swish(x):
+    """Swish (SiLU): ``x * σ(x)``.
+
+    >>> import numpy as np
+    >>> swish(np.array([0.0, 2.0])).round(4)
+    array([0.    , 1.7616])
+    """
+    return x * sigmoid(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent, ``np.tanh``; named here so it prints well in a layer.
+
+    >>> import numpy as np
+    >>> tanh(np.array([0.0]))
+    array([0.])
+    """
+    return np.tanh(x)
+
+
+def softplus(x):
+    """Smooth ReLU ``log(1 + exp(x))``, computed as ``max(x, 0) + log1p(exp(-|x|))``.
+
+    >>> import numpy as np
+    >>> softplus(np.array([-1000.0, 0.0, 1000.0])).round(4).tolist()
+    [0.0, 0.6931, 1000.0]
+    """
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softmax(x, *, axis=-1):
+    """Normalised exponentials along ``axis``: ``exp(x) / sum(exp(x))``.
+
+    The maximum along ``axis`` is subtracted first, so large inputs do not overflow.
+
+    >>> import numpy as np
+    >>> softmax(np.array([[1.0, 1.0], [0.0, 1000.0]]))
+    array([[0.5, 0.5],
+           [0. , 1. ]])
+    """
+    shifted = x - x.max(axis=axis, keepdims=True)
+    exp_shifted = np.exp(shifted)
+    return exp_shifted / exp_shifted.sum(axis=axis, keepdims=True)
+
+
+def logsoftmax(x, *, axis=-1):
+    """Logarithm of :func:`softmax`, ``x - log(sum(exp(x)))``, stable for large inputs.
+
+    >>> import numpy as np
+    >>> logsoftmax(np.array([[0.0, 1000.0]]))
+    array([[-1000.,     0.]])
+    """
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+# ---------------------------------------------------------------- rules ----------
+# Registered with zygote so that layers and losses differentiate these in one step.
+
+@zygote.adjoint(sigmoid)
+def sigmoid_rule(x):
+    y = sigmoid(x)
+
+    def sigmoid_back(dy):
+        return (dy * y * (1 - y),)
+    return y, sigmoid_back
+
+
+@zygote.adjoint(relu)
+def relu_rule(x):
+    y = np.maximum(x, 0)
+
+    def relu_back(dy):
+        return (dy * (y > 0),)
+    return y, relu_back
+
+
+@zygote.adjoint(softplus)
+def softplus_rule(x):
+    y = softplus(x)
+
+    def softplus_back(dy):
+        return (dy * sigmoid(x),)
+    return y, softplus_back
+
+
+@zygote.adjoint(softmax)
+def softmax_rule(x, *, axis=-1):
+    y = softmax(x, axis=axis)
+
+    def softmax_back(dy):
+        dy_dot_y = (dy * y).sum(axis=axis, keepdims=True)
+        return (y * (dy - dy_dot_y),)
+    return y, softmax_back
+
+
+@zygote.adjoint(logsoftmax)
+def logsoftmax_rule(x, *, axis=-1):
+    y = logsoftmax(x, axis=axis)
+
+    def logsoftmax_back(dy):
+        return (dy - np.exp(y) * dy.sum(axis=axis, keepdims=True),)
+    return y, logsoftmax_back

@@ -1,0 +1,1 @@
+"""Runnable examples; each is a module run with ``python -m flux.examples.<name>``."""

@@ -1,0 +1,282 @@
+"""Layer classes (Dense, Chain, Dropout), `flatten`, and the switch between train and test mode.
+
+Layers are plain objects whose ``__call__`` zygote differentiates from source; arrays are
+batch-first, ``(N, features)``. ``repr`` shows a layer in constructor form; ``print`` adds
+parameter counts.
+"""
+
+import numpy as np
+
+import zygote
+
+from .activations import identity, sigmoid
+from .functor import is_node, modules, named_leaves
+from .initialisers import as_rng, glorot_uniform
+
+__all__ = ["Dense", "Chain", "Dropout", "flatten", "trainmode", "testmode"]
+
+
+def name_of(f):
+    """How a function or layer appears inside a layer's repr (``σ`` for the sigmoid)."""
+    if f is sigmoid:
+        return "σ"
+    return getattr(f, "__name__", None) or repr(f)
+
+
+def count_parameters(layer):
+    """Number of scalars in the float arrays of ``layer``, each tied array counted once."""
+    unique = {id(a): a for _, a in named_leaves(layer)}
+    return sum(a.size for a in unique.values())
+
+
+def underscored(n):
+    """Format an integer with ``_`` thousands separators, ``200_960``."""
+    return f"{n:_}"
+
+
+def check_features(layer, x):
+    """Raise a ``ValueError`` unless the last axis of ``x`` matches the layer's input width."""
+    expected = layer.weight.shape[1]
+    shape = np.shape(x)
+    if len(shape) == 0 or shape[-1] != expected:
+        raise ValueError(
+            f"{layer!r} expects input of shape (N, {expected}) (batch first), "
+            f"but received an array of shape {shape}")
+
+
+# Shape checks and mode switches are bookkeeping, not maths: zygote steps over them.
+zygote.nograd(check_features)
+
+
+class Dense:
+    """Fully connected layer ``y = act(x @ W.T + b)``, batch first: ``(N, in) -> (N, out)``.
+
+    ``weight`` (alias ``W``) has shape ``(out, in)`` and ``bias`` (alias ``b``) shape
+    ``(out,)``; ``bias=False`` leaves the bias out. ``init(out, in, rng=rng)`` draws the
+    weight (float32 Glorot uniform by default); the bias starts at zero.
+
+    >>> import numpy as np
+    >>> from flux import relu
+    >>> layer = Dense(3, 2, relu, rng=0)
+    >>> layer
+    Dense(3 => 2, relu)
+    >>> layer(np.ones((5, 3), np.float32)).shape
+    (5, 2)
+    >>> print(layer)
+    Dense(3 => 2, relu)  # 8 parameters
+    """
+
+    def __init__(self, in_features, out_features, act=identity, *, bias=True,
+                 init=glorot_uniform, rng=None):
+        if rng is None:
+            self.weight = init(out_features, in_features)
+        else:
+            self.weight = init(out_features, in_features, rng=rng)
+        if bias is True:
+            self.bias = np.zeros(out_features, dtype=self.weight.dtype)
+        elif bias is False or bias is None:
+            self.bias = None
+        else:
+            self.bias = np.asarray(bias)
+        self.act = act
+
+    @property
+    def W(self):
+        """Alias of ``weight``."""
+        return self.weight
+
+    @W.setter
+    def W(self, value):
+        self.weight = value
+
+    @property
+    def b(self):
+        """Alias of ``bias``."""
+        return self.bias
+
+    @b.setter
+    def b(self, value):
+        self.bias = value
+
+    def __call__(self, x):
+        check_features(self, x)
+        if self.bias is None:
+            return self.act(x @ self.weight.T)
+        return self.act(x @ self.weight.T + self.bias)
+
+    def __repr__(self):
+        out_features, in_features = self.weight.shape
+        text = f"Dense({in_features} => {out_features}"
+        if self.act is not identity:
+            text += f", {name_of(self.act)}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text + ")"
+
+    def __str__(self):
+        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+
+
+class Chain:
+    """Apply layers (or plain functions) in sequence: ``Chain(f, g)(x) == g(f(x))``.
+
+    Indexing gives a layer (``m[0]``) or a sub-chain (``m[:2]``); iteration and ``len``
+    go over the layers, which are stored as the tuple ``layers``.
+
+    >>> import numpy as np
+    >>> from flux import relu, softmax
+    >>> model = Chain(Dense(4, 3, relu, rng=0), Dense(3, 2, rng=1), softmax)
+    >>> model
+    Chain(Dense(4 => 3, relu), Dense(3 => 2), softmax)
+    >>> model(np.ones((1, 4), np.float32)).sum().round(5)
+    np.float32(1.0)
+    >>> model[1:]
+    Chain(Dense(3 => 2), softmax)
+    >>> print(model)
+    Chain(
+      Dense(4 => 3, relu),  # 15 parameters
+      Dense(3 => 2),  # 8 parameters
+      softmax,
+    )  # total: 23 parameters in 4 arrays
+    """
+
+    def __init__(self, *layers):
+        self.layers = tuple(layers)
+
+    def __call__(self, x):
+        if not self.layers:
+            return x
+        # The input keeps its own name and the first call is written out: zygote's activity
+        # analysis goes by name, so reusing ``x`` as the loop variable would make it
+        # differentiate the first layer with respect to the data too (a wasted matmul).
+        h = self.layers[0](x)
+        for layer in self.layers[1:]:
+            h = layer(h)
+        return h
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Chain(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        return "Chain(" + ", ".join(name_of_layer(layer) for layer in self.layers) + ")"
+
+    def __str__(self):
+        lines = ["Chain("]
+        for layer in self.layers:
+            count = count_parameters(layer) if not callable_only(layer) else 0
+            line = f"  {name_of_layer(layer)},"
+            if count:
+                line += f"  # {underscored(count)} parameters"
+            lines.append(line)
+        arrays = len({id(a) for _, a in named_leaves(self)})
+        lines.append(f")  # total: {underscored(count_parameters(self))} parameters"
+                     f" in {arrays} arrays")
+        return "\n".join(lines)
+
+
+def callable_only(layer):
+    """True for a plain function in a chain, as opposed to a layer object."""
+    return not is_node(layer)
+
+
+def name_of_layer(layer):
+    """Repr of a layer, or the name of a plain function, as listed inside a Chain."""
+    if callable_only(layer):
+        return name_of(layer)
+    return repr(layer)
+
+
+def flatten(x):
+    """Reshape a batch ``(N, d1, d2, ...)`` to ``(N, d1 * d2 * ...)``.
+
+    >>> import numpy as np
+    >>> flatten(np.zeros((5, 28, 28))).shape
+    (5, 784)
+    """
+    return x.reshape(x.shape[0], -1)
+
+
+TRAINING = {"active": False}
+
+
+def dropout_active(layer):
+    """Whether a Dropout layer drops now: its own setting, else whether `flux.train` is running."""
+    if layer.active is None:
+        return TRAINING["active"]
+    return layer.active
+
+
+def dropout_mask(layer, x):
+    """A fresh mask of ``0`` and ``1 / (1 - p)`` shaped like ``x``, in ``x``'s dtype."""
+    keep = 1 - layer.p
+    draws = layer.rng.random(np.shape(x), dtype=np.float32)
+    return np.where(draws < keep, 1 / keep, 0).astype(np.result_type(x, np.float32))
+
+
+zygote.nograd(dropout_active)
+zygote.nograd(dropout_mask)
+
+
+class Dropout:
+    """Zero each input with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    ``active=None`` (the default) drops only while :func:`flux.train` runs; ``trainmode``
+    and ``testmode`` (or ``active=True``/``False``) force it on or off.
+
+    >>> import numpy as np
+    >>> layer = Dropout(0.5, rng=0)
+    >>> layer(np.ones(4))
+    array([1., 1., 1., 1.])
+    >>> sorted(set(Dropout(0.5, active=True, rng=0)(np.ones(100)).tolist()))
+    [0.0, 2.0]
+    """
+
+    def __init__(self, p, *, active=None, rng=None):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
+        self.p = p
+        self.active = active
+        self.rng = as_rng(rng)
+
+    def __call__(self, x):
+        if dropout_active(self):
+            return x * dropout_mask(self, x)
+        return x
+
+    def __repr__(self):
+        return f"Dropout({self.p})"
+
+
+def trainmode(model, active=True):
+    """Switch every layer with an ``active`` flag (Dropout) in ``model`` on; returns ``model``.
+
+    ``active=None`` returns the layers to automatic mode (on only inside `flux.train`).
+
+    >>> import numpy as np
+    >>> m = trainmode(Chain(Dropout(0.5, rng=0)))
+    >>> bool((m(np.ones(10)) == 0).any())
+    True
+    """
+    for layer in modules(model):
+        if hasattr(layer, "active"):
+            layer.active = active
+    return model
+
+
+def testmode(model, active=False):
+    """Switch dropout-like layers off (``active=False``) for evaluation; returns ``model``.
+
+    >>> import numpy as np
+    >>> m = testmode(Chain(Dropout(0.5, rng=0)))
+    >>> m(np.ones(3))
+    array([1., 1., 1.])
+    """
+    return trainmode(model, active)

@@ -1,0 +1,329 @@
+"""Optimisers, the rules turning a gradient into an in-place parameter step, and `update`/`setup`.
+
+An optimiser is a pair ``init(x) -> state`` and ``apply(state, x, dx) -> (state, step)``;
+:func:`update` subtracts the step in place, ``x -= step``. Two styles keep the state:
+
+* implicit: ``update(opt, params(model), grads)`` with ``grads`` a ``zygote.Grads``; the
+  optimiser keeps one state per parameter array (by identity);
+* explicit: ``state = setup(opt, model)`` builds a tree of :class:`Leaf` shaped like the model,
+  and ``update(state, model, grads)`` takes the nested gradient of
+  ``zygote.gradient(lambda m: loss(m(x), y), model)[0]``.
+
+Steps are computed in place on the state arrays, in the parameter's dtype.
+"""
+
+import math
+
+import numpy as np
+
+from .functor import is_parameter, lookup, mirror, walk
+
+__all__ = ["Optimiser", "Descent", "Momentum", "Nesterov", "RMSProp", "Adam", "ADAM", "AdamW",
+           "Leaf", "setup", "update"]
+
+
+class Optimiser:
+    """Base class: hyperparameters as attributes, listed by ``hyperparameters`` for the repr."""
+
+    hyperparameters = ()
+
+    def init(self, x):
+        """Fresh state for parameter ``x``."""
+        return None
+
+    def apply(self, state, x, dx):
+        """Return ``(new_state, step)``; the caller does ``x -= step``."""
+        raise NotImplementedError
+
+    def state_for(self, x):
+        """The implicit-style state of array ``x``, created on first use."""
+        states = self.__dict__.setdefault("_states", {})
+        entry = states.get(id(x))
+        if entry is None or entry[0] is not x:
+            entry = (x, self.init(x))
+            states[id(x)] = entry
+        return entry[1]
+
+    def store_state(self, x, state):
+        self._states[id(x)] = (x, state)
+
+    def __repr__(self):
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
+        return f"{type(self).__name__}({args})"
+
+
+class Descent(Optimiser):
+    """Plain gradient descent: ``step = η dx``.
+
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0])
+    >>> update(Descent(0.1), x, np.array([1.0, -1.0]))
+    >>> x
+    array([0.9, 2.1])
+    """
+
+    hyperparameters = ("eta",)
+
+    def __init__(self, eta=0.1):
+        self.eta = eta
+
+    def apply(self, state, x, dx):
+        return state, self.eta * dx
+
+
+class Momentum(Optimiser):
+    """Gradient descent with momentum: ``v ← ρ v + η dx``, ``step = v``.
+
+    >>> import numpy as np
+    >>> x, opt = np.zeros(1), Momentum(0.1, 0.5)
+    >>> update(opt, x, np.ones(1)); update(opt, x, np.ones(1)); x
+    array([-0.25])
+    """
+
+    hyperparameters = ("eta", "rho")
+
+    def __init__(self, eta=0.01, rho=0.9):
+        self.eta, self.rho = eta, rho
+
+    def init(self, x):
+        return np.zeros_like(x)
+
+    def apply(self, velocity, x, dx):
+        velocity *= self.rho
+        velocity += self.eta * dx
+        return velocity, velocity
+
+
+class Nesterov(Optimiser):
+    """Nesterov momentum: ``v ← ρ v + η dx``, ``step = ρ v + η dx`` (a look-ahead step).
+
+    >>> import numpy as np
+    >>> x = np.zeros(1)
+    >>> update(Nesterov(0.1, 0.5), x, np.ones(1)); x
+    array([-0.15])
+    """
+
+    hyperparameters = ("eta", "rho")
+
+    def __init__(self, eta=0.001, rho=0.9):
+        self.eta, self.rho = eta, rho
+
+    def init(self, x):
+        return np.zeros_like(x)
+
+    def apply(self, velocity, x, dx):
+        eta_dx = self.eta * dx
+        velocity *= self.rho
+        velocity += eta_dx
+        step = self.rho * velocity
+        step += eta_dx
+        return velocity, step
+
+
+class RMSProp(Optimiser):
+    """RMSProp: ``a ← ρ a + (1 - ρ) dx²``, ``step = η dx / (√a + ε)``.
+
+    >>> import numpy as np
+    >>> x = np.zeros(1)
+    >>> update(RMSProp(0.01, 0.9, 0.0), x, np.array([2.0])); x.round(6)
+    array([-0.031623])
+    """
+
+    hyperparameters = ("eta", "rho", "eps")
+
+    def __init__(self, eta=0.001, rho=0.9, eps=1e-8):
+        self.eta, self.rho, self.eps = eta, rho, eps
+
+    def init(self, x):
+        return np.zeros_like(x)
+
+    def apply(self, acc, x, dx):
+        acc *= self.rho
+        acc += (1 - self.rho) * (dx * dx)
+        step = np.sqrt(acc)
+        step += self.eps
+        np.divide(dx, step, out=step)
+        step *= self.eta
+        return acc, step
+
+
+class Adam(Optimiser):
+    """Adam (Kingma & Ba): moment estimates with bias correction.
+
+    ``m ← β₁ m + (1 - β₁) dx``, ``v ← β₂ v + (1 - β₂) dx²``, and at step ``t``
+    ``step = η m̂ / (√v̂ + ε)`` with ``m̂ = m / (1 - β₁ᵗ)``, ``v̂ = v / (1 - β₂ᵗ)``.
+    The state is ``(m, v, t, scratch, dx_copy)``; all work happens in those arrays.
+    A gradient laid out differently from the parameter (zygote returns the gradient of
+    ``W`` in ``x @ W.T`` as a transposed view) is first copied into ``dx_copy``, so that
+    the elementwise passes below all run over contiguous memory.
+
+    >>> import numpy as np
+    >>> x = np.zeros(2, np.float32)
+    >>> update(Adam(0.1), x, np.array([3.0, -0.5], np.float32)); x
+    array([-0.1,  0.1], dtype=float32)
+    """
+
+    hyperparameters = ("eta", "beta", "eps")
+
+    def __init__(self, eta=0.001, beta=(0.9, 0.999), eps=1e-8):
+        self.eta, self.beta, self.eps = eta, tuple(beta), eps
+
+    def init(self, x):
+        return np.zeros_like(x), np.zeros_like(x), 0, np.empty_like(x), None
+
+    def apply(self, state, x, dx):
+        m, v, t, scratch, dx_copy = state
+        if m.flags.c_contiguous and not dx.flags.c_contiguous:
+            if dx_copy is None:
+                dx_copy = np.empty_like(m)
+            np.copyto(dx_copy, dx)
+            dx = dx_copy
+        beta1, beta2 = self.beta
+        t += 1
+        np.multiply(dx, 1 - beta1, out=scratch)
+        m *= beta1
+        m += scratch
+        np.multiply(dx, dx, out=scratch)
+        scratch *= 1 - beta2
+        v *= beta2
+        v += scratch
+        # step = eta * m / (1 - beta1^t) / (sqrt(v / (1 - beta2^t)) + eps)
+        np.sqrt(v, out=scratch)
+        scratch *= 1 / math.sqrt(1 - beta2 ** t)
+        scratch += self.eps
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.eta / (1 - beta1 ** t)
+        return (m, v, t, scratch, dx_copy), scratch
+
+
+ADAM = Adam
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``step = adam_step + η λ x``.
+
+    >>> import numpy as np
+    >>> x = np.ones(1)
+    >>> update(AdamW(0.1, decay=0.5), x, np.zeros(1)); x
+    array([0.95])
+    """
+
+    hyperparameters = ("eta", "beta", "decay", "eps")
+
+    def __init__(self, eta=0.001, beta=(0.9, 0.999), decay=0.0, eps=1e-8):
+        super().__init__(eta, beta, eps)
+        self.decay = decay
+
+    def apply(self, state, x, dx):
+        state, step = super().apply(state, x, dx)
+        if self.decay:
+            step += (self.eta * self.decay) * x
+        return state, step
+
+
+class Leaf:
+    """One parameter's optimiser and its state, a leaf of the tree built by :func:`setup`."""
+
+    def __init__(self, rule, state):
+        self.rule, self.state = rule, state
+
+    def __repr__(self):
+        return f"Leaf({self.rule!r})"
+
+
+def setup(opt, model):
+    """Build the explicit optimiser state for ``model``: a tree of :class:`Leaf` shaped like it.
+
+    Tied arrays share one Leaf.
+
+    >>> from flux import Dense
+    >>> setup(Descent(), Dense(2, 1))
+    {'weight': Leaf(Descent(eta=0.1)), 'bias': Leaf(Descent(eta=0.1)), 'act': None}
+    """
+    return mirror(lambda x: Leaf(opt, opt.init(x)), model)
+
+
+def update(opt, model, grads):
+    """Apply one optimiser step in place; three call forms.
+
+    * ``update(opt, x, dx)``: one array ``x`` and its gradient;
+    * ``update(opt, ps, gs)``: ``ps`` a ``zygote.Params``, ``gs`` the ``zygote.Grads`` from
+      ``zygote.gradient(f, ps)``; returns ``None``;
+    * ``update(state, model, grads)``: ``state`` from :func:`setup`, ``grads`` the nested
+      gradient of the model; gradients of a tied array are summed first. Returns
+      ``(state, model)``.
+
+    >>> import numpy as np
+    >>> from flux import Dense
+    >>> layer = Dense(2, 1, rng=0)
+    >>> state = setup(Descent(1.0), layer)
+    >>> _ = update(state, layer, {"weight": np.ones((1, 2)), "bias": None})
+    """
+    if isinstance(opt, Optimiser):
+        if isinstance(model, np.ndarray):
+            step_array(opt, model, grads)
+        else:
+            update_params(opt, model, grads)
+        return None
+    return update_tree(opt, model, grads)
+
+
+def checked_gradient(x, dx, where):
+    """``dx`` as an array of ``x``'s shape, or an error naming ``where``."""
+    dx = np.asarray(dx)
+    if dx.shape != x.shape:
+        raise ValueError(f"gradient for {where} has shape {dx.shape}, "
+                         f"but the parameter has shape {x.shape}")
+    return dx
+
+
+def step_array(opt, x, dx):
+    dx = checked_gradient(x, dx, "the array")
+    state, step = opt.apply(opt.state_for(x), x, dx)
+    opt.store_state(x, state)
+    x -= step
+
+
+def update_params(opt, ps, gs):
+    covered = getattr(gs, "params", None)
+    known = None if covered is None else {id(p) for p in covered}
+    for index, x in enumerate(ps):
+        where = f"parameter {index} (shape {x.shape})"
+        if known is not None and id(x) not in known:
+            raise ValueError(f"the gradients do not cover {where}: they were taken with respect "
+                             f"to other parameters; call zygote.gradient(f, ps) with these params")
+        try:
+            dx = gs[x]
+        except KeyError as error:
+            raise ValueError(f"the gradients do not cover {where}: they were taken with "
+                             f"respect to other parameters") from error
+        if dx is None:
+            continue
+        dx = checked_gradient(x, dx, where)
+        state, step = opt.apply(opt.state_for(x), x, dx)
+        opt.store_state(x, state)
+        x -= step
+
+
+def update_tree(state, model, grads):
+    pending = {}
+    for path, x in walk(model, (), True, frozenset()):
+        if not is_parameter(x):
+            continue
+        dx = lookup(grads, path)
+        if dx is None:
+            continue
+        name = ".".join(map(str, path))
+        leaf = lookup(state, path)
+        if not isinstance(leaf, Leaf):
+            raise ValueError(f"the optimiser state has no entry for {name}; "
+                             f"build it with flux.setup(opt, model) for this model")
+        dx = checked_gradient(x, dx, name)
+        if id(x) in pending:
+            pending[id(x)][2] = pending[id(x)][2] + dx
+        else:
+            pending[id(x)] = [x, leaf, dx]
+    for x, leaf, dx in pending.values():
+        leaf.state, step = leaf.rule.apply(leaf.state, x, dx)
+        x -= step
+    return state, model
