@@ -215,10 +215,20 @@ class Activity:
     def __init__(self, body, resolver, initial):
         self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
         self.resolver = resolver
+        # Names active just before each statement: a name reused for data and then for a
+        # derived value (x = x @ W) is only differentiated where it holds the latter.
+        self.before = {}
+        self.current = None
         self._block(body)
 
+    def at(self, stmt):
+        """Make ``active`` answer for the program point just before ``stmt``."""
+        self.current = self.before.get(id(stmt))
+
     def active(self, node):
-        return isinstance(node, gast.Name) and node.id in self.kind
+        if not isinstance(node, gast.Name) or node.id not in self.kind:
+            return False
+        return self.current is None or node.id in self.current
 
     def kind_of(self, node):
         return self.kind.get(node.id) if isinstance(node, gast.Name) else None
@@ -235,6 +245,7 @@ class Activity:
             self._stmt(stmt)
 
     def _stmt(self, stmt):
+        self.before.setdefault(id(stmt), set()).update(self.kind)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             kind = self.value_kind(stmt.value)

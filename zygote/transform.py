@@ -262,7 +262,9 @@ class _Generator:
     def stmt(self, stmt):
         site = self.sites.of_stmt[id(stmt)]
         method = getattr(self, "stmt_" + type(stmt).__name__)
+        self.activity.at(stmt)
         primal, adjoint = method(stmt, site)
+        self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         for s in primal:
             nodes.at_line(s, line)
@@ -313,7 +315,7 @@ class _Generator:
         return self.with_saves(stmt, [stmt], adjoint, site)
 
     def adjoint_Name(self, name, value, dy, out):
-        if value.id != name:
+        if value.id != name and self.activity.active(value):
             self.contribute(value.id, dy, out)
 
     def adjoint_Constant(self, name, value, dy, out):
@@ -609,7 +611,7 @@ class _Generator:
         return self.with_saves(stmt, [nodes.assign([name, back], primal_call)], adjoint, site)
 
     def mask(self, atoms):
-        return "".join(self.kind.get(a.id, "-") if isinstance(a, gast.Name) else "-" for a in atoms)
+        return "".join(self.kind[a.id] if self.activity.active(a) else "-" for a in atoms)
 
     # -- control flow --------------------------------------------------------------------
 

@@ -166,3 +166,17 @@ def test_nan_and_inf_propagate():
     np.testing.assert_array_equal(g, [2.0, 2.0])
     g = zygote.gradient(lambda x: np.sum(x * x), np.array([np.nan, 1.0]))[0]
     assert np.isnan(g[0]) and g[1] == 2.0
+
+
+def test_a_name_reused_for_data_then_for_a_result_is_not_differentiated_as_data():
+    from zygote import cache
+    from zygote.codegen import render
+
+    def reuses_name(W, x):
+        x = x @ W
+        return x.sum()
+    transformed = cache.transformed_for(reuses_name, "n-")
+    assert "matmul_da" not in render(transformed.adjoint)
+    data = np.ones((4, 3))
+    W = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(zygote.gradient(lambda W: reuses_name(W, data), W)[0], np.full((3, 2), 4.0))
