@@ -48,7 +48,11 @@ def normalise(parsed, module_names=frozenset()):
     lowering.args(tree.args)
     body = lowering.block(tree.body)
     body = _lower_loop_returns(body, namer)
-    body = _lower_jumps(body, in_loop=False)
+    try:
+        body = _lower_jumps(body, in_loop=False)
+    except UnsupportedSyntaxError as error:
+        raise UnsupportedSyntaxError(error.construct, parsed.filename, error.lineno,
+                                     "leave the with block first") from None
     body = _single_exit(body, namer)
     tree.body = body
     tree.decorator_list = []

@@ -7,7 +7,7 @@ import textwrap
 
 import gast
 
-from .errors import SourceUnavailableError
+from .errors import SourceUnavailableError, UnsupportedSyntaxError
 
 # Trees of functions that zygote generated itself (they have no file to read),
 # keyed by code object, so that generated code can be differentiated again.
@@ -36,6 +36,12 @@ def parse_function(fn):
     expression. Line numbers are the user's, so tracebacks point at their file.
     """
     code = fn.__code__
+    if code.co_flags & (0x80 | 0x100 | 0x200):  # coroutine, iterable coroutine, async generator
+        raise UnsupportedSyntaxError("an async function", code.co_filename, code.co_firstlineno,
+                                     "differentiate a synchronous function")
+    if code.co_flags & 0x20:  # generator
+        raise UnsupportedSyntaxError("a generator (yield)", code.co_filename, code.co_firstlineno,
+                                     "return a list instead")
     if code in GENERATED_TREES:
         tree = GENERATED_TREES[code]
         return ParsedFunction(tree, code.co_filename, code, False, shared=True)

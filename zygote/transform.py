@@ -263,6 +263,7 @@ class _Generator:
         site = self.sites.of_stmt[id(stmt)]
         method = getattr(self, "stmt_" + type(stmt).__name__)
         self.activity.at(stmt)
+        self.current_line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         primal, adjoint = method(stmt, site)
         self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
@@ -361,7 +362,8 @@ class _Generator:
         if any(isinstance(e, gast.Starred) for e in elts):
             if any(self.activity.active(e.value if isinstance(e, gast.Starred) else e) for e in elts):
                 raise UnsupportedSyntaxError("a starred element in a differentiated tuple or list",
-                                             self.parsed.filename, self.line_of(elts))
+                                             self.parsed.filename, self.current_line,
+                                             "build it with + of tuples or lists instead")
             return
         active = [i for i, e in enumerate(elts) if self.activity.active(e)]
         if not active:
@@ -370,9 +372,6 @@ class _Generator:
         out.append(nodes.assign(parts, self.rt_call("split_cotangent", [dy, nodes.const(len(elts))])))
         for i in active:
             self.contribute(elts[i].id, nodes.load(parts[i]), out)
-
-    def line_of(self, elts):
-        return getattr(elts[0], "lineno", None) if elts else None
 
     def adjoint_Dict(self, name, value, dy, out):
         for key, item in zip(value.keys, value.values):

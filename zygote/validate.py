@@ -56,6 +56,11 @@ def _walk_own(tree):
         node = stack.pop()
         yield node
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            # A nested function may run without being transformed (when nothing needs its
+            # adjoint), so a nonlocal or global write inside it must be refused here.
+            for inner in gast.walk(node):
+                if isinstance(inner, (gast.Nonlocal, gast.Global)):
+                    yield inner
             # Defaults and decorators run in the enclosing function; bodies do not.
             args = node.args
             stack.extend(args.defaults)

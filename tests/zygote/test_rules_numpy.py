@@ -457,3 +457,8 @@ def test_einsum_needs_string_subscripts():
 def test_norm_with_an_unsupported_order_says_so():
     with pytest.raises(NotImplementedError, match="ord=2"):
         zygote.gradient(lambda a: np.linalg.norm(a, ord=2), u(3, 3))
+
+
+# -- methods of numpy scalars ----------------------------------------------------------------------
+sample((np.generic, "astype"), lambda x: np.sum(x).astype(np.float64) * 2.0, u(3), mirrors=False, float32=False)
+sample((np.generic, "copy"), lambda x: np.sum(x).copy() * 2.0, u(3), mirrors=False, float32=False)

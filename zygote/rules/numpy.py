@@ -646,3 +646,7 @@ nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_lik
        np.random.normal, np.random.uniform, np.random.choice, np.random.permutation,
        np.random.shuffle, np.random.default_rng)
 nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any")))
+
+# numpy scalars (np.float64(...), results of full reductions) share the array casts.
+METHOD_RULES[(np.generic, "astype")] = METHOD_RULES[(np.ndarray, "astype")]
+METHOD_RULES[(np.generic, "copy")] = METHOD_RULES[(np.ndarray, "copy")]
