@@ -8,6 +8,7 @@ backwards, replaying the branches the primal took and running each loop as many 
 the primal did, and accumulates cotangents named after the primal values (``dx``).
 """
 import operator
+import types
 
 import gast
 
@@ -543,8 +544,10 @@ class _Generator:
         """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
         keywords = call.keywords
         func = call.func
-        if isinstance(func, gast.Attribute) and self.resolver.static(func) is None \
-                and isinstance(func.value, (gast.Name, gast.Constant)):
+        if isinstance(func, gast.Attribute) and isinstance(func.value, (gast.Name, gast.Constant)) \
+                and not isinstance(self.resolver.static(func.value) and self.resolver.static(func.value).obj,
+                                   types.ModuleType):
+            # obj.method(...) on anything but a module: the object's cotangent must flow back.
             obj = func.value
             mask = self.mask([obj] + call.args + [k.value for k in keywords])
             args = [nodes.const(mask), obj, nodes.const(func.attr)] + list(call.args)

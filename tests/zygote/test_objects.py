@@ -181,3 +181,19 @@ def test_caller_array_is_not_mutated_by_item_assignment():
         return np.sum(x * x)
     g = zygote.gradient(f, x)
     np.testing.assert_allclose(g[0], [0.0, 4.0])
+
+
+class Holder:
+    def __init__(self, model):
+        self.model = model
+
+
+HOLDER = Holder(Affine(np.array([[1.0, 2.0]]), np.array([0.5])))
+
+
+def test_params_reached_through_a_method_of_a_global_object():
+    x = np.array([3.0, 4.0])
+    W = HOLDER.model.W
+    gs = zygote.gradient(lambda: np.sum(HOLDER.model(x)), zygote.Params([W]))
+    t = np.tanh(W @ x + HOLDER.model.b)
+    np.testing.assert_allclose(gs[W], np.outer(1 - t * t, x))

@@ -39,6 +39,8 @@ def as_matrices(dy, a, b):
 
 def matmul_da(dy, a, b):
     """Cotangent of ``a`` in ``a @ b``: ``dy @ bᵀ``, summed over broadcast batch dimensions."""
+    if np.ndim(a) == 2 and np.ndim(b) == 1:
+        return np.outer(dy, b)  # matrix times vector: an outer product, not a k=1 matmul
     dy2, a2, b2 = as_matrices(dy, a, b)
     da = unbroadcast(dy2 @ np.swapaxes(b2, -1, -2), a2)
     return np.reshape(da, np.shape(a))
@@ -46,6 +48,8 @@ def matmul_da(dy, a, b):
 
 def matmul_db(dy, a, b):
     """Cotangent of ``b`` in ``a @ b``: ``aᵀ @ dy``, summed over broadcast batch dimensions."""
+    if np.ndim(a) == 2 and np.ndim(b) == 1:
+        return dy @ a  # a vector-matrix product reads a in place (no transposed copy)
     dy2, a2, b2 = as_matrices(dy, a, b)
     db = unbroadcast(np.swapaxes(a2, -1, -2) @ dy2, b2)
     return np.reshape(db, np.shape(b))

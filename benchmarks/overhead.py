@@ -1,0 +1,53 @@
+"""Case 1: the cost of one gradient call on small scalar functions, where overhead is everything."""
+
+import numpy as np
+
+from . import hand, report
+from .contestants import COLUMNS, gradient_builders, measure_row
+from .report import Section, Target
+
+# (label, function in `functions`, arguments, maths module for zygote)
+ROWS = (
+    ("polynomial", "polynomial", (1.3,), "math"),
+    ("x log(x + sqrt(1+x²))", "asinh_like", (1.3,), "math"),
+    ("Gaussian", "gaussian", (0.4,), "math"),
+    ("100-step loop", "loop100", (0.3,), "math"),
+    ("branchy", "branchy", (0.7,), "math"),
+    ("logsumexp of 10", "logsumexp", (np.linspace(-1.0, 2.0, 10),), "numpy"),
+    ("10 operations", "ten_ops", (0.3,), "math"),
+)
+
+
+def run(settings):
+    rows = []
+    for label, name, args, maths in ROWS:
+        reference = getattr(hand, f"{name}_grad")(*args)[1]
+        rows.append(measure_row(label, gradient_builders(name, args, maths=maths), settings,
+                                reference))
+    ten_ops = rows[-1]
+    over_function = ten_ops.ratios().get("function")
+    over_autograd = ten_ops.ratios().get("autograd")
+    autograd_cell = ten_ops.cells.get("autograd")
+    targets = [
+        Target("10-op scalar function: zygote gradient ÷ the function's call",
+               over_function.median if over_function else None, 4.0, "<=",
+               why_missing=str(ten_ops.cells.get("zygote"))),
+        Target("10-op scalar function: autograd.grad ÷ zygote gradient (speed-up)",
+               1.0 / over_autograd.median if over_autograd else None, 10.0, ">=",
+               why_missing=str(autograd_cell) if over_autograd is None else ""),
+    ]
+    return Section(
+        key="overhead",
+        title="Gradient call overhead on small functions",
+        intro=("One gradient of a scalar function of a Python float (the logsumexp takes a "
+               "float64 array of 10). zygote's time is a whole `zygote.gradient(f, x)` call; "
+               "peers call a gradient function made once (`tangent.grad(f)`, "
+               "`autograd.grad(f)`, `jax.grad(f)`, `jax.jit(jax.grad(f))`); torch runs "
+               "`f` on a tensor that requires grad and `torch.autograd.grad`."),
+        tables=[report.timing_table("Time per gradient call", rows, COLUMNS),
+                report.ratio_table("zygote ÷ peer", rows)],
+        bars=report.ratio_bars(rows),
+        targets=targets,
+        summary=report.summary(rows),
+        data={"rows": rows},
+    )
