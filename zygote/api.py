@@ -38,19 +38,25 @@ def pullback(f, *args, **kwargs):
 _HOT = {}
 
 
+def _same_types(kinds, args):
+    """Whether ``args`` have exactly the types ``kinds`` (cheap for one or two arguments)."""
+    n = len(args)
+    if n == 1:
+        return len(kinds) == 1 and type(args[0]) is kinds[0]
+    if n == 2:
+        return len(kinds) == 2 and type(args[0]) is kinds[0] and type(args[1]) is kinds[1]
+    return kinds == tuple(map(type, args))
+
+
 def _hot_path(f, args):
     """A cached ``(entry, primal)`` for ``f`` called with Python numbers, checked in few steps."""
-    hot = _HOT.get(f)
     kinds = tuple(map(type, args))
-    if hot is not None and hot[0] == kinds:
-        entry = hot[1]
-        if not entry.guards or entry.guards_hold(f):
-            return entry, hot[2]
     entry, primal = fast_entry(f, args)
     if entry is not None and f.__closure__ is None and all(k is float or k is int for k in kinds):
         if len(_HOT) > 256:
             _HOT.clear()
-        _HOT[f] = (kinds, entry, primal)
+        guard = entry.guard_for(f) if entry.guards else None
+        _HOT[f] = (kinds, entry.adjoint, primal, guard)
     return entry, primal
 
 
@@ -70,16 +76,18 @@ def gradient(f, *args, **kwargs):
     if type(f) is types.FunctionType and not kwargs and f not in rules.RULES:
         # The common case without the general dispatch: a plain function, positional arguments.
         hot = _HOT.get(f)
-        if hot is not None and hot[0] == tuple(map(type, args)) \
-                and (not hot[1].guards or hot[1].guards_hold(f)):
-            entry, primal = hot[1], hot[2]
+        if hot is not None and _same_types(hot[0], args) and (hot[3] is None or hot[3]()):
+            adjoint, primal = hot[1], hot[2]
         else:
             entry, primal = _hot_path(f, args)
-        if entry is not None:
+            adjoint = entry.adjoint if entry is not None else None
+        if adjoint is not None:
             y, saved = primal(*args)
-            parts = entry.adjoint(saved, 1.0 if type(y) is float else _seed(y))
-            return tuple([g if type(g) is float and type(a) is float else _public(g, a)
-                          for g, a in zip(parts[1:], args)])
+            parts = adjoint(saved, 1.0 if type(y) is float else _seed(y))
+            if len(args) == 1:
+                g, a = parts[1], args[0]
+                return (g if type(g) is float and type(a) is float else _public(g, a),)
+            return tuple(map(_public, parts[1:], args))
     _check_callable(f)
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])

@@ -50,13 +50,14 @@ class Entry:
 
     def guards_hold(self, fn):
         """Whether the names the transform resolved still denote the same objects."""
+        return self.guard_for(fn)()
+
+    def guard_for(self, fn):
+        """A function of no arguments telling whether the guards hold for ``fn``'s globals."""
         check = self.guard_check
         if check is None or check.__globals__ is not fn.__globals__:
             check = self.guard_check = _guard_function(self.guards, fn.__globals__)
-        try:
-            return check()
-        except (NameError, AttributeError):
-            return False
+        return check
 
     def primal_for(self, fn):
         if fn.__closure__ is None and fn.__globals__ is self.globals_ref \
@@ -85,8 +86,11 @@ def _guard_function(guards, namespace):
     for i, (root, path, obj) in enumerate(guards):
         terms.append(".".join((root,) + path) + f" is zygote_expected_{i}")
         expected[f"zygote_expected_{i}"] = obj
-    source = "def zygote_guard_factory({}):\n    return lambda: {}\n".format(
-        ", ".join(expected), " and ".join(terms) or "True")
+    # A name that is gone, or an attribute that is, means the guard fails (no exception).
+    body = "try:\n            return {}\n        except (NameError, AttributeError):\n            return False".format(
+        " and ".join(terms) or "True")
+    source = ("def zygote_guard_factory({}):\n    def zygote_guard():\n        {}\n"
+              "    return zygote_guard\n").format(", ".join(expected), body)
     scope = {}
     exec(compile(source, "<zygote guard>", "exec"), {"__builtins__": builtins}, scope)
     inner_code = scope["zygote_guard_factory"](**expected).__code__
