@@ -777,7 +777,7 @@ def _scalar_closed(body, scalars, kind, resolver):
             target = stmt.targets[0]
             if not isinstance(target, gast.Name) or target.id not in kind:
                 continue
-            if target.id not in scalar and _scalar_value(stmt.value, scalar, resolver):
+            if target.id not in scalar and _scalar_value(stmt.value, scalar, resolver, kind):
                 scalar.add(target.id)
                 changed = True
     for stmt in statements:
@@ -797,11 +797,23 @@ def _scalar_closed(body, scalars, kind, resolver):
     return closed
 
 
-def _scalar_value(value, scalar, resolver):
+def _scalar_value(value, scalar, resolver, kind):
     """Whether a normal-form value is surely a Python number given the ``scalar`` names."""
     def atom_ok(atom):
-        return isinstance(atom, gast.Constant) and type(atom.value) in (int, float) \
-            or isinstance(atom, gast.Name) and atom.id in scalar
+        if isinstance(atom, gast.Constant):
+            return type(atom.value) in (int, float)
+        if not isinstance(atom, gast.Name):
+            return False
+        if atom.id in scalar:
+            return True
+        if atom.id in kind:
+            return False
+        # A constant global number (a step size, say): guarded, so a rebinding retransforms.
+        static = resolver.static(atom)
+        if static is not None and type(static.obj) in (int, float):
+            resolver.guard(static)
+            return True
+        return False
     if isinstance(value, gast.Name):
         return value.id in scalar
     if isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
