@@ -45,6 +45,8 @@ def normalise(parsed, module_names=frozenset()):
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
     lowering.local_names = local_names
+    positional = tree.args.posonlyargs + tree.args.args
+    lowering.first_param = positional[0].id if positional else None
     lowering.args(tree.args)
     body = lowering.block(tree.body)
     body = _lower_loop_returns(body, namer)
@@ -423,6 +425,10 @@ class _Lowering:
         return nodes.load(result)
 
     def expr_Call(self, node):
+        if isinstance(node.func, gast.Name) and node.func.id == "super" and not node.args \
+                and self.first_param is not None:
+            # Zero-argument super() reads its frame; spell out what it means.
+            node = nodes.call("super", [nodes.load("__class__"), nodes.load(self.first_param)])
         func = self.callee(node.func)
         args = []
         for arg in node.args:

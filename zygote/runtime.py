@@ -193,6 +193,9 @@ def setitem_back(dy, index, value):
         rest = dy.copy()
         rest[index] = 0
         return part, rest
+    if isinstance(dy, dict):
+        rest = {k: v for k, v in dy.items() if k != index}
+        return dy.get(index, 0), rest
     part = dy[index]
     rest = list(dy)
     rest[index] = 0
@@ -313,6 +316,17 @@ rules.nograd(None, method_of=(list, ("index", "count")))
 rules.nograd(None, method_of=(tuple, ("index", "count")))
 for _rule_fn in (_dict_get_rule, _dict_values_rule, _dict_items_rule, _list_copy_rule):
     _rule_fn.zygote_output_kind = "a"
+
+
+def _super_rule(*args):
+    """``super(cls, obj)``: a proxy whose cotangent is ``obj``'s."""
+    if len(args) != 2:
+        raise UnsupportedSyntaxError("super() without its two arguments in generated code")
+    return super(*args), lambda dproxy: (0, dproxy)
+
+
+_super_rule.zygote_output_kind = "a"
+rules.adjoint(super)(_super_rule)
 
 
 # -- iteration intrinsics ----------------------------------------------------------------------
@@ -443,8 +457,9 @@ def call_method(mask, obj, name, *args, **kwargs):
         y, back = _call_rule(rule, None, (obj,) + args, kwargs)
         return y, _shift_self(back)
     method = getattr(obj, name)
-    if type(method) is types.MethodType and method.__self__ is obj:
-        return _call_bound(mask, method.__func__, obj, args, kwargs)
+    if type(method) is types.MethodType and (method.__self__ is obj or type(obj) is super):
+        # (through super(), the proxy's cotangent is the object's own)
+        return _call_bound(mask, method.__func__, method.__self__, args, kwargs)
     rule = rules.lookup_method(type(obj), name)
     if rule is not None:
         if rule.kind == "nograd":

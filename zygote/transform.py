@@ -61,6 +61,7 @@ class _Generator:
         self.activity = Activity(self.tree.body, resolver, initial_kinds)
         self.kind = self.activity.kind
         self.scalar_closed = _scalar_closed(self.tree.body, scalars, self.kind, resolver)
+        self.local_objects = _local_objects(self.tree.body, set(self.params + self._other_params()))
         self.sites = Sites(self.tree.body, self.params + self._other_params())
         self.primal_names = set(names_in(self.tree)) | set(nf.helpers)
         self.helpers = {name: getattr(runtime, key) for name, key in nf.helpers.items()}
@@ -415,6 +416,13 @@ class _Generator:
 
     def write_attribute(self, stmt, target, value, site):
         obj = target.value
+        if self.activity.active(value) and isinstance(obj, gast.Name) and obj.id not in self.local_objects:
+            # The object outlives this call: its new attribute would be read where its
+            # cotangent cannot reach back here. Refuse rather than lose the gradient.
+            raise UnsupportedSyntaxError(
+                f"assigning a differentiated value to an attribute of {obj.id!r}, an object "
+                "passed in or shared", self.parsed.filename, self.current_line,
+                "return the new value and assign it where the object is made")
         dobj = self.cotangent(obj.id) if isinstance(obj, gast.Name) else None
         if dobj is None:
             return [stmt], []
@@ -507,7 +515,7 @@ class _Generator:
                 adjoint = []
                 self.inline(rule, bound, name, dy, adjoint)
                 return self.with_saves(stmt, [stmt], adjoint, site)
-        if dy is None:
+        if dy is None and not self.may_mutate(call):
             self.kill(name)
             return [stmt], []
         back = self.fresh_primal(f"{name}_back", site)
@@ -539,6 +547,15 @@ class _Generator:
                     self.contribute(atom.id, self.rt_call("dict_back", [nodes.load(part_names[-1]),
                                                                         nodes.const(key)]), adjoint)
         return self.with_saves(stmt, [primal], adjoint, site)
+
+    def may_mutate(self, call):
+        """Whether a call whose result is unused passes a differentiated object (not a number or
+        array) that it could change: it still goes through ``call``, so that the callee is
+        transformed and an attribute write it makes is refused rather than lost."""
+        atoms = list(call.args) + [k.value for k in call.keywords]
+        if isinstance(call.func, gast.Attribute):
+            atoms.append(call.func.value)
+        return any(self.kind.get(a.id) == ANY for a in atoms if isinstance(a, gast.Name))
 
     def dynamic_call(self, call):
         """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
@@ -731,7 +748,7 @@ class _Generator:
             loop_primal = nodes.while_(stmt.test, [increment] + body_primal)
         primal = [nodes.assign(count, nodes.const(0)), loop_primal]
         adjoint_body = body_adjoint + tail
-        if not body_adjoint and not (seq_target and tail):
+        if not body_adjoint and not tail:
             self.is_set = entry_set
             return primal, []
         if seq_target:
@@ -759,6 +776,20 @@ class _Generator:
 
 # The site of values that exist when the function starts (parameters, environment).
 _ENTRY = Site(-1, (), True)
+
+
+def _local_objects(body, params):
+    """Names bound only to objects made in this function (a display or a call), never to a parameter."""
+    made, other = set(), set(params)
+    for stmt in _walk_stmts(body):
+        for name in assigned_by(stmt):
+            value = getattr(stmt, "value", None)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and isinstance(value, (gast.Call, gast.Dict, gast.List, gast.Tuple)):
+                made.add(name)
+            else:
+                other.add(name)
+    return made - other
 
 
 def _scalar_closed(body, scalars, kind, resolver):

@@ -51,3 +51,29 @@ def test_nested_gradient_through_a_broadcasting_adjoint():
     def df(x):
         return zygote.gradient(f, x)[0]
     check_grad(df, 0.3)
+
+
+class Shape:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def area(self, r):
+        return r * r * self.scale
+
+
+class Disc(Shape):
+    def area(self, r):
+        return 3.0 * super().area(r)
+
+
+sample(super, lambda r, s: Disc(s).area(r) if False else disc_area(Disc(2.0), r) * s, 0.5, 1.5)
+
+
+def disc_area(disc, r):
+    return disc.area(r)
+
+
+def test_super_passes_the_gradient_to_self():
+    import zygote
+    dd, dr = zygote.gradient(disc_area, Disc(2.0), 0.5)
+    assert dr == 6.0 and dd == {"scale": 0.75}

@@ -1,0 +1,206 @@
+"""Minimal reproducers of zygote bugs found by the corpus and the program fuzzer.
+
+Each test is the smallest program we found that shows one bug. A test for an open bug is
+marked ``xfail(strict=True)``: when the bug is fixed the test passes, strict makes that an
+error, and the mark must be removed so that the test guards against the bug's return.
+Tests named ``test_fuzz_*`` hold programs as the fuzzer generated them after hypothesis
+shrank them (helpers renamed, unused ones dropped), so they read as generated code; a
+hand-reduced form of the same bug sits next to each.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import zygote
+from zygote.testing import check_grad
+
+# -- inlined rules ---------------------------------------------------------------------------
+
+
+def twice_abs(r):
+    # This module imports numpy as np, but this function never reads np.
+    return abs(r) * 2.0
+
+
+def test_abs_in_a_module_that_imports_numpy_as_np():
+    assert zygote.gradient(twice_abs, -0.5) == (-2.0,)
+
+
+def twice_fabs(r):
+    return math.fabs(r) * 2.0
+
+
+def test_fabs_in_a_module_that_imports_numpy_as_np():
+    assert zygote.gradient(twice_fabs, -0.5) == (-2.0,)
+
+
+# -- broadcasting ----------------------------------------------------------------------------
+
+
+def shift_and_add(a, z):
+    return a + np.sum(z - a)
+
+
+def scale_and_divide(m, x):
+    return m * np.sum(x / m)
+
+
+def stable_logsumexp(z):
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def test_scalar_used_alone_and_broadcast():
+    z = np.array([0.3, 1.2, -0.5])
+    (da, dz) = zygote.gradient(shift_and_add, 0.5, z)
+    assert da == pytest.approx(1.0 - 3.0)  # zygote gives 0.0
+
+
+def test_scalar_times_sum_of_array_over_scalar():
+    check_grad(scale_and_divide, 0.8, np.array([1.0, 2.0]))  # d/dm is 0; zygote gives 3.75
+
+
+def test_stable_logsumexp():
+    z = np.array([0.3, 1.2, -0.5])
+    (dz,) = zygote.gradient(stable_logsumexp, z)
+    np.testing.assert_allclose(dz, np.exp(z) / np.sum(np.exp(z)))
+
+
+# -- dicts -----------------------------------------------------------------------------------
+
+
+def dict_set_then_read(x):
+    d = {}
+    d["a"] = x * x
+    return d["a"]
+
+
+def dict_set_then_read_twice(x):
+    d = {}
+    d["a"] = x
+    return d["a"] * d["a"]
+
+
+def test_dict_item_assignment():
+    assert zygote.gradient(dict_set_then_read, 3.0) == (6.0,)
+
+
+def test_dict_item_assignment_read_twice():
+    assert zygote.gradient(dict_set_then_read_twice, 3.0) == (6.0,)
+
+
+# -- objects ---------------------------------------------------------------------------------
+
+
+class Box:
+    def __init__(self):
+        self.total = 0.0
+
+    def add(self, value):
+        self.total = self.total + value
+
+
+def add_through_method(x):
+    box = Box()
+    box.add(x * x)
+    return box.total
+
+
+def add_through_method_of_argument(x, box):
+    box.add(x * x)
+    return box.total
+
+
+def test_method_assigning_an_attribute_is_refused_not_silently_zero():
+    # The new attribute is read by the caller, where its cotangent cannot reach the method.
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="attribute of 'self'"):
+        zygote.gradient(add_through_method, 3.0)
+
+
+def test_method_assigning_an_attribute_of_an_argument_is_refused():
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="attribute of 'self'"):
+        zygote.gradient(add_through_method_of_argument, 3.0, Box())
+
+
+class Base:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def area(self, r):
+        return r * r * self.scale
+
+
+class Circle(Base):
+    def area(self, r):
+        return 3.0 * super().area(r)
+
+
+def circle_area(c, r):
+    return c.area(r)
+
+
+def test_super_call_keeps_the_gradient_of_self():
+    dc, dr = zygote.gradient(circle_area, Circle(2.0), 0.5)
+    assert dr == pytest.approx(6.0)
+    assert dc == {"scale": pytest.approx(0.75)}  # zygote gives None
+
+
+# -- found by the program fuzzer ---------------------------------------------------------------
+
+
+def overwrite_in_loop(x):
+    for i in range(2):
+        x = 0.5
+    return x * 3.0
+
+
+def active_loop_then_constant(y):
+    for i in range(2):
+        y = y * 2.0
+        y = 0.5
+    return y
+
+
+def test_loop_rebinding_to_a_constant_cuts_the_gradient():
+    assert zygote.gradient(overwrite_in_loop, 1.0) in ((None,), (0.0,))  # zygote gives (3.0,)
+
+
+def test_active_loop_ending_in_a_constant_cuts_the_gradient():
+    assert zygote.gradient(active_loop_then_constant, 1.0) in ((None,), (0.0,))  # zygote gives (1.0,)
+
+
+def fuzz_1(x, y):
+    for i in range(1):
+        x = (1.0 * 0.5)
+    return x
+
+
+def test_fuzz_1_loop_rebinding_a_parameter():
+    check_grad(fuzz_1, 0.0, 0.0)
+
+
+def ignore_arguments(p, q):
+    return 1.0
+
+
+def unused_array_literal(x):
+    return ignore_arguments(0.5, np.array([0.5, x]))
+
+
+def test_array_literal_passed_to_a_function_that_ignores_it():
+    assert zygote.gradient(unused_array_literal, 1.0) in ((None,), (0.0,))
+
+
+def fuzz_2_pair(p, q):
+    return (0.5 + 0.5), (0.5 + 0.5)
+
+
+def fuzz_2(x, y):
+    x = (1.0 * 0.5)
+    t0, t1 = fuzz_2_pair(0.5, np.array([0.5, 0.5, x]))
+    return t0
+
+
+def test_fuzz_2_array_literal_to_a_helper():
+    check_grad(fuzz_2, 0.0, 0.0)
