@@ -249,8 +249,6 @@ class Activity:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             kind = self.value_kind(stmt.value)
-            if kind is not None and isinstance(stmt.value, gast.Call):
-                self._absorb(stmt.value)
             if isinstance(target, gast.Name):
                 self._set(target.id, kind)
             elif isinstance(target, gast.Tuple):
@@ -279,21 +277,6 @@ class Activity:
         elif isinstance(stmt, gast.FunctionDef):
             if any(n in self.kind for n in outer_names(stmt)):
                 self._set(stmt.name, ANY)
-
-    def _absorb(self, call):
-        """Objects handed to a call of user code with a differentiated value may keep it."""
-        static = self.resolver.static(call.func)
-        if static is not None and lookup(static.obj) is not None:
-            return  # rules do not change their arguments
-        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
-        atoms += [k.value for k in call.keywords]
-        if isinstance(call.func, gast.Attribute) and static is None:
-            atoms.append(call.func.value)
-        if not any(self.active(a) for a in atoms):
-            return
-        for atom in atoms:
-            if isinstance(atom, gast.Name) and self.kind.get(atom.id) != NUMERIC:
-                self._set(atom.id, ANY)
 
     def value_kind(self, value):
         """The kind of the value an expression in normal form produces, or None if inactive."""

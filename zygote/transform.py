@@ -7,6 +7,7 @@ statement that computed them and popped by its adjoint. The adjoint walks the st
 backwards, replaying the branches the primal took and running each loop as many times as
 the primal did, and accumulates cotangents named after the primal values (``dx``).
 """
+import copy
 import operator
 import types
 
@@ -549,13 +550,18 @@ class _Generator:
         return self.with_saves(stmt, [primal], adjoint, site)
 
     def may_mutate(self, call):
-        """Whether a call whose result is unused passes a differentiated object (not a number or
-        array) that it could change: it still goes through ``call``, so that the callee is
-        transformed and an attribute write it makes is refused rather than lost."""
-        atoms = list(call.args) + [k.value for k in call.keywords]
+        """Whether a call whose result is unused hands a differentiated value to user code along
+        with an object that could keep it (``box.add(x * x)``). Such a call still goes through
+        ``call``, so that the callee is transformed and an attribute write it makes is refused
+        rather than lost."""
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
         if isinstance(call.func, gast.Attribute):
             atoms.append(call.func.value)
-        return any(self.kind.get(a.id) == ANY for a in atoms if isinstance(a, gast.Name))
+        names = [a for a in atoms if isinstance(a, gast.Name)]
+        if not any(self.activity.active(a) for a in names):
+            return False
+        return any(self.kind.get(a.id) != NUMERIC for a in names)
 
     def dynamic_call(self, call):
         """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
@@ -665,7 +671,7 @@ class _Generator:
         # The push goes at the end of each branch, ahead of a break that ends it, so that
         # it runs on every path and is popped before the branch's own values.
         primal = [nodes.if_(stmt.test, _before_jump(body_primal, push) or [nodes.pass_()],
-                            _before_jump(else_primal, push) if push else else_primal)]
+                            _before_jump(else_primal, push))]
         return primal, pop + adjoint
 
     def stmt_With(self, stmt, site):
@@ -873,10 +879,28 @@ def _takes_more(fn, n):
 
 
 def _before_jump(block, extra):
-    """``block`` followed by ``extra``, placed before a final ``break`` if there is one."""
-    if block and isinstance(block[-1], gast.Break):
-        return block[:-1] + list(extra) + block[-1:]
-    return block + list(extra)
+    """``block`` with ``extra`` run on every way out of it: before each ``break`` inside it
+    (however deeply nested in ``if``s, but not in inner loops) and at its end."""
+    if not extra:
+        return block
+    out = _before_breaks(block, extra)
+    if not (out and isinstance(out[-1], gast.Break)):
+        out.extend(copy.deepcopy(s) for s in extra)
+    return out
+
+
+def _before_breaks(block, extra):
+    out = []
+    for stmt in block:
+        if isinstance(stmt, gast.Break):
+            out.extend(copy.deepcopy(s) for s in extra)
+        elif isinstance(stmt, gast.If):
+            stmt.body = _before_breaks(stmt.body, extra)
+            stmt.orelse = _before_breaks(stmt.orelse, extra)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _before_breaks(stmt.body, extra)
+        out.append(stmt)
+    return out
 
 
 def _at(new, old):

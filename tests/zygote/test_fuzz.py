@@ -153,7 +153,7 @@ def test_fuzzed_programs_have_correct_gradients(tmp_path):
         else:
             try:
                 check_program(program, tmp_path)
-            except Exception as error:  # noqa: BLE001 - every failure is kept; hypothesis's own pass through
+            except Exception as error:  # noqa: BLE001 - keep every failure, pass hypothesis's own on
                 if type(error).__module__.startswith("hypothesis"):
                     raise
                 collected(program, error, COLLECT)
@@ -177,12 +177,10 @@ def test_adjoint_source_is_deterministic(tmp_path_factory, program):
     directory = tmp_path_factory.mktemp("determinism")
     first = load(program.source, directory)
     second = load(program.source, directory)
-    args = program.args
-    for name in ("fuzzed", "helper"):
-        example = args if name == "fuzzed" else (args[0], args[1])
-        text = zygote.adjoint_source(getattr(first, name), *example)
-        assert zygote.adjoint_source(getattr(first, name), *example) == text
-        assert zygote.adjoint_source(getattr(second, name), *example) == text
+    for name in ("fuzzed", "helper", "pair"):
+        text = zygote.adjoint_source(getattr(first, name), *program.args)
+        assert zygote.adjoint_source(getattr(first, name), *program.args) == text
+        assert zygote.adjoint_source(getattr(second, name), *program.args) == text
 
 
 @settings(max_examples=20, deadline=None, derandomize=True, database=None,
