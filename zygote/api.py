@@ -36,6 +36,8 @@ def pullback(f, *args, **kwargs):
 
 
 _HOT = {}
+_FUNCTION = types.FunctionType
+_RULES = rules.RULES
 
 
 def _same_types(kinds, args):
@@ -73,7 +75,7 @@ def gradient(f, *args, **kwargs):
     >>> zygote.gradient(lambda x, y: x * y + math.sin(x), 0.0, 3.0)
     (4.0, 0.0)
     """
-    if type(f) is types.FunctionType and not kwargs and f not in rules.RULES:
+    if type(f) is _FUNCTION and not kwargs and f not in _RULES:
         # The common case without the general dispatch: a plain function, positional arguments.
         hot = _HOT.get(f)
         if hot is not None and _same_types(hot[0], args) and (hot[3] is None or hot[3]()):
