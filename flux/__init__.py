@@ -11,7 +11,7 @@ True
 """
 
 from . import datasets
-from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, relu, sigmoid, softmax,
+from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
                           softplus, swish, tanh, σ)
 from .data import DataLoader
 from .functor import f32, f64, fmap, modules, params, trainable
@@ -27,7 +27,7 @@ from .utils import accuracy, onecold, onehot, onehotbatch
 
 __all__ = [
     "datasets",
-    "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "relu", "sigmoid", "softmax",
+    "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "logsumexp", "relu", "sigmoid", "softmax",
     "softplus", "swish", "tanh", "σ",
     "DataLoader",
     "f32", "f64", "fmap", "modules", "params", "trainable",

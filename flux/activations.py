@@ -150,6 +150,18 @@ def logsoftmax(x, *, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def logsumexp(x, *, axis=-1, keepdims=False):
+    """``log(sum(exp(x)))`` along ``axis``, stable for large inputs (its gradient is softmax).
+
+    >>> import numpy as np
+    >>> float(logsumexp(np.array([0.0, 1e4])))
+    10000.0
+    """
+    top = x.max(axis=axis, keepdims=True)
+    out = top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
 # ---------------------------------------------------------------- rules ----------
 # Registered with zygote so that layers and losses differentiate these in one step.
 
