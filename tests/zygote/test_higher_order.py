@@ -43,53 +43,38 @@ def test_asinh_example(x):
     assert zygote.gradient(asinh_antiderivative, x)[0] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
+def cube(t):
+    return t * t * t
+
+
+def branchy_sum(x):
+    s = 0.0
+    for k in range(1, 4):
+        if k % 2:
+            s = s + cube(x) / k
+        else:
+            s = s + math.sin(k * x)
+    return s  # x^3 + x^3/3 + sin(2x)
+
+
+def branchy_sum_1(x):
+    return zygote.gradient(branchy_sum, x)[0]
+
+
+def branchy_sum_2(x):
+    return zygote.gradient(branchy_sum_1, x)[0]
+
+
 def test_second_order_with_control_flow_and_user_calls():
-    def helper(t):
-        return t * t * t
-
-    def f(x):
-        s = 0.0
-        for k in range(1, 4):
-            if k % 2:
-                s = s + helper(x) / k
-            else:
-                s = s + math.sin(k * x)
-        return s
-
-    def f1(x):
-        return zygote.gradient(f, x)[0]
     x = 0.6
-    assert zygote.gradient(f1, x)[0] == pytest.approx(6 * x + 2 * x - 4 * math.sin(2 * x), rel=1e-12)
+    assert branchy_sum_2(x) == pytest.approx(6 * x + 2 * x - 4 * math.sin(2 * x), rel=1e-12)
 
 
 @pytest.mark.xfail(strict=True, reason="third order through a call of another user function: the "
                    "runtime's pullback of a pullback is transformed and mismatches its saved values")
 def test_third_order_with_control_flow_and_user_calls():
-    def helper(t):
-        return t * t * t
-
-    def f(x):
-        s = 0.0
-        for k in range(1, 4):
-            if k % 2:
-                s = s + helper(x) / k
-            else:
-                s = s + math.sin(k * x)
-        return s
-
-    def f1(x):
-        return zygote.gradient(f, x)[0]
-
-    def f2(x):
-        return zygote.gradient(f1, x)[0]
-
-    def f3(x):
-        return zygote.gradient(f2, x)[0]
-
     x = 0.6
-    # f = x^3 + x^3/3 + sin(2x): f''' = 6 + 2 - 8 cos(2x)
-    assert f2(x) == pytest.approx(6 * x + 2 * x - 4 * math.sin(2 * x), rel=1e-12)
-    assert f3(x) == pytest.approx(8 - 8 * math.cos(2 * x), rel=1e-10)
+    assert zygote.gradient(branchy_sum_2, x)[0] == pytest.approx(8 - 8 * math.cos(2 * x), rel=1e-10)
 
 
 def test_second_derivative_through_numpy_primitives():
