@@ -537,6 +537,9 @@ class _Generator:
         if rule is not None and rule.kind == "pullback" and _takes_more(rule.impl, len(parts_for)):
             targets.append(nodes.make(gast.Starred, value=nodes.store(self.fresh_adjoint("_rest")),
                                       ctx=gast.Store()))
+        if rule is not None and rule.kind == "pullback":
+            # A pullback rule wants a cotangent of exactly its output's shape.
+            dy = self.rt_call("unbroadcast", [dy, nodes.load(name)])
         adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
                                 nodes.call(nodes.load(back), [dy]))]
         for atom, part in zip(lead + parts_for, part_names):

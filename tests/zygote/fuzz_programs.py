@@ -5,7 +5,8 @@ two helpers, and values for ``x`` and ``y`` (each a float or an array of shape (
 ``fuzzed`` assigns expressions over ``+ - * /`` (divisions guarded as ``a / (1 + b * b)``),
 small integer powers, numpy and ``math`` functions with bounded or guarded arguments, calls
 to the helpers (one returns a tuple), conditional expressions, tuple packing, unpacking
-and swapping, item and augmented assignment, ``if``/``elif``/``else``, ``for`` loops with
+and swapping, item and augmented assignment, lists filled by ``append`` and summed,
+``if``/``elif``/``else``, ``for`` loops over ranges, arrays, ``enumerate`` and ``zip`` with
 ``break``/``continue``, counted ``while`` loops, and early returns; it returns a scalar that
 weighs every array entry differently.
 
@@ -116,8 +117,13 @@ class Program:
         body = "\n".join(line.render(traced) if isinstance(line, Line) else line for line in self.lines)
         return HEADER + (TRACE_HEADER if traced else "") + body + "\n"
 
+    def args_source(self):
+        """The arguments as Python source that rebuilds them exactly (numpy's repr rounds)."""
+        parts = [f"np.array({a.tolist()!r})" if isinstance(a, np.ndarray) else repr(a) for a in self.args]
+        return f"({', '.join(parts)})"
+
     def __repr__(self):
-        return f"Program(args={self.args!r}, source=\n{self.source})"
+        return f"Program(args={self.args_source()}, source=\n{self.source})"
 
 
 # -- drawing --------------------------------------------------------------------------------
@@ -159,13 +165,15 @@ class Scope:
         self.kinds = dict(kinds)
         self.helper_kinds = helper_kinds
         self.in_helper = in_helper
-        self.loop_vars = []
+        self.loop_vars = []  # names a for loop binds: read-only in its body
+        self.index_vars = []  # the int ones among them
         self.outer = set()  # names bound outside the current block
         self.counter = itertools.count()
 
     def child(self):
         inner = Scope(self.kinds, self.helper_kinds, self.in_helper)
         inner.loop_vars = list(self.loop_vars)
+        inner.index_vars = list(self.index_vars)
         inner.outer = set(self.kinds)
         inner.counter = self.counter
         return inner
@@ -222,8 +230,8 @@ def smooth(module, name, e):
 
 
 def index_text(d, scope):
-    if scope.loop_vars and d.boolean():
-        return f"{scope.loop_vars[-1]} % {SIZE}"
+    if scope.index_vars and d.boolean():
+        return f"{scope.index_vars[-1]} % {SIZE}"
     return str(d.integer(-SIZE, SIZE - 1))
 
 
@@ -233,7 +241,7 @@ def atoms(d, scope):
     choices = ["const", "var", "var", "var"]
     if arrays:
         choices += ["entry", "reduce"]
-    if scope.loop_vars:
+    if scope.index_vars:
         choices.append("loop")
     choice = d.choice(choices)
     if choice == "const":
@@ -250,7 +258,7 @@ def atoms(d, scope):
         if reduction == "max":
             return Expr(SCALAR, Kink(next(scope.counter), Expr(ARRAY, f"{name} - np.max({name})"), plain))
         return plain
-    return Expr(SCALAR, f"({d.choice(scope.loop_vars)} + 1)", fresh=False)
+    return Expr(SCALAR, f"({d.choice(scope.index_vars)} + 1)", fresh=False)
 
 
 def expressions(d, scope, depth=2):
@@ -370,7 +378,7 @@ def assign(d, scope, indent):
 
 
 def statement(d, scope, indent):
-    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return"]
+    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum"]
     if indent < 3:
         choices += ["if", "for", "for", "while"]
     choice = d.choice(choices)
@@ -436,10 +444,7 @@ def statement(d, scope, indent):
         return lines
     if choice == "for":
         inner = scope.child()
-        var = "ijk"[len(scope.loop_vars)]
-        inner.loop_vars.append(var)
-        inner.kinds[var] = SCALAR
-        header = Line(indent, f"for {var} in range({d.integer(1, 4)}):")
+        header = Line(indent, loop_header(d, scope, inner))
         size = d.integer(1, 3)
         jump = d.choice([None, None, "break", "continue"])
         at = d.integer(0, size) if jump else -1
@@ -450,6 +455,16 @@ def statement(d, scope, indent):
             if k < size:
                 body.append(statement(d, inner, indent + 1))
         return [header] + flat(body)
+    if choice == "listsum":
+        # a list filled by append in a loop, then summed
+        items, inner = scope.new_name("l"), scope.child()
+        header = loop_header(d, scope, inner)
+        e = expressions(d, inner, 1)
+        name = target(d, scope, e.kind)
+        e = rebound(scope, name, e)
+        scope.bind(name, e.kind)
+        return [Line(indent, f"{items} = []"), Line(indent, header),
+                Line(indent + 1, f"{items}.append(", e, ")"), Line(indent, f"{name} = sum({items})")]
     # a counted while loop that may also stop early on a data-dependent condition
     counter = scope.new_name("n")
     inner = scope.child()
@@ -458,6 +473,28 @@ def statement(d, scope, indent):
     lines += flat(blocks(d, inner, indent + 1, 2))
     lines.append(Line(indent + 1, f"{counter} += 1"))
     return lines
+
+
+def loop_header(d, scope, inner):
+    """``for ... in ...:`` over a range, an array, ``enumerate`` or ``zip`` of arrays; binds in ``inner``."""
+    arrays = sorted(n for n, k in scope.kinds.items() if is_array(k))
+    form = d.choice(["range", "range", "elements", "enumerate", "zip"] if arrays else ["range"])
+    index = "ijk"[len(scope.index_vars)]
+    value, other = scope.new_name("v"), scope.new_name("v")
+    if form in ("range", "enumerate"):
+        inner.loop_vars.append(index)
+        inner.index_vars.append(index)
+        inner.kinds[index] = SCALAR
+    for name in {"range": [], "elements": [value], "enumerate": [value], "zip": [value, other]}[form]:
+        inner.loop_vars.append(name)
+        inner.kinds[name] = SCALAR
+    if form == "range":
+        return f"for {index} in range({d.integer(1, 4)}):"
+    if form == "elements":
+        return f"for {value} in {d.choice(arrays)}:"
+    if form == "enumerate":
+        return f"for {index}, {value} in enumerate({d.choice(arrays)}):"
+    return f"for {value}, {other} in zip({d.choice(arrays)}, {d.choice(arrays)}):"
 
 
 # -- helpers and programs ---------------------------------------------------------------------

@@ -137,7 +137,7 @@ def collected(program, error, directory):
     path = os.path.join(directory, f"failure_{os.getpid()}_{len(os.listdir(directory))}.py")
     message = f"{type(error).__name__}: {error}".replace("\n", "\n# ")
     with open(path, "w") as out:
-        out.write(f"# {message}\n# args = {program.args!r}\n{program.source}")
+        out.write(f"# {message}\n# args = {program.args_source()}\n{program.source}")
 
 
 def test_fuzzed_programs_have_correct_gradients(tmp_path):

@@ -206,6 +206,43 @@ def test_fuzz_2_array_literal_to_a_helper():
     check_grad(fuzz_2, 0.0, 0.0)
 
 
+def unused_array_literal_in_a_loop(x, y):
+    for j in range(2):
+        t = np.array([1.0, y, 1.5]) * x  # noqa: F841 - dead on purpose
+    return y * 2.0
+
+
+def test_unused_array_literal_in_a_loop():
+    assert zygote.gradient(unused_array_literal_in_a_loop, 0.5, 0.7) in ((None, 2.0), (0.0, 2.0))
+
+
+def fuzz_4_pair(p, q):
+    return np.sin(np.maximum(q, q)), (1.0 * p)
+
+
+def fuzz_4(x, y):
+    for j in range(4):
+        t5 = (np.array([(j + 1), y, 1.5]) * (x[2] + j))  # noqa: F841 - dead on purpose
+    y, t6 = fuzz_4_pair(((2.0 * np.ones(3)) @ (y * np.ones(3))), (0.5 - 1.5))
+    return t6
+
+
+def test_fuzz_4_dead_array_literal_in_a_loop():
+    check_grad(fuzz_4, np.array([0.06925836, 0.30377063, -1.00152982]), 1.494669854552341)
+
+
+def fuzz_5(x, y):
+    for i in range(1):
+        y = np.array([0.5, 0.5, 0.5])
+        y *= 0.5
+    return x
+
+
+def test_fuzz_5_constant_array_updated_in_place_in_a_loop():
+    # Once a ValueError: the dead, constant array's pullback got the zero 0 and reshaped it.
+    check_grad(fuzz_5, 0.0, np.zeros(3))
+
+
 # -- early returns in loops (found by the fuzzer) ----------------------------------------------
 
 
