@@ -337,3 +337,93 @@ class Activity:
         if arg_active or self.active(callee):
             return ANY
         return None
+
+
+def walk_stmts(stmts):
+    for stmt in stmts:
+        yield stmt
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
+                yield from walk_stmts(inner)
+
+
+def local_objects(body, params):
+    """Names bound only to objects made in this function (a display or a call), never to a parameter."""
+    made, other = set(), set(params)
+    for stmt in walk_stmts(body):
+        for name in assigned_by(stmt):
+            value = getattr(stmt, "value", None)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and isinstance(value, (gast.Call, gast.Dict, gast.List, gast.Tuple)):
+                made.add(name)
+            else:
+                other.add(name)
+    return made - other
+
+
+def scalar_closed(body, scalars, kind, resolver):
+    """Active names that are Python numbers and flow only into Python-number results.
+
+    All cotangents of such names are the output cotangent times numbers, so they share one
+    shape and add with plain ``+`` (no broadcast dimension can be counted twice).
+    """
+    scalar = set(scalars)
+    uses = {}  # name -> targets of the statements that read it actively
+    statements = [s for s in walk_stmts(body) if isinstance(s, gast.Assign)]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements:
+            target = stmt.targets[0]
+            if not isinstance(target, gast.Name) or target.id not in kind:
+                continue
+            if target.id not in scalar and scalar_value(stmt.value, scalar, resolver, kind):
+                scalar.add(target.id)
+                changed = True
+    for stmt in statements:
+        target = stmt.targets[0]
+        target_name = target.id if isinstance(target, gast.Name) else None
+        for name in loaded_names(stmt.value) if not isinstance(stmt.value, gast.Compare) else ():
+            if name in kind:
+                uses.setdefault(name, set()).add(target_name)
+    closed = set(scalar)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(closed):
+            if any(t is None or t not in closed for t in uses.get(name, ())):
+                closed.discard(name)
+                changed = True
+    return closed
+
+
+def scalar_value(value, scalar, resolver, kind):
+    """Whether a normal-form value is surely a Python number given the ``scalar`` names."""
+    def atom_ok(atom):
+        if isinstance(atom, gast.Constant):
+            return type(atom.value) in (int, float)
+        if not isinstance(atom, gast.Name):
+            return False
+        if atom.id in scalar:
+            return True
+        if atom.id in kind:
+            return False
+        # A constant global number (a step size, say): guarded, so a rebinding retransforms.
+        static = resolver.static(atom)
+        if static is not None and type(static.obj) in (int, float):
+            resolver.guard(static)
+            return True
+        return False
+    if isinstance(value, gast.Name):
+        return value.id in scalar
+    if isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
+        return atom_ok(value.left) and atom_ok(value.right)
+    if isinstance(value, gast.UnaryOp):
+        return atom_ok(value.operand)
+    if isinstance(value, gast.Call) and not value.keywords:
+        static = resolver.static(value.func)
+        fn = static.obj if static is not None else None
+        from_math = getattr(fn, "__module__", None) == "math" or fn in (abs, float)
+        return from_math and all(atom_ok(a) for a in value.args)
+    return False

@@ -1,6 +1,4 @@
 """Compiling generated function trees into code objects, keeping the user's file and line numbers."""
-import gast
-
 from . import nodes
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 

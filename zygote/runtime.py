@@ -6,8 +6,8 @@ import types
 import numpy as np
 
 from . import rules
-from .analysis import category
 from .errors import MissingRuleError, UnsupportedSyntaxError
+
 
 class _State(threading.local):
     params = None  # a class default makes the lookup cheap when nothing was set

@@ -7,14 +7,15 @@ statement that computed them and popped by its adjoint. The adjoint walks the st
 backwards, replaying the branches the primal took and running each loop as many times as
 the primal did, and accumulates cotangents named after the primal values (``dx``).
 """
-import copy
 import operator
 import types
 
 import gast
 
 from . import nodes
-from .analysis import ANY, NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, outer_names
+from .analysis import (ANY, NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, local_objects,
+                       outer_names, scalar_closed)
+from .control import ControlFlow
 from .errors import UnsupportedSyntaxError
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name, names_in
@@ -49,7 +50,7 @@ def transform(nf, parsed, resolver, initial_kinds, runtime, scalars=frozenset())
     return _Generator(nf, parsed, resolver, initial_kinds, runtime, scalars).run()
 
 
-class _Generator:
+class _Generator(ControlFlow):
     def __init__(self, nf, parsed, resolver, initial_kinds, runtime, scalars):
         self.nf = nf
         self.scalars = scalars
@@ -61,8 +62,8 @@ class _Generator:
         self.params = nf.params
         self.activity = Activity(self.tree.body, resolver, initial_kinds)
         self.kind = self.activity.kind
-        self.scalar_closed = _scalar_closed(self.tree.body, scalars, self.kind, resolver)
-        self.local_objects = _local_objects(self.tree.body, set(self.params + self._other_params()))
+        self.scalar_closed = scalar_closed(self.tree.body, scalars, self.kind, resolver)
+        self.local_objects = local_objects(self.tree.body, set(self.params + self._other_params()))
         self.sites = Sites(self.tree.body, self.params + self._other_params())
         self.primal_names = set(names_in(self.tree)) | set(nf.helpers)
         self.helpers = {name: getattr(runtime, key) for name, key in nf.helpers.items()}
@@ -641,231 +642,12 @@ class _Generator:
     def mask(self, atoms):
         return "".join(self.kind[a.id] if self.activity.active(a) else "-" for a in atoms)
 
-    # -- control flow --------------------------------------------------------------------
-
-    def stmt_If(self, stmt, site):
-        test = stmt.test
-        copy_test = []
-        if isinstance(test, gast.Name) and any(
-                s.pos > site.pos for s in self.sites.assigned.get(test.id, ())):
-            # The branches overwrite the test's name: keep the value the branch was chosen on.
-            taken = self.fresh_primal("branch", site)
-            copy_test = [nodes.assign(taken, nodes.load(test.id))]
-            stmt.test = nodes.load(taken)
-        primal, adjoint = self._branch(stmt, site)
-        return copy_test + primal, adjoint
-
-    def _branch(self, stmt, site):
-        before = set(self.is_set)
-        body_primal, body_adjoint = self.block(stmt.body)
-        after_body = self.is_set
-        self.is_set = set(before)
-        else_primal, else_adjoint = self.block(stmt.orelse)
-        after_else = self.is_set
-        for name in sorted(after_body - after_else):
-            else_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
-        for name in sorted(after_else - after_body):
-            body_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
-        self.is_set = after_body | after_else
-        if not body_adjoint and not else_adjoint:
-            return [nodes.if_(stmt.test, body_primal or [nodes.pass_()], else_primal)], []
-        adjoint = [nodes.if_(stmt.test, body_adjoint or [nodes.pass_()], else_adjoint)]
-        push, pop = self.save(self.reads([nodes.expr(stmt.test)]), site)
-        # The push goes at the end of each branch, ahead of a break that ends it, so that
-        # it runs on every path and is popped before the branch's own values.
-        primal = [nodes.if_(stmt.test, _before_jump(body_primal, push) or [nodes.pass_()],
-                            _before_jump(else_primal, push))]
-        return primal, pop + adjoint
-
-    def stmt_With(self, stmt, site):
-        body_primal, body_adjoint = self.block(stmt.body)
-        return [nodes.make(gast.With, items=stmt.items, body=body_primal)], body_adjoint
-
-    def stmt_Break(self, stmt, site):
-        return [stmt], []
-
-    def loop_carried(self, stmt):
-        """Active names whose cotangent must persist across iterations of loop ``stmt``."""
-        start, end = self.sites.loop_spans[id(stmt)]
-        touched = set()
-        for node in nodes.walk(stmt):
-            if isinstance(node, gast.Name):
-                touched.add(node.id)
-        local = set()
-        for name in touched:
-            sites = self.sites.assigned.get(name, [])
-            if name in self.namer.temps and sites and all(start <= s.pos < end for s in sites) \
-                    and not self._read_outside(name, start, end):
-                local.add(name)
-        return {n for n in touched - local if n in self.kind}
-
-    def _read_outside(self, name, start, end):
-        return any(not (start <= pos < end) for pos in self._read_positions().get(name, ()))
-
-    def _read_positions(self):
-        cached = getattr(self, "_reads_cache", None)
-        if cached is None:
-            cached = {}
-            for stmt in _walk_stmts(self.tree.body):
-                site = self.sites.of_stmt.get(id(stmt))
-                if site is None:
-                    continue
-                for name in _own_loads(stmt):
-                    cached.setdefault(name, []).append(site.pos)
-            self._reads_cache = cached
-        return cached
-
-    def stmt_For(self, stmt, site):
-        return self.loop(stmt, site)
-
-    def stmt_While(self, stmt, site):
-        return self.loop(stmt, site)
-
-    def loop(self, stmt, site):
-        count = self.fresh_primal("n_iter", site)
-        carried = self.loop_carried(stmt)
-        entry_set = set(self.is_set)
-        before = []
-        for name in sorted(carried):
-            if name not in self.is_set:
-                before.append(nodes.assign(self.d(name), nodes.const(0)))
-                self.is_set.add(name)
-        outer_set = set(self.is_set)
-        body_primal, body_adjoint = self.block(stmt.body)
-        seq_target = isinstance(stmt, gast.For) and stmt.zygote_kind == "seq" \
-            and stmt.target.id in self.kind and self.activity.active(stmt.iter)
-        index = self.fresh_adjoint("k") if seq_target else "_"
-        tail = []
-        dseq = None
-        if seq_target:
-            dseq = self.fresh_adjoint(f"d{stmt.iter.id}_list")
-            target = stmt.target.id
-            if target in self.is_set:
-                tail.append(nodes.assign(nodes.make(gast.Subscript, value=nodes.load(dseq),
-                                                    slice=nodes.load(index), ctx=gast.Store()),
-                                         nodes.load(self.d(target))))
-            self.kill(target)
-        for name in sorted(carried):
-            if name not in self.is_set:
-                tail.append(nodes.assign(self.d(name), nodes.const(0)))
-                self.is_set.add(name)
-        self.is_set = outer_set | (self.is_set & carried)
-        increment = nodes.assign(count, nodes.binop(nodes.load(count), "+", nodes.const(1)))
-        if isinstance(stmt, gast.For):
-            loop_primal = nodes.for_(stmt.target.id, stmt.iter, [increment] + body_primal)
-        else:
-            loop_primal = nodes.while_(stmt.test, [increment] + body_primal)
-        primal = [nodes.assign(count, nodes.const(0)), loop_primal]
-        adjoint_body = body_adjoint + tail
-        if not body_adjoint and not tail:
-            self.is_set = entry_set
-            return primal, []
-        if seq_target:
-            reverse = nodes.call("range", [nodes.binop(nodes.load(count), "-", nodes.const(1)),
-                                           nodes.const(-1), nodes.const(-1)])
-        else:
-            reverse = nodes.call("range", [nodes.load(count)])
-        range_name = self.helper(range, "range")
-        reverse.func = nodes.load(range_name)
-        adjoint = before[:]
-        if seq_target:
-            adjoint.append(nodes.assign(dseq, nodes.binop(nodes.list_load([nodes.const(0)]), "*",
-                                                          nodes.call(nodes.load(self.helper(len, "len")),
-                                                                     [nodes.load(stmt.iter.id)]))))
-        adjoint.append(nodes.for_(index, reverse, adjoint_body))
-        if seq_target:
-            self.contribute(stmt.iter.id, nodes.load(dseq), adjoint)
-        reads = {count} | ({stmt.iter.id} if seq_target else set())
-        push, pop = self.save(reads, site)
-        return primal + push, pop + adjoint
-
     def stmt_Return(self, stmt, site):
         raise UnsupportedSyntaxError("return in this position", self.parsed.filename, stmt.lineno)
 
 
 # The site of values that exist when the function starts (parameters, environment).
 _ENTRY = Site(-1, (), True)
-
-
-def _local_objects(body, params):
-    """Names bound only to objects made in this function (a display or a call), never to a parameter."""
-    made, other = set(), set(params)
-    for stmt in _walk_stmts(body):
-        for name in assigned_by(stmt):
-            value = getattr(stmt, "value", None)
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and isinstance(value, (gast.Call, gast.Dict, gast.List, gast.Tuple)):
-                made.add(name)
-            else:
-                other.add(name)
-    return made - other
-
-
-def _scalar_closed(body, scalars, kind, resolver):
-    """Active names that are Python numbers and flow only into Python-number results.
-
-    All cotangents of such names are the output cotangent times numbers, so they share one
-    shape and add with plain ``+`` (no broadcast dimension can be counted twice).
-    """
-    scalar = set(scalars)
-    uses = {}  # name -> targets of the statements that read it actively
-    statements = [s for s in _walk_stmts(body) if isinstance(s, gast.Assign)]
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements:
-            target = stmt.targets[0]
-            if not isinstance(target, gast.Name) or target.id not in kind:
-                continue
-            if target.id not in scalar and _scalar_value(stmt.value, scalar, resolver, kind):
-                scalar.add(target.id)
-                changed = True
-    for stmt in statements:
-        target = stmt.targets[0]
-        target_name = target.id if isinstance(target, gast.Name) else None
-        for name in loaded_names(stmt.value) if not isinstance(stmt.value, gast.Compare) else ():
-            if name in kind:
-                uses.setdefault(name, set()).add(target_name)
-    closed = set(scalar)
-    changed = True
-    while changed:
-        changed = False
-        for name in list(closed):
-            if any(t is None or t not in closed for t in uses.get(name, ())):
-                closed.discard(name)
-                changed = True
-    return closed
-
-
-def _scalar_value(value, scalar, resolver, kind):
-    """Whether a normal-form value is surely a Python number given the ``scalar`` names."""
-    def atom_ok(atom):
-        if isinstance(atom, gast.Constant):
-            return type(atom.value) in (int, float)
-        if not isinstance(atom, gast.Name):
-            return False
-        if atom.id in scalar:
-            return True
-        if atom.id in kind:
-            return False
-        # A constant global number (a step size, say): guarded, so a rebinding retransforms.
-        static = resolver.static(atom)
-        if static is not None and type(static.obj) in (int, float):
-            resolver.guard(static)
-            return True
-        return False
-    if isinstance(value, gast.Name):
-        return value.id in scalar
-    if isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
-        return atom_ok(value.left) and atom_ok(value.right)
-    if isinstance(value, gast.UnaryOp):
-        return atom_ok(value.operand)
-    if isinstance(value, gast.Call) and not value.keywords:
-        static = resolver.static(value.func)
-        fn = static.obj if static is not None else None
-        from_math = getattr(fn, "__module__", None) == "math" or fn in (abs, float)
-        return from_math and all(atom_ok(a) for a in value.args)
-    return False
 
 
 class _Fixed:
@@ -881,57 +663,8 @@ def _takes_more(fn, n):
     return code.co_argcount > n or bool(code.co_flags & 0x04)
 
 
-def _before_jump(block, extra):
-    """``block`` with ``extra`` run on every way out of it: before each ``break`` inside it
-    (however deeply nested in ``if``s, but not in inner loops) and at its end."""
-    if not extra:
-        return block
-    out = _before_breaks(block, extra)
-    if not (out and isinstance(out[-1], gast.Break)):
-        out.extend(copy.deepcopy(s) for s in extra)
-    return out
-
-
-def _before_breaks(block, extra):
-    out = []
-    for stmt in block:
-        if isinstance(stmt, gast.Break):
-            out.extend(copy.deepcopy(s) for s in extra)
-        elif isinstance(stmt, gast.If):
-            stmt.body = _before_breaks(stmt.body, extra)
-            stmt.orelse = _before_breaks(stmt.orelse, extra)
-        elif isinstance(stmt, gast.With):
-            stmt.body = _before_breaks(stmt.body, extra)
-        out.append(stmt)
-    return out
-
-
 def _at(new, old):
     return nodes.at_line(new, getattr(old, "lineno", None))
-
-
-def _walk_stmts(stmts):
-    for stmt in stmts:
-        yield stmt
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
-                yield from _walk_stmts(inner)
-
-
-def _own_loads(stmt):
-    """Names a statement reads itself (for compound statements: only their header)."""
-    if isinstance(stmt, gast.If):
-        return loaded_names(stmt.test)
-    if isinstance(stmt, gast.For):
-        return loaded_names(stmt.iter)
-    if isinstance(stmt, gast.While):
-        return set()
-    if isinstance(stmt, gast.With):
-        return set().union(*(loaded_names(i.context_expr) for i in stmt.items))
-    if isinstance(stmt, gast.FunctionDef):
-        return outer_names(stmt)
-    return loaded_names(stmt)
 
 
 def _index_value(index, gen):
