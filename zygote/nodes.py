@@ -264,3 +264,14 @@ def to_ast(node, where=(1, 0, 1, 0)):
 
 _CTX = {gast.Load: ast.Load, gast.Store: ast.Store, gast.Del: ast.Del}
 _AST_CLASSES = {}
+
+
+def walk_scope(stmts):
+    """Statements and expressions of ``stmts``, not entering nested functions or lambdas."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        stack.extend(children(node))
