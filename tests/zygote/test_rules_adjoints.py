@@ -5,18 +5,20 @@ import numpy as np
 
 from zygote import runtime
 from zygote.rules.numpy import expand_reduced
+from rule_samples import SampleTable
 from zygote.testing import check_grad, weighted_sum
 
-SAMPLES = []
+TABLE = SampleTable(7)
+SAMPLES = TABLE.rows
 
 
 def sample(key, static, *args):
-    SAMPLES.append(dict(key=key, static=static, args=args, mirrors=False, dynamic=False, float32=False))
+    """A row checked through the compiler only (these helpers are not called by users)."""
+    TABLE.add(key, static, *args, mirrors=False, dynamic=False, float32=False)
 
 
-rng = np.random.default_rng(7)
-row = rng.standard_normal(3)
-matrix = rng.standard_normal((2, 3))
+row = TABLE.rng.standard_normal(3)
+matrix = TABLE.rng.standard_normal((2, 3))
 
 
 def scaled(a, b):

@@ -7,18 +7,13 @@ import pytest
 import zygote
 from zygote import runtime
 from zygote.testing import check_grad, weighted_sum
+from rule_samples import SampleTable
 
-RNG = np.random.default_rng(11)
-SAMPLES = []
-
-
-def u(*shape, lo=-2.0, hi=2.0):
-    return RNG.uniform(lo, hi, shape)
+TABLE = SampleTable(11)
+SAMPLES, sample, u, RNG = TABLE.rows, TABLE.add, TABLE.uniform, TABLE.rng
 
 
-def sample(key, static, *args, **options):
-    """Add a sample row (see conftest) for the rule registered under ``key``."""
-    SAMPLES.append(dict(key=key, static=static, args=args, **options))
+
 
 
 def loop_zip(xs, ys):

@@ -6,13 +6,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from zygote.testing import check_grad
+from rule_samples import SampleTable
 
-SAMPLES = []
+TABLE = SampleTable(0)
+SAMPLES, sample = TABLE.rows, TABLE.add
 
 
-def sample(key, static, *args, **options):
-    """Add a sample row (see conftest) for the rule registered under ``key``."""
-    SAMPLES.append(dict(key=key, static=static, args=args, **options))
 
 
 # -- one argument --------------------------------------------------------------------------------

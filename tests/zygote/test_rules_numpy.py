@@ -7,25 +7,15 @@ from hypothesis.extra import numpy as hnp
 
 import zygote
 from zygote.testing import check_grad, weighted_sum
+from rule_samples import SampleTable
 
 
-RNG = np.random.default_rng(20240501)
-SAMPLES = []
+TABLE = SampleTable(20240501)
+SAMPLES, sample, u, away, RNG = TABLE.rows, TABLE.add, TABLE.uniform, TABLE.away, TABLE.rng
 
 
-def u(*shape, lo=-2.0, hi=2.0):
-    """A float64 array of ``shape`` uniform in [lo, hi) (fresh values on every call)."""
-    return RNG.uniform(lo, hi, shape)
 
 
-def away(*shape, lo=0.5, hi=2.0):
-    """A float64 array of ``shape`` with magnitudes in [lo, hi) and random signs."""
-    return RNG.uniform(lo, hi, shape) * RNG.choice([-1.0, 1.0], shape)
-
-
-def sample(key, static, *args, **options):
-    """Add a sample row (see conftest) for the rule registered under ``key``."""
-    SAMPLES.append(dict(key=key, static=static, args=args, **options))
 
 
 # -- elementwise, one argument -------------------------------------------------------------------

@@ -9,22 +9,14 @@ from hypothesis.extra import numpy as hnp
 
 import zygote
 from zygote.testing import check_grad, weighted_sum
+from rule_samples import SampleTable
 
-RNG = np.random.default_rng(7)
-SAMPLES = []
-
-
-def u(*shape, lo=-2.0, hi=2.0):
-    return RNG.uniform(lo, hi, shape)
+TABLE = SampleTable(7)
+SAMPLES, sample, u, away, RNG = TABLE.rows, TABLE.add, TABLE.uniform, TABLE.away, TABLE.rng
 
 
-def away(*shape, lo=0.5, hi=2.0):
-    return RNG.uniform(lo, hi, shape) * RNG.choice([-1.0, 1.0], shape)
 
 
-def sample(key, static, *args, **options):
-    """Add a sample row (see conftest) for the rule registered under ``key``."""
-    SAMPLES.append(dict(key=key, static=static, args=args, **options))
 
 
 sample(operator.add, lambda a, b: weighted_sum(a + b), u(3, 1), u(1, 4))
