@@ -4,7 +4,7 @@ import numpy as np
 
 from . import functions, hand, report
 from .contestants import COLUMNS, gradient_builders, measure_row
-from .report import Section, Target
+from .report import Target
 
 SIZES = (10, 100, 1000)
 BATCH = 128
@@ -83,19 +83,12 @@ def run(settings):
                over_function.median if over_function else None, 2.5, "<=",
                why_missing=str(in_x.cells.get("zygote"))),
     ]
-    return Section(
-        key="arrays",
-        title="Gradients of array code",
-        intro=("float64 throughout. `sum(tanh(W x + b))` is differentiated in W, x and b, "
-               "then in x alone; the softmax cross-entropy in the logits (one-hot targets); "
-               "the MLP (tanh hidden layer, softmax cross-entropy) in its four parameter "
-               "arrays. zygote gets a closure over the arguments it should not "
-               "differentiate; peers their own way of choosing arguments (`argnums`, `wrt`, "
-               "`requires_grad`)."),
-        tables=[report.timing_table("Time per gradient call", rows, COLUMNS),
-                report.ratio_table("zygote ÷ peer", rows)],
-        bars=report.ratio_bars(rows),
-        targets=targets,
-        summary=report.summary(rows),
-        data={"rows": rows},
-    )
+    return report.timed_section(
+        "arrays", "Gradients of array code",
+        ("float64 throughout. `sum(tanh(W x + b))` is differentiated in W, x and b, "
+         "then in x alone; the softmax cross-entropy in the logits (one-hot targets); "
+         "the MLP (tanh hidden layer, softmax cross-entropy) in its four parameter "
+         "arrays. zygote gets a closure over the arguments it should not "
+         "differentiate; peers their own way of choosing arguments (`argnums`, `wrt`, "
+         "`requires_grad`)."),
+        rows, COLUMNS, targets)

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import hand, report
 from .contestants import COLUMNS, gradient_builders, measure_row
-from .report import Section, Target
+from .report import Target
 
 # (label, function in `functions`, arguments, maths module for zygote)
 ROWS = (
@@ -36,18 +36,11 @@ def run(settings):
                1.0 / over_autograd.median if over_autograd else None, 10.0, ">=",
                why_missing=str(autograd_cell) if over_autograd is None else ""),
     ]
-    return Section(
-        key="overhead",
-        title="Gradient call overhead on small functions",
-        intro=("One gradient of a scalar function of a Python float (the logsumexp takes a "
-               "float64 array of 10). zygote's time is a whole `zygote.gradient(f, x)` call; "
-               "peers call a gradient function made once (`tangent.grad(f)`, "
-               "`autograd.grad(f)`, `jax.grad(f)`, `jax.jit(jax.grad(f))`); torch runs "
-               "`f` on a tensor that requires grad and `torch.autograd.grad`."),
-        tables=[report.timing_table("Time per gradient call", rows, COLUMNS),
-                report.ratio_table("zygote ÷ peer", rows)],
-        bars=report.ratio_bars(rows),
-        targets=targets,
-        summary=report.summary(rows),
-        data={"rows": rows},
-    )
+    return report.timed_section(
+        "overhead", "Gradient call overhead on small functions",
+        ("One gradient of a scalar function of a Python float (the logsumexp takes a "
+         "float64 array of 10). zygote's time is a whole `zygote.gradient(f, x)` call; "
+         "peers call a gradient function made once (`tangent.grad(f)`, "
+         "`autograd.grad(f)`, `jax.grad(f)`, `jax.jit(jax.grad(f))`); torch runs "
+         "`f` on a tensor that requires grad and `torch.autograd.grad`."),
+        rows, COLUMNS, targets)

@@ -172,6 +172,15 @@ def summary(rows, exclude=()):
     return {peer: math.exp(sum(values) / len(values)) for peer, values in logs.items()}
 
 
+def timed_section(key, title, intro, rows, columns, targets):
+    """A section of gradient timings: the times, zygote's ratios to each peer, bars and summary."""
+    return Section(
+        key=key, title=title, intro=intro,
+        tables=[timing_table("Time per gradient call", rows, columns),
+                ratio_table("zygote ÷ peer", rows)],
+        bars=ratio_bars(rows), targets=targets, summary=summary(rows), data={"rows": rows})
+
+
 SUMMARY_COLUMNS = ("function", "hand-written", "tangent", "autograd", "jax", "jax.jit", "torch")
 
 
