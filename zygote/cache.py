@@ -26,10 +26,10 @@ class Entry:
     """A compiled transform of one function for one pattern of active inputs."""
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
-                 "primal_plain", "transformed", "params", "n_positional", "simple", "guard_check",
+                 "primal_plain", "transformed", "n_positional", "simple", "guard_check",
                  "__weakref__")
 
-    def __init__(self, fn, transformed, compiled, params):
+    def __init__(self, fn, transformed, compiled):
         self.code = fn.__code__
         self.transformed = transformed
         self.primal_code = compiled.primal_code
@@ -40,7 +40,6 @@ class Entry:
         self.adjoint = types.FunctionType(compiled.adjoint_code, {"__builtins__": builtins},
                                           compiled.adjoint_code.co_name, None, adjoint_closure)
         self.guards = tuple((root, path, obj) for (root, path), obj in transformed.guards.items())
-        self.params = params
         code = fn.__code__
         self.n_positional = code.co_argcount
         self.simple = not (code.co_flags & (0x04 | 0x08)) and code.co_kwonlyargcount == 0
@@ -180,7 +179,7 @@ def build(fn, param_mask, env):
                             scalar_params(fn, param_mask))
     compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                  list(transformed.helpers), fn.__code__.co_freevars)
-    return Entry(fn, transformed, compiled, nf.params)
+    return Entry(fn, transformed, compiled)
 
 
 def _global_reads(nf, fn):

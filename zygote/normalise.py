@@ -21,10 +21,6 @@ from .errors import UnsupportedSyntaxError
 from .lower import lower_jumps, lower_loop_returns, single_exit
 from .names import Namer, describe, names_in
 
-# Names of runtime helpers that normal form calls; compile binds them.
-INTRINSICS = ("iterate", "list_append")
-
-
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
@@ -48,7 +44,6 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
-    lowering.args(tree.args)
     body = lowering.block(tree.body)
     body = lower_loop_returns(body, namer)
     try:
@@ -117,13 +112,6 @@ class _Lowering:
         return nodes.load(name)
 
     # -- statements --------------------------------------------------------------------
-
-    def args(self, args):
-        outer, self.out = self.out, []
-        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
-            if not isinstance(default, (gast.Constant, gast.Name)):
-                pass  # defaults were evaluated when the def ran; nothing to lower
-        self.out = outer
 
     def block(self, stmts):
         outer, self.out = self.out, []

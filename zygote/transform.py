@@ -33,12 +33,11 @@ _UNARY = {gast.USub: operator.neg, gast.Invert: operator.invert}
 class Transformed:
     """The generated primal and adjoint trees and what they need bound at compile time."""
 
-    def __init__(self, primal, adjoint, helpers, guards, env_names):
+    def __init__(self, primal, adjoint, helpers, guards):
         self.primal = primal
         self.adjoint = adjoint
         self.helpers = helpers
         self.guards = guards
-        self.env_names = env_names
 
 
 def transform(nf, parsed, resolver, initial_kinds, runtime, scalars=frozenset()):
@@ -218,8 +217,7 @@ class _Generator(ControlFlow):
         adjoint_fn = nodes.function(name + "_adjoint", [saved, dout], unpack + adjoint)
         for fn in (primal_fn, adjoint_fn):
             nodes.at_line(fn, self.tree.lineno)
-        env_names = tuple(n for n in self.kind if self.resolver.is_env(n) and n not in self.params)
-        return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards), env_names)
+        return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards))
 
     def gradients(self):
         """The adjoint's return value: (environment cotangents, one cotangent per parameter)."""
