@@ -176,6 +176,59 @@ class Resolver:
         if static.key is not None:
             self.guards[static.key] = static.obj
 
+    def guard_in(self, namespace, root, path, obj):
+        """Guard ``root.path`` in ``namespace``, another function's globals or this one's."""
+        if not isinstance(root, ForeignName) and namespace is not self.globals:
+            root = ForeignName(namespace, root)
+        self.guards[(root, tuple(path))] = obj
+
+
+def guard_terms(guards):
+    """Python expressions ``root.path is expected_i``, one per guard, and the objects they
+    name (``expected_i``, and ``namespace_j`` for another module's globals); a root read by
+    several guards is looked up once, by the first."""
+    terms, objects, roots, namespaces = [], {}, {}, {}
+    counts = {}
+    for root, _, _ in guards:
+        counts[_root_key(root)] = counts.get(_root_key(root), 0) + 1
+    for i, (root, path, obj) in enumerate(guards):
+        key = _root_key(root)
+        if isinstance(root, ForeignName):
+            space = namespaces.setdefault(id(root.namespace), f"namespace_{len(namespaces)}")
+            objects[space] = root.namespace
+            read = f"{space}[{root.name!r}]"
+        else:
+            read = root
+        if key in roots:
+            read = roots[key]
+        elif counts[key] > 1 and path:
+            roots[key] = f"root_{len(roots)}"
+            read = f"({roots[key]} := {read})"
+        objects[f"expected_{i}"] = obj
+        terms.append(".".join((read,) + tuple(path)) + f" is expected_{i}")
+    return terms, objects
+
+
+def _root_key(root):
+    return (id(root.namespace), root.name) if isinstance(root, ForeignName) else root
+
+
+class ForeignName:
+    """A guarded global of another module (a callee's), checked through its namespace."""
+
+    __slots__ = ("namespace", "name")
+
+    def __init__(self, namespace, name):
+        self.namespace = namespace
+        self.name = name
+
+    def __eq__(self, other):
+        return (isinstance(other, ForeignName) and other.namespace is self.namespace
+                and other.name == self.name)
+
+    def __hash__(self):
+        return hash((id(self.namespace), self.name))
+
 
 class _Static:
     __slots__ = ("obj", "key")
@@ -371,6 +424,19 @@ def scalar_closed(body, scalars, kind, resolver):
     scalar = set(scalars)
     uses = {}  # name -> targets of the statements that read it actively
     statements = [s for s in walk_stmts(body) if isinstance(s, gast.Assign)]
+    # An inactive name counts as a number only if every binding of it is one: all of them
+    # are plain assignments, and each assigns a number.
+    stores = {}
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+    inactive = {}
+    for stmt in statements:
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name) and target.id not in kind:
+            inactive.setdefault(target.id, []).append(stmt.value)
+    inactive = {n: values for n, values in inactive.items() if len(values) == stores.get(n)}
     changed = True
     while changed:
         changed = False
@@ -381,6 +447,10 @@ def scalar_closed(body, scalars, kind, resolver):
             if target.id not in scalar and scalar_value(stmt.value, scalar, resolver, kind):
                 scalar.add(target.id)
                 changed = True
+        for name, values in inactive.items():
+            if name not in scalar and all(scalar_value(v, scalar, resolver, kind) for v in values):
+                scalar.add(name)
+                changed = True
     for stmt in statements:
         target = stmt.targets[0]
         target_name = target.id if isinstance(target, gast.Name) else None
@@ -388,6 +458,9 @@ def scalar_closed(body, scalars, kind, resolver):
             if name in kind:
                 uses.setdefault(name, set()).add(target_name)
     closed = set(scalar)
+    # A returned one-element tuple of a number (a fused gradient's result) passes on its
+    # single cotangent whole: its element is as closed as a returned number.
+    closed |= _returned_singleton(body, statements)
     changed = True
     while changed:
         changed = False
@@ -396,6 +469,20 @@ def scalar_closed(body, scalars, kind, resolver):
                 closed.discard(name)
                 changed = True
     return closed
+
+
+def _returned_singleton(body, statements):
+    """{name} when the body ends ``name = (a,); return name`` and reads ``name`` nowhere else."""
+    ret = body[-1] if body else None
+    if not isinstance(ret, gast.Return) or not isinstance(ret.value, gast.Name):
+        return set()
+    name = ret.value.id
+    bound = [s for s in statements if isinstance(s.targets[0], gast.Name) and s.targets[0].id == name]
+    if len(bound) != 1 or not isinstance(bound[0].value, gast.Tuple) or len(bound[0].value.elts) != 1:
+        return set()
+    reads = sum(1 for stmt in body for node in walk(stmt)
+                if isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Load))
+    return {name} if reads == 1 else set()
 
 
 def scalar_value(value, scalar, resolver, kind):
@@ -424,6 +511,7 @@ def scalar_value(value, scalar, resolver, kind):
     if isinstance(value, gast.Call) and not value.keywords:
         static = resolver.static(value.func)
         fn = static.obj if static is not None else None
-        from_math = getattr(fn, "__module__", None) == "math" or fn in (abs, float)
+        from_math = (getattr(fn, "__module__", None) == "math" or fn in (abs, float)
+                     or getattr(fn, "zygote_keeps_numbers", False))
         return from_math and all(atom_ok(a) for a in value.args)
     return False

@@ -8,6 +8,7 @@ from .analysis import category
 from . import rules
 from .cache import fast_entry, transformed_for
 from .codegen import render
+from .fastpath import MISS, entry_point
 from .errors import GradientUsageError, NonScalarOutputError
 from .params import Grads, Params
 
@@ -35,30 +36,30 @@ def pullback(f, *args, **kwargs):
     return y, public_back
 
 
-_HOT = {}
+_HOT = {}  # function -> its compiled entry point (zygote.fastpath)
 _FUNCTION = types.FunctionType
 _RULES = rules.RULES
+rules.on_change(_HOT.clear)  # a rule registered for f takes over from f's entry point
 
 
-def _same_types(kinds, args):
-    """Whether ``args`` have exactly the types ``kinds`` (cheap for one or two arguments)."""
-    n = len(args)
-    if n == 1:
-        return len(kinds) == 1 and type(args[0]) is kinds[0]
-    if n == 2:
-        return len(kinds) == 2 and type(args[0]) is kinds[0] and type(args[1]) is kinds[1]
-    return kinds == tuple(map(type, args))
+_SEEN = set()  # functions of numbers differentiated once: the second call compiles an entry
 
 
 def _hot_path(f, args):
-    """A cached ``(entry, primal)`` for ``f`` called with Python numbers, checked in few steps."""
-    kinds = tuple(map(type, args))
+    """A cached ``(entry, primal)`` for ``f``; functions of numbers differentiated again and
+    again get an entry point (a function differentiated once does not pay its compilation)."""
     entry, primal = fast_entry(f, args)
-    if entry is not None and f.__closure__ is None and all(k is float or k is int for k in kinds):
-        if len(_HOT) > 256:
-            _HOT.clear()
-        guard = entry.guard_for(f) if entry.guards else None
-        _HOT[f] = (kinds, entry.adjoint, primal, guard)
+    if entry is not None and f.__closure__ is None and f not in _RULES:
+        kinds = tuple(map(type, args))
+        if all(k is float or k is int for k in kinds):
+            if f not in _SEEN:
+                if len(_SEEN) > 1024:
+                    _SEEN.clear()
+                _SEEN.add(f)
+            else:
+                if len(_HOT) > 256:
+                    _HOT.clear()
+                _HOT[f] = entry_point(f, entry, kinds)
     return entry, primal
 
 
@@ -75,14 +76,15 @@ def gradient(f, *args, **kwargs):
     >>> zygote.gradient(lambda x, y: x * y + math.sin(x), 0.0, 3.0)
     (4.0, 0.0)
     """
+    hot = _HOT.get(f) if type(f) is _FUNCTION else None
+    if hot is not None and not kwargs:
+        result = hot(args)
+        if result is not MISS:
+            return result
     if type(f) is _FUNCTION and not kwargs and f not in _RULES:
         # The common case without the general dispatch: a plain function, positional arguments.
-        hot = _HOT.get(f)
-        if hot is not None and _same_types(hot[0], args) and (hot[3] is None or hot[3]()):
-            adjoint, primal = hot[1], hot[2]
-        else:
-            entry, primal = _hot_path(f, args)
-            adjoint = entry.adjoint if entry is not None else None
+        entry, primal = _hot_path(f, args)
+        adjoint = entry.adjoint if entry is not None else None
         if adjoint is not None:
             y, saved = primal(*args)
             parts = adjoint(saved, 1.0 if type(y) is float else _seed(y))

@@ -5,10 +5,11 @@ import threading
 import types
 
 from . import runtime
-from .analysis import Resolver, category
+from .analysis import Resolver, category, guard_terms
 from .compile import compile_functions
 from .normalise import normalise
 from .parse import GENERATED_HELPERS, GENERATED_TREES, parse_function
+from .simplify import propagate_copies, shared_nodes
 from .transform import transform
 from .validate import validate
 
@@ -27,7 +28,7 @@ class Entry:
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
                  "primal_plain", "transformed", "n_positional", "simple", "guard_check",
-                 "__weakref__")
+                 "fused", "__weakref__")
 
     def __init__(self, fn, transformed, compiled):
         self.code = fn.__code__
@@ -39,13 +40,14 @@ class Entry:
                                 for n in compiled.adjoint_code.co_freevars)
         self.adjoint = types.FunctionType(compiled.adjoint_code, {"__builtins__": builtins},
                                           compiled.adjoint_code.co_name, None, adjoint_closure)
-        self.guards = tuple((root, path, obj) for (root, path), obj in transformed.guards.items())
+        self.guards = _necessary_guards(transformed.guards)
         code = fn.__code__
         self.n_positional = code.co_argcount
         self.simple = not (code.co_flags & (0x04 | 0x08)) and code.co_kwonlyargcount == 0
         self.globals_ref = None
         self.primal_plain = None
         self.guard_check = None
+        self.fused = None  # the fused gradient function (zygote.fused), made on demand
 
     def guards_hold(self, fn):
         """Whether the names the transform resolved still denote the same objects."""
@@ -78,16 +80,23 @@ class Entry:
         return primal
 
 
+def _necessary_guards(guards):
+    """``(root, path, obj)`` per guard, leaving out a module whose attributes are guarded.
+
+    The generated code only relies on those attributes (``np.sum``), so checking the module
+    itself (``np``) as well would cost time and catch nothing more.
+    """
+    dotted = {root for (root, path) in guards if path}
+    return tuple((root, path, obj) for (root, path), obj in guards.items()
+                 if path or root not in dotted or not isinstance(obj, types.ModuleType))
+
+
 def _guard_function(guards, namespace):
     """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
-    terms = []
-    expected = {}
-    for i, (root, path, obj) in enumerate(guards):
-        terms.append(".".join((root,) + path) + f" is zygote_expected_{i}")
-        expected[f"zygote_expected_{i}"] = obj
+    terms, expected = guard_terms(guards)
     # A name that is gone, or an attribute that is, means the guard fails (no exception).
-    body = "try:\n            return {}\n        except (NameError, AttributeError):\n            return False".format(
-        " and ".join(terms) or "True")
+    body = ("try:\n            return {}\n        except (NameError, AttributeError, KeyError):\n"
+            "            return False").format(" and ".join(terms) or "True")
     source = ("def zygote_guard_factory({}):\n    def zygote_guard():\n        {}\n"
               "    return zygote_guard\n").format(", ".join(expected), body)
     scope = {}
@@ -177,6 +186,13 @@ def build(fn, param_mask, env):
     resolver = Resolver(fn, local_names)
     transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime,
                             scalar_params(fn, param_mask))
+    shared = shared_nodes(transformed.primal, transformed.adjoint)
+    # The user's own names and their cotangents stay, for adjoint_source to read like the
+    # function; generated code being differentiated again has no reader to please.
+    user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
+    keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
+    propagate_copies(transformed.primal, shared, keep)
+    propagate_copies(transformed.adjoint, shared, keep)
     compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                  list(transformed.helpers), fn.__code__.co_freevars)
     return Entry(fn, transformed, compiled)

@@ -15,18 +15,26 @@ class Compiled:
 
 def compile_functions(primal, adjoint, filename, helper_names, user_freevars):
     """Compile the primal and adjoint trees; helpers and the user's free variables stay free."""
+    return Compiled(*compile_trees([primal, adjoint], filename, helper_names, user_freevars))
+
+
+def compile_trees(trees, filename, helper_names, user_freevars):
+    """Code objects of generated function ``trees``, whose free names are helpers or user cells.
+
+    The trees are kept (by code object), so that zygote can differentiate the generated code.
+    """
     # Comment markers are constant expression statements, which compile to nothing.
     factory = nodes.function(_FACTORY, list(helper_names) + list(user_freevars),
-                             [primal, adjoint, nodes.ret(nodes.const(None))])
-    nodes.at_line(factory, primal.lineno)
+                             list(trees) + [nodes.ret(nodes.const(None))])
+    nodes.at_line(factory, trees[0].lineno)
     module = nodes.to_ast(nodes.module([factory]))
     code = compile(module, filename, "exec", dont_inherit=True)
     factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == _FACTORY)
     found = {c.co_name: c for c in factory_code.co_consts if hasattr(c, "co_name")}
-    compiled = Compiled(found[primal.name], found[adjoint.name])
-    GENERATED_TREES[compiled.adjoint_code] = adjoint
-    GENERATED_TREES[compiled.primal_code] = primal
-    GENERATED_HELPERS[compiled.adjoint_code] = GENERATED_HELPERS[compiled.primal_code] = frozenset(helper_names)
-    return compiled
+    codes = [found[tree.name] for tree in trees]
+    for tree, generated in zip(trees, codes):
+        GENERATED_TREES[generated] = tree
+        GENERATED_HELPERS[generated] = frozenset(helper_names)
+    return codes
 
 

@@ -14,16 +14,9 @@ from . import api, runtime
 from .analysis import category
 from .cache import entry_for, env_mask, param_mask_for
 from .errors import ZygoteError
+from .fused import fused_gradient, seed_like
 from .rules import RULES, Rule, nograd
 from .runtime import split_cotangent
-
-
-def seed_like(y):
-    """The output cotangent 1 for a scalar ``y`` (a constant)."""
-    return api._seed(y)
-
-
-nograd(seed_like)
 
 
 def gradient_of(primal, adjoint_fn, n_var, *args):
@@ -111,7 +104,48 @@ def _forward_call(mask, fn, *args, **kwargs):
     return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
 
 
+class StaticCall:
+    """A call the transform makes directly: ``y, saved = primal(*args)``, later
+    ``(denv, *dargs) = adjoint(saved, dy)``; ``guards`` are ``(namespace, root, path, obj)``
+    that must still hold for the direct call to be right."""
+
+    def __init__(self, primal, adjoint, guards, hint):
+        self.primal = primal
+        self.adjoint = adjoint
+        self.guards = guards
+        self.hint = hint
+
+
+_expanding = set()  # code objects whose gradient is being planned (a recursive gradient)
+
+
+def _static_gradient(fn, categories, active):
+    """Plan ``gradient(fn, *args)``: the transform of fn's fused gradient, called directly.
+
+    ``categories`` are the arguments' kinds and ``active`` says which are differentiated
+    by the enclosing transform. None when the call must go through the run time instead.
+    """
+    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
+        return None
+    code = fn.__code__
+    if code.co_flags & 0x0C or code.co_kwonlyargcount or code.co_argcount != len(categories) \
+            or code in _expanding:
+        return None
+    _expanding.add(code)
+    try:
+        entry = entry_for(fn, "".join(categories), "")
+        gradient_fn = fused_gradient(fn, entry)
+        outer = entry_for(gradient_fn, "".join(c if a else "-" for c, a in zip(categories, active)), "")
+    except ZygoteError:
+        return None  # the same error is raised when the call runs
+    finally:
+        _expanding.discard(code)
+    guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards + outer.guards]
+    return StaticCall(outer.primal_for(gradient_fn), outer.adjoint, guards, fn.__name__ + "_grad")
+
+
 RULES[api.gradient] = Rule(api.gradient, "forward", _forward_gradient)
+RULES[api.gradient].static = _static_gradient
 RULES[runtime.call] = Rule(runtime.call, "forward", _forward_call)
 
 

@@ -13,8 +13,8 @@ import types
 import gast
 
 from . import nodes
-from .analysis import (ANY, NUMERIC, Activity, Site, Sites, assigned_by, loaded_names, local_objects,
-                       outer_names, scalar_closed)
+from .analysis import (ANY, NUMERIC, SCALAR, Activity, Site, Sites, assigned_by, category,
+                       loaded_names, local_objects, outer_names, scalar_closed, walk_stmts)
 from .control import ControlFlow
 from .errors import UnsupportedSyntaxError
 from .inline import bind, free_objects, instantiate
@@ -31,13 +31,18 @@ _UNARY = {gast.USub: operator.neg, gast.Invert: operator.invert}
 
 
 class Transformed:
-    """The generated primal and adjoint trees and what they need bound at compile time."""
+    """The generated primal and adjoint trees and what they need bound at compile time.
 
-    def __init__(self, primal, adjoint, helpers, guards):
+    ``stack`` names the primal's stack of overwritten values, if it has one (the adjoint
+    starts by copying it, so that its pullback can run more than once).
+    """
+
+    def __init__(self, primal, adjoint, helpers, guards, stack=None):
         self.primal = primal
         self.adjoint = adjoint
         self.helpers = helpers
         self.guards = guards
+        self.stack = stack
 
 
 def transform(nf, parsed, resolver, initial_kinds, runtime, scalars=frozenset()):
@@ -74,6 +79,9 @@ class _Generator(ControlFlow):
         self.carried = []
         self.last_comment = None
         self.entry_aliases = []
+        self.bound_calls = {s.targets[0].id: s.value for s in walk_stmts(self.tree.body)
+                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                            and isinstance(s.value, gast.Call)}
 
     def _other_params(self):
         args = self.tree.args
@@ -217,7 +225,7 @@ class _Generator(ControlFlow):
         adjoint_fn = nodes.function(name + "_adjoint", [saved, dout], unpack + adjoint)
         for fn in (primal_fn, adjoint_fn):
             nodes.at_line(fn, self.tree.lineno)
-        return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards))
+        return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards), self.stack)
 
     def gradients(self):
         """The adjoint's return value: (environment cotangents, one cotangent per parameter)."""
@@ -351,7 +359,17 @@ class _Generator(ControlFlow):
 
     def adjoint_Subscript(self, name, value, dy, out):
         obj = value.value
-        if self.activity.active(obj):
+        if not self.activity.active(obj):
+            return
+        size = self.result_size(obj.id)
+        at = value.slice.value if isinstance(value.slice, gast.Constant) else None
+        if size is not None and type(at) is int and -size <= at < size:
+            # An item of a tuple of known length (a nested gradient's): its cotangent is a
+            # tuple with dy in that place, built here rather than by getitem_back.
+            parts = [nodes.const(0)] * size
+            parts[at] = dy
+            self.contribute(obj.id, nodes.tuple_load(parts), out)
+        else:
             index = _index_value(value.slice, self)
             self.contribute(obj.id, self.rt_call("getitem_back", [nodes.load(obj.id), index, dy]), out)
 
@@ -518,6 +536,10 @@ class _Generator(ControlFlow):
         if dy is None and not self.may_mutate(call):
             self.kill(name)
             return [stmt], []
+        if rule is not None and rule.static is not None and not keywords:
+            planned = self.planned_call(stmt, name, call, site, dy, rule)
+            if planned is not None:
+                return planned
         back = self.fresh_primal(f"{name}_back", site)
         if rule is not None and rule.kind == "pullback" and not keywords:
             func = nodes.load(self.helper(rule.impl, rule.impl.__name__))
@@ -550,6 +572,67 @@ class _Generator(ControlFlow):
                     self.contribute(atom.id, self.rt_call("dict_back", [nodes.load(part_names[-1]),
                                                                         nodes.const(key)]), adjoint)
         return self.with_saves(stmt, [primal], adjoint, site)
+
+    def planned_call(self, stmt, name, call, site, dy, rule):
+        """``rule(callee, *args)`` with a callee and argument kinds known now: direct calls of
+        the code the rule plans (a nested ``gradient`` of a global function), or None."""
+        if not call.args:
+            return None
+        target = self.resolver.static(call.args[0])
+        args = call.args[1:]
+        categories = [self.static_category(a) for a in args]
+        if target is None or target.key is None or None in categories:
+            return None
+        plan = rule.static(target.obj, categories, [self.activity.active(a) for a in args])
+        if plan is None:
+            return None
+        self.resolver.guard(target)
+        root, path = target.key
+        self.resolver.guard_in(self.resolver.globals, root, path + ("__code__",), target.obj.__code__)
+        for namespace, root, path, obj in plan.guards:
+            self.resolver.guard_in(namespace, root, path, obj)
+        saved = self.fresh_primal(f"{name}_saved", site)
+        primal_fn = self.helper(plan.primal, plan.hint + "_primal")
+        primal = nodes.assign([name, saved], nodes.call(nodes.load(primal_fn), args))
+        self.kill(name)
+        if dy is None:
+            return [primal], []
+        parts = [self.fresh_adjoint("_")] + [
+            self.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in args]
+        adjoint_fn = self.helper(plan.adjoint, plan.hint + "_adjoint")
+        adjoint = [nodes.assign(nodes.tuple_store(parts),
+                                nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))]
+        for atom, part in zip(args, parts[1:]):
+            if self.activity.active(atom):
+                self.contribute(atom.id, nodes.load(part), adjoint)
+        return self.with_saves(stmt, [primal], adjoint, site)
+
+    def result_size(self, name):
+        """The length of the tuple ``name`` holds when it is bound once by a gradient-like call
+        (a rule with a static plan: one result per argument after the callee), else None."""
+        call = self.bound_calls.get(name)
+        if call is None or len(self.sites.assigned.get(name, ())) != 1 or call.keywords:
+            return None
+        static = self.resolver.static(call.func)
+        rule = lookup(static.obj) if static is not None else None
+        if rule is None or rule.static is None or not call.args:
+            return None
+        args = call.args[1:]
+        if any(isinstance(a, gast.Starred) for a in args) or None in map(self.static_category, args):
+            return None  # a Params argument, for one, gives Grads
+        return len(args)
+
+    def static_category(self, atom):
+        """The run-time category of ``atom`` when this transform fixes it, else None."""
+        if isinstance(atom, gast.Constant):
+            return category(atom.value)
+        if not isinstance(atom, gast.Name):
+            return None
+        if atom.id in self.scalars and len(self.sites.assigned.get(atom.id, ())) <= 1:
+            return SCALAR  # a parameter passed a Python number and never rebound
+        if self.activity.active(atom) and self.kind.get(atom.id) == NUMERIC:
+            return NUMERIC
+        return None
 
     def may_mutate(self, call):
         """Whether a call whose result is unused hands a differentiated value to user code along

@@ -9,7 +9,7 @@ A pullback rule returns ``(y, back)`` with ``back(dy)`` giving one cotangent per
 import inspect
 
 __all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "lookup",
-           "lookup_method"]
+           "lookup_method", "on_change"]
 
 RULES = {}
 METHOD_RULES = {}
@@ -19,7 +19,7 @@ class Rule:
     """One registered rule: ``kind`` is ``"expr"``, ``"pullback"`` or ``"nograd"``."""
 
     __slots__ = ("fn", "kind", "impl", "params", "defaults", "elementwise", "name",
-                 "call_pullback")
+                 "call_pullback", "static")
 
     def __init__(self, fn, kind, impl=None, params=(), defaults=None, elementwise=False):
         self.fn = fn
@@ -30,9 +30,20 @@ class Rule:
         self.elementwise = elementwise
         self.name = getattr(fn, "__name__", repr(fn))
         self.call_pullback = None  # set by runtime: a (y, back) function of the call-site args
+        # For a forward rule: a plan for calls whose callee and argument kinds the transform
+        # knows, ``static(fn, categories, active) -> StaticCall or None`` (see zygote.nested).
+        self.static = None
 
     def __repr__(self):
         return f"Rule({self.name}, {self.kind})"
+
+
+_LISTENERS = []
+
+
+def on_change(listener):
+    """Call ``listener()`` whenever a rule is registered (caches of call paths drop entries)."""
+    _LISTENERS.append(listener)
 
 
 def _register(fn, rule, method_of=None):
@@ -40,6 +51,8 @@ def _register(fn, rule, method_of=None):
         METHOD_RULES[method_of] = rule
     else:
         RULES[fn] = rule
+    for listener in _LISTENERS:
+        listener()
     return rule
 
 
