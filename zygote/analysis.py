@@ -427,10 +427,9 @@ def scalar_closed(body, scalars, kind, resolver):
     # An inactive name counts as a number only if every binding of it is one: all of them
     # are plain assignments, and each assigns a number.
     stores = {}
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                stores[node.id] = stores.get(node.id, 0) + 1
+    for stmt in walk_stmts(body):
+        for name in assigned_by(stmt):
+            stores[name] = stores.get(name, 0) + 1
     inactive = {}
     for stmt in statements:
         target = stmt.targets[0]

@@ -9,7 +9,7 @@ from .analysis import Resolver, category, guard_terms
 from .compile import compile_functions
 from .normalise import normalise
 from .parse import GENERATED_HELPERS, GENERATED_TREES, parse_function
-from .simplify import propagate_copies, shared_nodes
+from .simplify import propagate_copies_in_pair
 from .transform import transform
 from .validate import validate
 
@@ -186,13 +186,14 @@ def build(fn, param_mask, env):
     resolver = Resolver(fn, local_names)
     transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime,
                             scalar_params(fn, param_mask))
-    shared = shared_nodes(transformed.primal, transformed.adjoint)
-    # The user's own names and their cotangents stay, for adjoint_source to read like the
-    # function; generated code being differentiated again has no reader to please.
-    user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
-    keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
-    propagate_copies(transformed.primal, shared, keep)
-    propagate_copies(transformed.adjoint, shared, keep)
+    if parsed.shared or set(param_mask) <= {"f", "-"}:
+        # Copies cost as much as the arithmetic in code on numbers (next to array work they
+        # cost nothing, and the pass would only delay the first gradient). The user's own
+        # names and their cotangents stay, for adjoint_source to read like the function;
+        # generated code being differentiated again has no reader to please.
+        user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
+        keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
+        propagate_copies_in_pair(transformed.primal, transformed.adjoint, keep)
     compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                  list(transformed.helpers), fn.__code__.co_freevars)
     return Entry(fn, transformed, compiled)

@@ -12,7 +12,8 @@ statements. A copy ``a = b`` at position ``i`` of a block is removed when
 so at every read of ``a``, ``b`` still holds the value copied. A copy back, ``b = a`` right
 after ``a = b``, changes nothing and goes first. Names used inside nested
 scopes (lambdas, comprehensions, inner functions) are left alone: those run later.
-Reads are renamed in place, so a node that another tree shares must be named in ``shared``.
+Reads are renamed in place, so a primal and its adjoint, which share nodes, are simplified
+together (``propagate_copies_in_pair``).
 
 >>> import gast
 >>> from zygote.codegen import render
@@ -29,18 +30,33 @@ from . import nodes
 _BLOCKS = ("body", "orelse", "finalbody")
 _SCOPES = (gast.Lambda, gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.ListComp,
            gast.SetComp, gast.DictComp, gast.GeneratorExp)
+_SCOPE_TYPES = frozenset(_SCOPES)
 
 
-def propagate_copies(fn, shared=frozenset(), keep=frozenset()):
+def propagate_copies(fn, keep=frozenset()):
     """Remove the removable copies of ``fn`` (a gast ``FunctionDef``) in place; returns ``fn``.
 
-    ``shared`` holds the ids of nodes that another tree holds too (a primal and its adjoint
-    share their branch conditions): a copy whose reads include one of them stays. Copies
-    to names in ``keep`` stay too (a user's variable ``z`` and its cotangent ``dz``, so that
-    the code shown by ``adjoint_source`` reads like the function it came from).
+    Copies to names in ``keep`` stay (a user's variable ``z`` and its cotangent ``dz``, so
+    that the code shown by ``adjoint_source`` reads like the function it came from).
     """
     _drop_swaps(fn.body)
-    facts = _Facts(fn)
+    _propagate(fn, _Facts(fn), frozenset(), keep)
+    return fn
+
+
+def propagate_copies_in_pair(primal, adjoint, keep=frozenset()):
+    """``propagate_copies`` on a primal and its adjoint, which share some nodes (the branch
+    conditions the adjoint replays): a copy whose reads include a shared node stays, since
+    renaming that node would rename it in the other function too."""
+    _drop_swaps(primal.body)
+    _drop_swaps(adjoint.body)
+    primal_facts, adjoint_facts = _Facts(primal), _Facts(adjoint)
+    shared = primal_facts.names & adjoint_facts.names
+    _propagate(primal, primal_facts, shared, keep)
+    _propagate(adjoint, adjoint_facts, shared, keep)
+
+
+def _propagate(fn, facts, shared, keep):
     removed = set()
     changed = True
     while changed:
@@ -51,15 +67,14 @@ def propagate_copies(fn, shared=frozenset(), keep=frozenset()):
             target, source = stmt.targets[0].id, stmt.value.id
             if target not in keep and facts.removable(target, source, block, index, path) \
                     and not any(id(node) in shared for node, _ in facts.loads.get(target, ())):
-                for node, _ in facts.loads.pop(target, ()):
+                for node, where in facts.loads.pop(target, ()):
                     node.id = source
-                    facts.loads.setdefault(source, []).append((node, _))
+                    facts.loads.setdefault(source, []).append((node, where))
                 facts.loads[source] = [(n, p) for n, p in facts.loads[source] if n is not stmt.value]
                 removed.add(id(stmt))
                 changed = True
     if removed:
         _drop(fn.body, removed)
-    return fn
 
 
 class _Facts:
@@ -70,6 +85,7 @@ class _Facts:
         self.stores = {}
         self.params = set()
         self.fixed = set()   # names used in nested scopes or deleted: never touched
+        self.names = set()   # ids of the Name nodes seen
         self.copies = []
         args = fn.args
         for arg in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs) \
@@ -99,25 +115,25 @@ class _Facts:
                     self._expression(value, here)
 
     def _expression(self, value, path):
-        if isinstance(value, list):
-            for item in value:
-                self._expression(item, path)
-            return
-        if not isinstance(value, gast.AST):
-            return
-        if isinstance(value, _SCOPES):
-            self._nested(value)
-            return
-        if isinstance(value, gast.Name):
-            if isinstance(value.ctx, gast.Load):
-                self.loads.setdefault(value.id, []).append((value, path))
-            elif isinstance(value.ctx, gast.Store):
-                self.stores.setdefault(value.id, []).append(path)
-            else:
-                self.fixed.add(value.id)
-            return
-        for _, child in gast.iter_fields(value):
-            self._expression(child, path)
+        pending = [value]
+        while pending:
+            node = pending.pop()
+            kind = type(node)
+            if kind is gast.Name:
+                self.names.add(id(node))
+                ctx = type(node.ctx)
+                if ctx is gast.Load:
+                    self.loads.setdefault(node.id, []).append((node, path))
+                elif ctx is gast.Store:
+                    self.stores.setdefault(node.id, []).append(path)
+                else:
+                    self.fixed.add(node.id)
+            elif kind is list:
+                pending.extend(node)
+            elif kind in _SCOPE_TYPES:
+                self._nested(node)
+            elif kind is not gast.Constant and isinstance(node, gast.AST):
+                pending.extend(getattr(node, field) for field in node._fields)
 
     def _nested(self, scope):
         for node in nodes.walk(scope):
@@ -161,11 +177,6 @@ def _drop_swaps(stmts):
 def _is_copy(stmt):
     return (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name))
-
-
-def shared_nodes(first, second):
-    """Ids of the nodes that both trees hold."""
-    return {id(n) for n in nodes.walk(first)} & {id(n) for n in nodes.walk(second)}
 
 
 def _drop(stmts, removed):

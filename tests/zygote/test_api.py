@@ -137,8 +137,9 @@ def test_adjoint_source_snapshot():
 def snapshot_target_adjoint(saved, dout):
     sin_x, y, x = saved
     # line {ret}: return z + y
-    dz = dout
-    dy = dout
+    dz_add_y = dout
+    dz = dz_add_y
+    dy = dz_add_y
     # line {z}: z = math.sin(x) * y
     dsin_x = dz * y
     dy = add_cotangent(dy, dz * sin_x, y)
