@@ -4,7 +4,7 @@ import functools
 import threading
 import types
 
-from . import runtime
+from . import rules, runtime
 from .analysis import Resolver, category, guard_terms
 from .compile import compile_functions
 from .normalise import normalise
@@ -250,6 +250,11 @@ def clear_cache():
     with _lock:
         _CACHE.clear()
         _ENV_NAMES.clear()
+
+
+# A rule registered for a function changes how calls of it are made, and transforms made
+# before may call its old transform directly (a planned call): start afresh.
+rules.on_change(clear_cache)
 
 
 def param_mask_for(fn, mask, args, kwargs):

@@ -49,12 +49,23 @@ def _generated(fn, mask, args):
             f"nested differentiation through a call of {type(fn).__name__} {getattr(fn, '__name__', '')!s} "
             "is not supported; call it from a Python function")
     code = fn.__code__
-    if code.co_kwonlyargcount or code.co_flags & 0x08 or len(args) < code.co_argcount:
+    if code.co_kwonlyargcount or len(args) < code.co_argcount:
         raise ZygoteError(f"nested differentiation of {fn.__qualname__}: call it with all of its "
                           "positional arguments and no keyword-only parameters")
     entry = entry_for(fn, param_mask_for(fn, mask, args, {}), env_mask(fn, mask[:1] not in ("", "-")))
     n_var = len(args) - code.co_argcount if code.co_flags & 0x04 else -1
-    return entry.primal_for(fn), entry.adjoint, n_var
+    adjoint_fn = entry.adjoint
+    if code.co_flags & 0x08:
+        adjoint_fn = _without_keywords_part(adjoint_fn)  # **kwargs, passed nothing
+    return entry.primal_for(fn), adjoint_fn, n_var
+
+
+def _without_keywords_part(adjoint_fn):
+    """The adjoint of a function with ``**kwargs`` called without keywords, less its last
+    part (the cotangent of that empty dict), so that the call protocol's layout holds."""
+    def adjoint_without_keywords(saved, dy):
+        return adjoint_fn(saved, dy)[:-1]
+    return adjoint_without_keywords
 
 
 def _forward_gradient(f, *args, **kwargs):
@@ -91,11 +102,15 @@ def _forward_call(mask, fn, *args, **kwargs):
         primal, adjoint_fn, n_var = _generated(fn.func, "-" + inner_mask, bound + args)
         n = len(bound)
 
+        def as_partial_call(parts):
+            # g's (denv, *dbound, *dargs) -> the call protocol's (dpartial, *dargs) for the partial
+            return ({"args": parts[1:1 + n]},) + parts[1 + n:]
+
         def through_partial(parts):
             # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dbound, *dargs) -> (dcall, dmask, dfn, *dargs)
             return (0, 0, {"args": parts[5:5 + n]}) + parts[5 + n:]
-        return (call_pair, (primal, adjoint_fn, n_var, None) + bound + args, fn_char + "---" + inner_mask,
-                through_partial)
+        return (call_pair, (primal, adjoint_fn, n_var, as_partial_call) + bound + args,
+                fn_char + "---" + inner_mask, through_partial)
     primal, adjoint_fn, n_var = _generated(fn, mask, args)
 
     def to_original(parts):
@@ -144,8 +159,33 @@ def _static_gradient(fn, categories, active):
     return StaticCall(outer.primal_for(gradient_fn), outer.adjoint, guards, fn.__name__ + "_grad")
 
 
+def _static_call(fn, categories, active):
+    """Plan a call ``fn(*args)`` of a plain Python function: its transform, called directly.
+
+    The same transform ``runtime.call`` would pick for these argument kinds; None when the
+    call must go through the run time (a recursive call being planned, a function zygote
+    cannot transform: that error then comes when the call runs).
+    """
+    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
+        return None
+    code = fn.__code__
+    if code.co_flags & 0x0C or code.co_kwonlyargcount or code.co_argcount != len(categories) \
+            or code in _expanding:
+        return None
+    _expanding.add(code)
+    try:
+        entry = entry_for(fn, "".join(c if a else "-" for c, a in zip(categories, active)), "")
+    except ZygoteError:
+        return None
+    finally:
+        _expanding.discard(code)
+    guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards]
+    return StaticCall(entry.primal_for(fn), entry.adjoint, guards, fn.__name__)
+
+
 RULES[api.gradient] = Rule(api.gradient, "forward", _forward_gradient)
 RULES[api.gradient].static = _static_gradient
+runtime.plan_call = _static_call
 RULES[runtime.call] = Rule(runtime.call, "forward", _forward_call)
 
 

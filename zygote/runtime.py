@@ -16,6 +16,11 @@ class _State(threading.local):
 _state = _State()
 
 
+# Set by zygote.nested: ``plan_call(fn, kinds, active)`` plans a call of a global Python
+# function that the transform can make directly (see ``_Generator.planned_call``).
+plan_call = None
+
+
 def params_mode():
     """The identity set of parameters when running under ``gradient(f, ps)``, else None."""
     return _state.params
@@ -357,7 +362,7 @@ def _iterate_rule(seq):
         if isinstance(seq, tuple):
             return (tuple(ditems),)
         if isinstance(seq, dict):
-            return ({k: d for k, d in zip(items, ditems)},)
+            return (dict(zip(items, ditems)),)
         return (list(ditems),)
     return items, iterate_back
 

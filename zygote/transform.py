@@ -536,8 +536,16 @@ class _Generator(ControlFlow):
         if dy is None and not self.may_mutate(call):
             self.kill(name)
             return [stmt], []
-        if rule is not None and rule.static is not None and not keywords:
-            planned = self.planned_call(stmt, name, call, site, dy, rule)
+        if not keywords and call.args and rule is not None and rule.static is not None:
+            # gradient(f, *args): the transform of f's fused gradient, called directly.
+            planned = self.planned_call(stmt, name, site, dy, rule.static,
+                                        self.resolver.static(call.args[0]), call.args[1:])
+            if planned is not None:
+                return planned
+        if not keywords and rule is None and static is not None and not isinstance(static, _Fixed) \
+                and self.rt.plan_call is not None:
+            # A global Python function: its own primal and adjoint, called directly.
+            planned = self.planned_call(stmt, name, site, dy, self.rt.plan_call, static, call.args)
             if planned is not None:
                 return planned
         back = self.fresh_primal(f"{name}_back", site)
@@ -573,17 +581,15 @@ class _Generator(ControlFlow):
                                                                         nodes.const(key)]), adjoint)
         return self.with_saves(stmt, [primal], adjoint, site)
 
-    def planned_call(self, stmt, name, call, site, dy, rule):
-        """``rule(callee, *args)`` with a callee and argument kinds known now: direct calls of
-        the code the rule plans (a nested ``gradient`` of a global function), or None."""
-        if not call.args:
+    def planned_call(self, stmt, name, site, dy, planner, target, args):
+        """A call whose callee (``target``) and argument kinds are known now, made by direct
+        calls of the code ``planner(callee, kinds, active)`` plans; None if it plans none."""
+        if target is None or target.key is None or any(isinstance(a, gast.Starred) for a in args):
             return None
-        target = self.resolver.static(call.args[0])
-        args = call.args[1:]
         categories = [self.static_category(a) for a in args]
-        if target is None or target.key is None or None in categories:
+        if None in categories:
             return None
-        plan = rule.static(target.obj, categories, [self.activity.active(a) for a in args])
+        plan = planner(target.obj, categories, [self.activity.active(a) for a in args])
         if plan is None:
             return None
         self.resolver.guard(target)

@@ -195,4 +195,4 @@ def _like(seq, parts):
 nograd(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.str, builtins.round,
        builtins.isinstance, builtins.issubclass, builtins.print, builtins.id, builtins.type,
        builtins.hasattr, builtins.callable, builtins.repr, builtins.format, builtins.hash,
-       builtins.any, builtins.all, builtins.ord, builtins.chr)
+       builtins.any, builtins.all, builtins.ord, builtins.chr, builtins.slice)
