@@ -68,10 +68,23 @@ def _without_keywords_part(adjoint_fn):
     return adjoint_without_keywords
 
 
+def gradient_by_rule(rule_impl, *args):
+    """∇f(args) from f's pullback rule: the rule's ``back`` applied to the seed."""
+    y, back = rule_impl(*args)
+    return back(seed_like(y))
+
+
 def _forward_gradient(f, *args, **kwargs):
     if kwargs:
         raise ZygoteError("nested gradient with keyword arguments is not supported")
     cats = "".join(category(a) for a in args)
+    rule = RULES.get(f) if isinstance(f, types.FunctionType) else None
+    if rule is not None and rule.kind == "pullback":
+        # The rule defines f's gradient, at every order: differentiate the rule's code.
+        def through_rule(parts):
+            # (dgradient_by_rule, drule_impl, *dargs) -> (dgradient, df, *dargs)
+            return (0, 0) + parts[2:]
+        return gradient_by_rule, (rule.impl,) + args, "-" + cats, through_rule
     primal, adjoint_fn, n_var = _generated(f, "-" + cats, args)
 
     def to_original(parts):

@@ -1,5 +1,6 @@
 """Nested gradients, jacobian and hessian: zygote differentiating its own generated code."""
 import math
+import traceback
 
 import numpy as np
 import pytest
@@ -169,3 +170,37 @@ def test_gaussian_fourth_derivative():
         # G'''' = (x^4 - 6 x^2 s^2 + 3 s^4) / s^8 G
         want = (x ** 4 - 6 * x * x * s * s + 3 * s ** 4) / s ** 8 * g(x)
         assert d(x) == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def smooth_step(x):
+    return math.log1p(math.exp(x))
+
+
+@zygote.adjoint(smooth_step)
+def smooth_step_rule(x):
+    s = 1.0 / (1.0 + math.exp(-x))
+    return math.log1p(math.exp(x)), lambda dy: (dy * s,)
+
+
+def odd_step(x):
+    return math.tanh(x)
+
+
+@zygote.adjoint(odd_step)
+def odd_step_rule(x):
+    y = math.tanh(x)
+    return y, lambda dy: (dy * math.lgamma(2.0 - y * y),)  # lgamma has no rule
+
+
+def test_nested_gradient_differentiates_a_functions_rule():
+    x = 0.3
+    s = 1 / (1 + math.exp(-x))
+    assert zygote.gradient(lambda v: zygote.gradient(smooth_step, v)[0], x)[0] == pytest.approx(s * (1 - s))
+
+
+def test_nested_gradient_through_a_rule_without_a_second_order_names_the_missing_rule():
+    assert zygote.gradient(odd_step, 0.3)[0] == pytest.approx(math.lgamma(2.0 - math.tanh(0.3) ** 2))
+    with pytest.raises(zygote.MissingRuleError, match="lgamma") as info:
+        zygote.gradient(lambda v: zygote.gradient(odd_step, v)[0], 0.3)
+    assert any(f.name.startswith("odd_step_rule") or "lgamma" in (f.line or "")
+               for f in traceback.extract_tb(info.tb))
