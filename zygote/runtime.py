@@ -173,7 +173,7 @@ def getitem_back(x, index, dy):
             else:
                 g[index] = unbroadcast(dy, 0.0)
         else:
-            np.add.at(g, index, unbroadcast(dy, x[index]))
+            np.add.at(g, index, unbroadcast(dy, _indexed_like(x, index)))
         return g
     if isinstance(x, (list, tuple)):
         out = [0] * len(x)
@@ -186,6 +186,14 @@ def getitem_back(x, index, dy):
     if isinstance(x, dict):
         return {index: dy}
     raise MissingRuleError(type(x).__getitem__)
+
+
+def _indexed_like(x, index):
+    """An array of the shape and dtype of ``x[index]``; for one integer array indexing the
+    first axis (an embedding lookup), a broadcast view instead of a second gather."""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu":
+        return np.broadcast_to(np.zeros((), x.dtype), index.shape + x.shape[1:])
+    return x[index]
 
 
 def _is_basic(index):
