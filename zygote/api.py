@@ -39,7 +39,7 @@ def pullback(f, *args, **kwargs):
 _HOT = {}  # function -> its compiled entry point (zygote.fastpath)
 _FUNCTION = types.FunctionType
 _RULES = rules.RULES
-rules.on_change(_HOT.clear)  # a rule registered for f takes over from f's entry point
+rules.on_change(lambda fn: _HOT.clear())  # a new rule takes over from entry points
 
 
 _SEEN = set()  # functions of numbers differentiated once: the second call compiles an entry

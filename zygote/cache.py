@@ -3,6 +3,7 @@ import builtins
 import functools
 import threading
 import types
+import weakref
 
 from . import rules, runtime
 from .analysis import Resolver, category, guard_terms
@@ -236,7 +237,8 @@ def entry_for(fn, param_mask, env):
 
 def _forget_generated(entry):
     """Drop the trees kept for an evicted entry's generated code."""
-    for generated in (entry.primal_code, entry.adjoint.__code__):
+    fused = () if entry.fused is None else (entry.fused.__code__,)
+    for generated in (entry.primal_code, entry.adjoint.__code__) + fused:
         GENERATED_TREES.pop(generated, None)
         GENERATED_HELPERS.pop(generated, None)
 
@@ -248,13 +250,25 @@ def cache_size():
 
 def clear_cache():
     with _lock:
+        for per_code in _CACHE.values():
+            for entry in per_code.values():
+                _forget_generated(entry)
         _CACHE.clear()
         _ENV_NAMES.clear()
+        PLANNED.clear()
 
 
-# A rule registered for a function changes how calls of it are made, and transforms made
-# before may call its old transform directly (a planned call): start afresh.
-rules.on_change(clear_cache)
+# Functions that some transform calls directly (a planned call): a rule registered for one
+# of them later must take over, so the transforms made before are dropped.
+PLANNED = weakref.WeakSet()
+
+
+def _rule_registered(fn):
+    if fn is not None and fn in PLANNED:
+        clear_cache()
+
+
+rules.on_change(_rule_registered)
 
 
 def param_mask_for(fn, mask, args, kwargs):

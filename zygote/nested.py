@@ -12,7 +12,7 @@ import types
 
 from . import api, runtime
 from .analysis import category
-from .cache import entry_for, env_mask, param_mask_for
+from .cache import PLANNED, entry_for, env_mask, param_mask_for
 from .errors import ZygoteError
 from .fused import fused_gradient, seed_like
 from .rules import RULES, Rule, nograd
@@ -169,6 +169,7 @@ def _static_gradient(fn, categories, active):
     finally:
         _expanding.discard(code)
     guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards + outer.guards]
+    PLANNED.add(fn)
     return StaticCall(outer.primal_for(gradient_fn), outer.adjoint, guards, fn.__name__ + "_grad")
 
 
@@ -193,6 +194,7 @@ def _static_call(fn, categories, active):
     finally:
         _expanding.discard(code)
     guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards]
+    PLANNED.add(fn)
     return StaticCall(entry.primal_for(fn), entry.adjoint, guards, fn.__name__)
 
 

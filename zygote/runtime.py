@@ -111,13 +111,32 @@ def unbroadcast(g, x):
             axes = tuple(range(extra)) + tuple(
                 extra + i for i, n in enumerate(x_shape) if n == 1 and g_shape[extra + i] != 1)
             if axes:
-                g = g.sum(axis=axes, keepdims=True)
+                g = _sum_axes(g, axes)
             if extra:
                 g = g.reshape(x_shape)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and g.dtype != dtype:
         g = g.astype(dtype)
     return g
+
+
+_GEMV_SUM_MIN = 1 << 15  # elements from which a sum over leading axes goes through BLAS
+
+
+def _sum_axes(g, axes):
+    """``g.sum(axis=axes, keepdims=True)``; a large float32/64 sum over leading axes (a bias's
+    cotangent over batch and pixels) runs as one matrix-vector product, some ten times faster
+    than numpy's reduction when the kept axes are short."""
+    k = len(axes)
+    if axes == tuple(range(k)) and g.size >= _GEMV_SUM_MIN and g.dtype in _BLAS_FLOATS \
+            and g.flags.c_contiguous:
+        rows = g.size // max(1, int(np.prod(g.shape[k:])))
+        if rows:
+            return (np.ones(rows, g.dtype) @ g.reshape(rows, -1)).reshape((1,) * k + g.shape[k:])
+    return g.sum(axis=axes, keepdims=True)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _float_dtype(x):

@@ -208,3 +208,25 @@ def test_a_copy_back_is_dropped_and_an_emptied_block_keeps_a_pass():
 def test_globals_are_not_propagated():
     source = "def f(x):\n    y = g\n    h()\n    return y"
     assert "y = g" in simplified(source)
+
+
+def planned_square(x):
+    return x * x
+
+
+def calls_planned_square(x):
+    return planned_square(x) + 1.0
+
+
+def test_a_rule_registered_for_a_planned_callee_takes_over():
+    assert "planned_square_primal(x)" in zygote.adjoint_source(calls_planned_square, 2.0)
+    assert zygote.gradient(calls_planned_square, 2.0) == (4.0,)
+
+    @zygote.adjoint(planned_square)
+    def planned_square_rule(x):
+        return x * x, lambda dy: (10.0 * dy,)
+    try:
+        assert zygote.gradient(calls_planned_square, 2.0) == (10.0,)
+    finally:
+        del zygote.rules.RULES[planned_square]
+        zygote.cache.clear_cache()

@@ -42,7 +42,8 @@ _LISTENERS = []
 
 
 def on_change(listener):
-    """Call ``listener()`` whenever a rule is registered (caches of call paths drop entries)."""
+    """Call ``listener(fn)`` whenever a rule is registered for ``fn`` (None for a method):
+    caches of how calls are made drop what the new rule changes."""
     _LISTENERS.append(listener)
 
 
@@ -52,7 +53,7 @@ def _register(fn, rule, method_of=None):
     else:
         RULES[fn] = rule
     for listener in _LISTENERS:
-        listener()
+        listener(fn)
     return rule
 
 
