@@ -10,13 +10,17 @@ The package namespace re-exports the public names of its modules:
 True
 """
 
-from . import datasets
+from . import datasets, nnlib
 from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
                           softplus, swish, tanh, σ)
+from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .data import DataLoader
 from .functor import f32, f64, fmap, modules, params, trainable
-from .initialisers import glorot_normal, glorot_uniform, ones32, zeros32
+from .initialisers import glorot_normal, glorot_uniform, ones32, randn32, zeros32
 from .layers import Chain, Dense, Dropout, flatten, testmode, trainmode
+from .normalise import BatchNorm, LayerNorm
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .embedding import Embedding
 from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
                      logitcrossentropy, mae, mse)
 from .optimise import (ADAM, Adam, AdamW, Descent, Leaf, Momentum, Nesterov, Optimiser, RMSProp,
@@ -26,13 +30,17 @@ from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
 __all__ = [
-    "datasets",
+    "datasets", "nnlib",
     "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "logsumexp", "relu", "sigmoid", "softmax",
     "softplus", "swish", "tanh", "σ",
+    "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
     "DataLoader",
     "f32", "f64", "fmap", "modules", "params", "trainable",
-    "glorot_normal", "glorot_uniform", "ones32", "zeros32",
+    "glorot_normal", "glorot_uniform", "ones32", "randn32", "zeros32",
     "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
+    "BatchNorm", "LayerNorm",
+    "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
+    "Embedding",
     "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
     "mae", "mse",
     "ADAM", "Adam", "AdamW", "Descent", "Leaf", "Momentum", "Nesterov", "Optimiser", "RMSProp",

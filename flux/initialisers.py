@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-__all__ = ["glorot_uniform", "glorot_normal", "zeros32", "ones32"]
+__all__ = ["glorot_uniform", "glorot_normal", "randn32", "zeros32", "ones32"]
 
 
 def as_rng(rng=None):
@@ -58,6 +58,16 @@ def glorot_normal(*dims, gain=1.0, rng=None):
     fan_in, fan_out = fans(dims)
     std = gain * math.sqrt(2 / (fan_in + fan_out))
     return as_rng(rng).standard_normal(dims, dtype=np.float32) * std
+
+
+def randn32(*dims, rng=None):
+    """Standard normal float32 draws (mean 0, standard deviation 1), as for embedding tables.
+
+    >>> w = randn32(1000, 4, rng=0)
+    >>> w.dtype, bool(abs(w.std() - 1) < 0.05)
+    (dtype('float32'), True)
+    """
+    return as_rng(rng).standard_normal(dims, dtype=np.float32)
 
 
 def zeros32(*dims, rng=None):

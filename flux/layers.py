@@ -23,9 +23,12 @@ def name_of(f):
     return getattr(f, "__name__", None) or repr(f)
 
 
-def count_parameters(layer):
-    """Number of scalars in the float arrays of ``layer``, each tied array counted once."""
-    unique = {id(a): a for _, a in named_leaves(layer)}
+def count_parameters(layer, only_trainable=True):
+    """Number of scalars in the trainable float arrays of ``layer``, each tied array counted once.
+
+    ``only_trainable=False`` counts the untrained ones too (BatchNorm's running statistics).
+    """
+    unique = {id(a): a for _, a in named_leaves(layer, only_trainable=only_trainable)}
     return sum(a.size for a in unique.values())
 
 
@@ -176,9 +179,11 @@ class Chain:
             if count:
                 line += f"  # {underscored(count)} parameters"
             lines.append(line)
-        arrays = len({id(a) for _, a in named_leaves(self)})
-        lines.append(f")  # total: {underscored(count_parameters(self))} parameters"
-                     f" in {arrays} arrays")
+        arrays = len({id(a) for _, a in named_leaves(self, only_trainable=True)})
+        total = count_parameters(self)
+        untrained = count_parameters(self, only_trainable=False) - total
+        lines.append(f")  # total: {underscored(total)} parameters in {arrays} arrays"
+                     + (f", plus {underscored(untrained)} non-trainable" if untrained else ""))
         return "\n".join(lines)
 
 
@@ -256,7 +261,7 @@ class Dropout:
 
 
 def trainmode(model, active=True):
-    """Switch every layer with an ``active`` flag (Dropout) in ``model`` on; returns ``model``.
+    """Switch the layers with an ``active`` flag (Dropout, BatchNorm) on; returns ``model``.
 
     ``active=None`` returns the layers to automatic mode (on only inside `flux.train`).
 
@@ -272,7 +277,7 @@ def trainmode(model, active=True):
 
 
 def testmode(model, active=False):
-    """Switch dropout-like layers off (``active=False``) for evaluation; returns ``model``.
+    """Switch the layers with an ``active`` flag off for evaluation; returns ``model``.
 
     >>> import numpy as np
     >>> m = testmode(Chain(Dropout(0.5, rng=0)))
