@@ -14,11 +14,13 @@ from pathlib import Path
 
 from . import harness
 
-CASES = ("overhead", "arrays", "first_gradient", "higher_order", "loops", "mnist")
+CASES = ("overhead", "arrays", "first_gradient", "higher_order", "loops", "mnist", "conv",
+         "distributed")
 TITLES = {"overhead": "Gradient call overhead on small functions",
           "arrays": "Gradients of array code", "first_gradient": "Time to first gradient",
           "higher_order": "Higher order", "loops": "Loops: time and memory",
-          "mnist": "MNIST MLP training"}
+          "mnist": "MNIST MLP training", "conv": "Convolutions",
+          "distributed": "Data-parallel training on MPI"}
 
 
 def parse_args(argv=None):

@@ -10,7 +10,7 @@ The package namespace re-exports the public names of its modules:
 True
 """
 
-from . import datasets, nnlib
+from . import datasets, distributed, nnlib
 from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
                           softplus, swish, tanh, σ)
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
@@ -30,7 +30,7 @@ from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
 __all__ = [
-    "datasets", "nnlib",
+    "datasets", "distributed", "nnlib",
     "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "logsumexp", "relu", "sigmoid", "softmax",
     "softplus", "swish", "tanh", "σ",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",

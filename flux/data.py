@@ -71,13 +71,16 @@ class DataLoader:
     def __iter__(self):
         order = self.rng.permutation(self.nobs) if self.shuffle else None
         for index in range(len(self)):
-            start = index * self.batchsize
-            stop = min(start + self.batchsize, self.nobs)
-            if order is None:
-                rows = slice(start, stop)
-            else:
-                rows = np.sort(order[start:stop])
+            rows = self.rows(order, index)
             yield self.pack([array[rows] for _, array in self.pairs])
+
+    def rows(self, order, index):
+        """Batch ``index``: a slice of the data, or the sorted indices of its part of ``order``."""
+        start = index * self.batchsize
+        stop = min(start + self.batchsize, self.nobs)
+        if order is None:
+            return slice(start, stop)
+        return np.sort(order[start:stop])
 
     def pack(self, batches):
         """Give the batches the structure of the data: array, tuple, list or dict."""

@@ -2,12 +2,15 @@
 
     python -m flux.examples.mnist                  # relu MLP, 20 epochs, batch 1024
     python -m flux.examples.mnist --model seed     # Flux's classic tutorial model, verbatim
+    python -m flux.examples.mnist --model lstm     # an LSTM reading rows, 4 epochs, batch 128
+    python -m flux.examples.mnist --model cnn      # a LeNet-5 style CNN, 10 epochs, batch 128
+    mpiexec -n 2 python -m flux.examples.mnist --distributed   # data-parallel on 2 ranks
 
 The run prints the model, shows a progress bar per epoch, prints the mean training loss and
 the test accuracy after each epoch, saves the parameters to ``OUT/model.npz`` and, when
 matplotlib is installed, plots the curves to ``OUT/curves.png``.
 
-Two models:
+The models:
 
 * ``mlp`` (default): ``Chain(Dense(784, 256, relu), Dense(256, 128, relu), Dense(128, 10))``
   trained with ``logitcrossentropy`` and ``Adam(0.003)``; it passes 98 % test accuracy.
@@ -21,6 +24,14 @@ Two models:
   the network learns to rank the right digit first, but slowly, and ends below the same
   network trained on raw scores. Drop the final ``σ`` and ``softmax`` (the ``mlp`` model
   does), or keep ``softmax`` and use ``crossentropy``.
+* ``lstm``: each image as a sequence of its 28 rows of 28 pixels, read by ``LSTM(28, 128)``;
+  the last hidden state goes to ``Dense(128, 10)``. ``logitcrossentropy``, ``Adam(0.002)``,
+  batch 128; it passes 97 % test accuracy in the second epoch.
+* ``cnn``: LeNet-5 on images reshaped to NHWC ``(N, 28, 28, 1)``: ``Conv((5, 5), 1 => 6,
+  relu, pad=2)``, ``MaxPool((2, 2))``, ``Conv((5, 5), 6 => 16, relu)``, ``MaxPool((2, 2))``,
+  ``flatten`` (400 features), ``Dense(400, 120, relu)``, ``Dense(120, 84, relu)``,
+  ``Dense(84, 10)``; ``logitcrossentropy``, ``Adam(0.002)`` with the rate multiplied by
+  0.75 after every epoch, batch 128, 10 epochs; it reaches 99.2 % test accuracy.
 """
 
 import argparse
@@ -30,14 +41,44 @@ from pathlib import Path
 import numpy as np
 
 import flux
-from flux import (Adam, Chain, DataLoader, Dense, logitcrossentropy, onehotbatch, relu,
-                  softmax, σ)
+from flux import (Adam, Chain, Conv, DataLoader, Dense, MaxPool, flatten, logitcrossentropy,
+                  onehotbatch, relu, softmax, σ)
 
-DEFAULT_LR = {"mlp": 0.003, "seed": 0.005}
+LAUNCH = "mpiexec -n 2 python -m flux.examples.mnist --distributed"
+DEFAULT_LR = {"mlp": 0.003, "seed": 0.005, "lstm": 0.002, "cnn": 0.002}
+# Settings a model needs other than the MLP's 20 epochs at batch 1024.
+DEFAULT_EPOCHS = {"lstm": 4, "cnn": 10}
+DEFAULT_BATCHSIZE = {"lstm": 128, "cnn": 128}
+# The learning rate is multiplied by this after every epoch (1: constant).
+DEFAULT_DECAY = {"cnn": 0.75}
+LSTM_HIDDEN = 128
+
+
+def image_rows(x):
+    """Flattened images ``(N, 784)`` as sequences of 28 rows of 28 pixels, ``(N, 28, 28)``."""
+    return x.reshape(len(x), 28, 28)
+
+
+def as_images(x):
+    """Flattened images ``(N, 784)`` as a batch of greyscale images in NHWC, ``(N, 28, 28, 1)``."""
+    return x.reshape(len(x), 28, 28, 1)
+
+
+def last_step(h):
+    """The last hidden state ``(N, hidden)`` of a sequence of them ``(N, T, hidden)``."""
+    return h[:, -1]
 
 
 def build_model(kind, rng):
     """The ``mlp`` (relu, raw scores) or the tutorial's ``seed`` model (σ layers, softmax)."""
+    if kind == "cnn":
+        return Chain(as_images, Conv((5, 5), 1, 6, relu, pad=2, rng=rng), MaxPool((2, 2)),
+                     Conv((5, 5), 6, 16, relu, rng=rng), MaxPool((2, 2)), flatten,
+                     Dense(400, 120, relu, rng=rng), Dense(120, 84, relu, rng=rng),
+                     Dense(84, 10, rng=rng))
+    if kind == "lstm":
+        return Chain(image_rows, flux.LSTM(28, LSTM_HIDDEN, rng=rng), last_step,
+                     Dense(LSTM_HIDDEN, 10, rng=rng))
     if kind == "seed":
         return Chain(Dense(784, 256, σ, rng=rng), Dense(256, 128, σ, rng=rng),
                      Dense(128, 10, σ, rng=rng), softmax)
@@ -48,11 +89,17 @@ def build_model(kind, rng):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.mnist",
                                      description="Train an MLP on MNIST with flux.")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batchsize", type=int, default=1024)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default 20 (4 for lstm, 10 for cnn)")
+    parser.add_argument("--batchsize", type=int, default=None,
+                        help="default 1024 (128 for lstm and cnn)")
     parser.add_argument("--lr", type=float, default=None,
-                        help="Adam learning rate (default 0.003 for mlp, 0.005 for seed)")
-    parser.add_argument("--model", choices=["mlp", "seed"], default="mlp")
+                        help="Adam learning rate (default 0.003 for mlp, 0.005 for seed, "
+                             "0.002 for lstm and cnn)")
+    parser.add_argument("--decay", type=float, default=None,
+                        help="multiply the learning rate by this after every epoch "
+                             "(default 1, 0.75 for cnn)")
+    parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn"], default="mlp")
     parser.add_argument("--seed", type=int, default=0, help="seeds weights and shuffling")
     parser.add_argument("--data-dir", default=None,
                         help="directory holding the MNIST .gz files (default: search, "
@@ -63,7 +110,17 @@ def parse_args(argv=None):
                         help="use only the first N training images (for quick checks)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar; print only the final accuracy")
-    return parser.parse_args(argv)
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the MPI ranks (--batchsize is the global "
+                             f"batch); launch with: {LAUNCH}")
+    args = parser.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS.get(args.model, 20)
+    if args.batchsize is None:
+        args.batchsize = DEFAULT_BATCHSIZE.get(args.model, 1024)
+    if args.decay is None:
+        args.decay = DEFAULT_DECAY.get(args.model, 1.0)
+    return args
 
 
 def load_data(data_dir, train_size=None):
@@ -106,28 +163,45 @@ def plot_curves(history, path):
     return True
 
 
+def start_ranks():
+    """The MPI world for ``--distributed``, or an exit that says how to install and launch."""
+    try:
+        return flux.distributed.init(LAUNCH)
+    except flux.distributed.LaunchError as error:
+        raise SystemExit(f"--distributed: {error}") from None
+
+
 def main(argv=None):
     """Run the quick start; returns the per-epoch history as a list of dicts."""
     args = parse_args(argv)
+    comm = start_ranks() if args.distributed else None
+    root = comm is None or comm.Get_rank() == 0   # the rank that prints, saves and plots
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.model]
-    say = (lambda *a: None) if args.quiet else print
+    say = (lambda *a: None) if args.quiet or not root else print
     X, Y, X_test, y_test = load_data(args.data_dir, args.train_size)
     rng = np.random.default_rng(args.seed)
     model = build_model(args.model, rng)
     say(model)
-    say(f"{len(X)} training images, {len(X_test)} test images; Adam({lr}), "
+    schedule = f" times {args.decay} after every epoch" if args.decay != 1 else ""
+    say(f"{len(X)} training images, {len(X_test)} test images; Adam({lr}){schedule}, "
         f"batch size {args.batchsize}")
 
-    train_data = DataLoader((X, Y), batchsize=args.batchsize, shuffle=True, rng=rng)
+    loader = flux.distributed.ShardedLoader if args.distributed else DataLoader
+    train_data = loader((X, Y), batchsize=args.batchsize, shuffle=True, rng=rng)
     loss = lambda x, y: logitcrossentropy(model(x), y)  # noqa: E731
     opt = Adam(lr)
     ps = flux.params(model)
+    step = flux.distributed.train if args.distributed else flux.train
+    if args.distributed:
+        flux.distributed.broadcast(model)
+        say(f"data-parallel on {comm.Get_size()} MPI ranks, each computing the gradient "
+            f"of 1/{comm.Get_size()} of every batch")
     history = []
     try:
         for epoch in flux.epochs(args.epochs):
+            opt.eta = lr * args.decay ** (epoch - 1)
             start = time.perf_counter()
-            mean_loss = flux.train(loss, ps, train_data, opt,
-                                   progress=False if args.quiet else None)
+            mean_loss = step(loss, ps, train_data, opt, progress=False if args.quiet else None)
             seconds = time.perf_counter() - start
             accuracy = evaluate(model, X_test, y_test)
             history.append({"epoch": epoch, "loss": mean_loss, "accuracy": accuracy,
@@ -136,8 +210,11 @@ def main(argv=None):
                 f"({seconds:.1f} s)")
     except KeyboardInterrupt:
         # flux.train finished the batch in flight, so the parameters are consistent
-        print(f"interrupted after {len(history)} complete epochs; saving the model as it is")
+        if root:
+            print(f"interrupted after {len(history)} complete epochs; saving the model as it is")
 
+    if not root:
+        return history
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     flux.save(out / "model.npz", model)

@@ -65,3 +65,40 @@ def test_classic_tutorial_line_for_line():
     assert np.mean(onecold(model(x)) == y) > max(0.6, before)
     gs = zygote.gradient(lambda: model(x).sum(), params(model))
     assert gs[model[0].W].shape == (256, 784)
+
+
+def test_lstm_model_reads_rows_and_trains(tmp_path, monkeypatch):
+    model = mnist.build_model("lstm", np.random.default_rng(0))
+    assert repr(model) == "Chain(image_rows, LSTM(28 => 128), last_step, Dense(128 => 10))"
+    args = mnist.parse_args(["--model", "lstm"])
+    assert (args.epochs, args.batchsize) == (mnist.DEFAULT_EPOCHS["lstm"], 128)
+    full_load = mnist.load_data
+
+    def small_test_set(data_dir, train_size=None):
+        X, Y, X_test, y_test = full_load(data_dir, train_size)
+        return X, Y, X_test[:1000], y_test[:1000]
+    monkeypatch.setattr(mnist, "load_data", small_test_set)  # the whole test set is 10x slower
+    history = mnist.main(["--model", "lstm", "--epochs", "2", "--train-size", "1024",
+                          "--out", str(tmp_path), "--quiet"])
+    assert history[1]["loss"] < history[0]["loss"]
+    assert history[-1]["accuracy"] > 0.3
+
+
+def test_cnn_model_is_lenet_on_nhwc_images_and_trains(tmp_path, monkeypatch):
+    model = mnist.build_model("cnn", np.random.default_rng(0))
+    assert repr(model).startswith("Chain(as_images, Conv((5, 5), 1 => 6, relu, pad=2), "
+                                  "MaxPool((2, 2)), Conv((5, 5), 6 => 16, relu)")
+    assert model(np.zeros((3, 784), np.float32)).shape == (3, 10)
+    args = mnist.parse_args(["--model", "cnn"])
+    assert (args.epochs, args.batchsize) == (mnist.DEFAULT_EPOCHS["cnn"], 128)
+    assert args.decay == mnist.DEFAULT_DECAY["cnn"] < 1 and mnist.parse_args([]).decay == 1
+    full_load = mnist.load_data
+
+    def small_test_set(data_dir, train_size=None):
+        X, Y, X_test, y_test = full_load(data_dir, train_size)
+        return X, Y, X_test[:500], y_test[:500]
+    monkeypatch.setattr(mnist, "load_data", small_test_set)
+    history = mnist.main(["--model", "cnn", "--epochs", "2", "--train-size", "512",
+                          "--batchsize", "64", "--out", str(tmp_path), "--quiet"])
+    assert history[1]["loss"] < history[0]["loss"]
+    assert history[-1]["accuracy"] > 0.3
