@@ -13,7 +13,7 @@ import zygote
 
 from .activations import identity
 from .initialisers import glorot_uniform
-from .layers import count_parameters, name_of, underscored
+from .layers import signature, with_counts
 from .nnlib import conv, maxpool, meanpool
 
 __all__ = ["Conv", "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool"]
@@ -77,13 +77,9 @@ def shown(values):
 
 
 def options(layer, defaults):
-    """``", stride=2, pad=1"``: the keyword arguments of ``layer`` that differ from ``defaults``."""
-    text = ""
-    for name, default in defaults.items():
-        value = getattr(layer, name)
-        if value != default:
-            text += f", {name}={shown(value)}"
-    return text
+    """``["stride=2", "pad=1"]``: the keyword arguments of ``layer`` that differ from ``defaults``."""
+    return [f"{name}={shown(getattr(layer, name))}" for name, default in defaults.items()
+            if getattr(layer, name) != default]
 
 
 def check_images(layer, x, channels, window, dilation, pad):
@@ -179,16 +175,12 @@ class Conv:
 
     def __repr__(self):
         kh, kw, cin, cout = self.weight.shape
-        text = f"Conv({(kh, kw)}, {cin} => {cout}"
-        if self.act is not identity:
-            text += f", {name_of(self.act)}"
-        text += options(self, {"stride": (1, 1), "pad": (0, 0, 0, 0), "dilation": (1, 1)})
-        if self.bias is None:
-            text += ", bias=False"
-        return text + ")"
+        return signature(f"Conv({(kh, kw)}, {cin} => {cout}", self.act,
+                         *options(self, {"stride": (1, 1), "pad": (0, 0, 0, 0), "dilation": (1, 1)}),
+                         "bias=False" if self.bias is None else "")
 
     def __str__(self):
-        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+        return with_counts(self)
 
 
 class Pool:
@@ -201,7 +193,7 @@ class Pool:
 
     def __repr__(self):
         text = f"{type(self).__name__}({self.window}"
-        return text + options(self, {"stride": self.window, "pad": (0, 0, 0, 0)}) + ")"
+        return signature(text, identity, *options(self, {"stride": self.window, "pad": (0, 0, 0, 0)}))
 
 
 class MaxPool(Pool):

@@ -5,7 +5,7 @@ import numpy as np
 import zygote
 
 from .initialisers import randn32
-from .layers import count_parameters, underscored
+from .layers import with_counts
 
 __all__ = ["Embedding"]
 
@@ -54,4 +54,4 @@ class Embedding:
         return f"Embedding({vocab} => {dim})"
 
     def __str__(self):
-        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+        return with_counts(self)

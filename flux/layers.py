@@ -51,6 +51,28 @@ def check_features(layer, x):
 zygote.nograd(check_features)
 
 
+def signature(head, act=identity, *options):
+    """A layer's repr: ``head``, the activation unless it is ``identity``, the non-empty
+    ``options``, and the closing parenthesis.
+
+    >>> from flux import relu
+    >>> signature("Dense(2 => 3", relu, "", "bias=False")
+    'Dense(2 => 3, relu, bias=False)'
+    """
+    parts = [head] + ([name_of(act)] if act is not identity else []) + [o for o in options if o]
+    return ", ".join(parts) + ")"
+
+
+def with_counts(layer):
+    """``repr`` with the parameter count, and the count of saved but untrained numbers if any."""
+    trained = count_parameters(layer)
+    untrained = count_parameters(layer, only_trainable=False) - trained
+    text = f"{layer!r}  # {underscored(trained)} parameters"
+    if untrained:
+        text += f", plus {underscored(untrained)} non-trainable"
+    return text
+
+
 class Dense:
     """Fully connected layer ``y = act(x @ W.T + b)``, batch first: ``(N, in) -> (N, out)``.
 
@@ -109,15 +131,11 @@ class Dense:
 
     def __repr__(self):
         out_features, in_features = self.weight.shape
-        text = f"Dense({in_features} => {out_features}"
-        if self.act is not identity:
-            text += f", {name_of(self.act)}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text + ")"
+        return signature(f"Dense({in_features} => {out_features}", self.act,
+                         "bias=False" if self.bias is None else "")
 
     def __str__(self):
-        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+        return with_counts(self)
 
 
 class Chain:

@@ -10,7 +10,7 @@ import numpy as np
 import zygote
 
 from .activations import identity
-from .layers import count_parameters, dropout_active, name_of, underscored
+from .layers import dropout_active, signature, with_counts
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -117,14 +117,9 @@ class BatchNorm:
         return self.act(centred * (self.scale * factor) + self.bias)
 
     def __repr__(self):
-        text = f"BatchNorm({self.channels}"
-        if self.act is not identity:
-            text += f", {name_of(self.act)}"
-        if self.scale is None:
-            text += ", affine=False"
-        if not self.track_stats:
-            text += ", track_stats=False"
-        return text + ")"
+        return signature(f"BatchNorm({self.channels}", self.act,
+                         "affine=False" if self.scale is None else "",
+                         "" if self.track_stats else "track_stats=False")
 
     def __str__(self):
         return with_counts(self)
@@ -163,22 +158,8 @@ class LayerNorm:
         return self.act(normalised * self.scale + self.bias)
 
     def __repr__(self):
-        text = f"LayerNorm({self.channels}"
-        if self.act is not identity:
-            text += f", {name_of(self.act)}"
-        if self.scale is None:
-            text += ", affine=False"
-        return text + ")"
+        return signature(f"LayerNorm({self.channels}", self.act,
+                         "affine=False" if self.scale is None else "")
 
     def __str__(self):
         return with_counts(self)
-
-
-def with_counts(layer):
-    """``repr`` with the parameter count, and the count of saved but untrained numbers if any."""
-    trained = count_parameters(layer)
-    untrained = count_parameters(layer, only_trainable=False) - trained
-    text = f"{layer!r}  # {underscored(trained)} parameters"
-    if untrained:
-        text += f", plus {underscored(untrained)} non-trainable"
-    return text

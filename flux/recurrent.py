@@ -16,7 +16,7 @@ import zygote
 
 from .activations import sigmoid, tanh
 from .initialisers import as_rng, glorot_uniform
-from .layers import count_parameters, name_of, underscored
+from .layers import name_of, with_counts
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
@@ -74,7 +74,7 @@ class Cell:
         return f"{type(self).__name__}({self.in_features} => {self.hidden})"
 
     def __str__(self):
-        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+        return with_counts(self)
 
 
 class RNNCell(Cell):
@@ -203,7 +203,7 @@ class Recurrent:
         return type(self).__name__ + inner[inner.index("("):]
 
     def __str__(self):
-        return f"{self!r}  # {underscored(count_parameters(self))} parameters"
+        return with_counts(self)
 
 
 class RNN(Recurrent):

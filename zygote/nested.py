@@ -15,7 +15,7 @@ from .analysis import category
 from .cache import PLANNED, entry_for, env_mask, param_mask_for
 from .errors import ZygoteError
 from .fused import fused_gradient, seed_like
-from .rules import RULES, Rule, nograd
+from .rules import RULES, Rule
 from .runtime import split_cotangent
 
 
