@@ -1,5 +1,7 @@
 """The transform cache: one compiled primal/adjoint pair per code object and activity pattern."""
 import builtins
+import contextlib
+import gc
 import functools
 import threading
 import types
@@ -224,7 +226,7 @@ def entry_for(fn, param_mask, env):
     entry = per_code.get(key) if per_code is not None else None
     if entry is not None and (not entry.guards or entry.guards_hold(fn)):
         return entry
-    with _lock:
+    with _lock, _collector_paused():
         entry = build(fn, param_mask, env)
         if id(code) not in _CACHE and len(_CACHE) >= MAX_CODE_OBJECTS:
             oldest = next(iter(_CACHE))
@@ -233,6 +235,20 @@ def entry_for(fn, param_mask, env):
             _ENV_NAMES.pop(oldest, None)
         _CACHE.setdefault(id(code), {})[key] = entry
     return entry
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while a transform allocates its many short-lived,
+    acyclic tree nodes: a full collection of a large process (one that loaded JAX or torch,
+    say) would otherwise land in the middle and cost more than the transform."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _forget_generated(entry):
