@@ -51,6 +51,10 @@ def matmul_db(dy, a, b):
     if np.ndim(a) == 2 and np.ndim(b) == 1:
         return dy @ a  # a vector-matrix product reads a in place (no transposed copy)
     dy2, a2, b2 = as_matrices(dy, a, b)
+    if b2.ndim == 2 and a2.ndim == 2 and b2.flags.f_contiguous and not b2.flags.c_contiguous:
+        # b is a transposed view (W.T in x @ W.T): lay the cotangent out the same way, so
+        # that W's own cotangent comes out contiguous, as W is.
+        return (dy2.T @ a2).T
     db = unbroadcast(np.swapaxes(a2, -1, -2) @ dy2, b2)
     return np.reshape(db, np.shape(b))
 
