@@ -34,7 +34,7 @@ def entries():
         yield pytest.param(function, args, id=name, marks=marks)
 
 
-@pytest.mark.parametrize("function, args", entries())
+@pytest.mark.parametrize("function, args", list(entries()))
 def test_corpus_gradient_matches_differences(function, args):
     check_grad(function, *args)
     check_attribute_grads(function, args)
