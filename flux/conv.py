@@ -13,7 +13,7 @@ import zygote
 
 from .activations import identity
 from .initialisers import glorot_uniform
-from .layers import signature, with_counts
+from .layers import bias_for, signature, with_counts
 from .nnlib import conv, maxpool, meanpool
 
 __all__ = ["Conv", "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool"]
@@ -160,12 +160,7 @@ class Conv:
         else:
             drawn = init(out_channels, in_channels, kh, kw, rng=rng)
         self.weight = np.ascontiguousarray(np.transpose(drawn, (2, 3, 1, 0)))
-        if bias is True:
-            self.bias = np.zeros(out_channels, dtype=self.weight.dtype)
-        elif bias is False or bias is None:
-            self.bias = None
-        else:
-            self.bias = np.asarray(bias)
+        self.bias = bias_for(bias, out_channels, self.weight.dtype)
         self.act = act
 
     def __call__(self, x):

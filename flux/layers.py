@@ -51,6 +51,15 @@ def check_features(layer, x):
 zygote.nograd(check_features)
 
 
+def bias_for(bias, size, dtype):
+    """A layer's bias: zeros of ``size`` for True, None for False or None, else ``bias`` itself."""
+    if bias is True:
+        return np.zeros(size, dtype=dtype)
+    if bias is False or bias is None:
+        return None
+    return np.asarray(bias)
+
+
 def signature(head, act=identity, *options):
     """A layer's repr: ``head``, the activation unless it is ``identity``, the non-empty
     ``options``, and the closing parenthesis.
@@ -97,12 +106,7 @@ class Dense:
             self.weight = init(out_features, in_features)
         else:
             self.weight = init(out_features, in_features, rng=rng)
-        if bias is True:
-            self.bias = np.zeros(out_features, dtype=self.weight.dtype)
-        elif bias is False or bias is None:
-            self.bias = None
-        else:
-            self.bias = np.asarray(bias)
+        self.bias = bias_for(bias, out_features, self.weight.dtype)
         self.act = act
 
     @property

@@ -147,55 +147,61 @@ class StaticCall:
 _expanding = set()  # code objects whose gradient is being planned (a recursive gradient)
 
 
+def _plannable(fn, categories):
+    """Whether a call of ``fn`` with these argument kinds may be planned at transform time."""
+    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
+        return False
+    code = fn.__code__
+    return not (code.co_flags & 0x0C or code.co_kwonlyargcount
+                or code.co_argcount != len(categories) or code in _expanding)
+
+
+def _planned(fn, make):
+    """``make()`` -> (entries whose guards hold the plan, primal, adjoint, hint) as a
+    `StaticCall`; None when zygote cannot transform fn (the error comes when the call runs)."""
+    _expanding.add(fn.__code__)
+    try:
+        entries, primal, adjoint, hint = make()
+    except ZygoteError:
+        return None
+    finally:
+        _expanding.discard(fn.__code__)
+    guards = [(fn.__globals__, root, path, obj) for entry in entries for root, path, obj in entry.guards]
+    PLANNED.add(fn)
+    return StaticCall(primal, adjoint, guards, hint)
+
+
 def _static_gradient(fn, categories, active):
     """Plan ``gradient(fn, *args)``: the transform of fn's fused gradient, called directly.
 
     ``categories`` are the arguments' kinds and ``active`` says which are differentiated
     by the enclosing transform. None when the call must go through the run time instead.
     """
-    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
+    if not _plannable(fn, categories):
         return None
-    code = fn.__code__
-    if code.co_flags & 0x0C or code.co_kwonlyargcount or code.co_argcount != len(categories) \
-            or code in _expanding:
-        return None
-    _expanding.add(code)
-    try:
+
+    def make():
         entry = entry_for(fn, "".join(categories), "")
         gradient_fn = fused_gradient(fn, entry)
-        outer = entry_for(gradient_fn, "".join(c if a else "-" for c, a in zip(categories, active)), "")
-    except ZygoteError:
-        return None  # the same error is raised when the call runs
-    finally:
-        _expanding.discard(code)
-    guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards + outer.guards]
-    PLANNED.add(fn)
-    return StaticCall(outer.primal_for(gradient_fn), outer.adjoint, guards, fn.__name__ + "_grad")
+        outer = entry_for(gradient_fn, _active_mask(categories, active), "")
+        return (entry, outer), outer.primal_for(gradient_fn), outer.adjoint, fn.__name__ + "_grad"
+    return _planned(fn, make)
 
 
 def _static_call(fn, categories, active):
-    """Plan a call ``fn(*args)`` of a plain Python function: its transform, called directly.
+    """Plan a call ``fn(*args)`` of a plain Python function: its transform, called directly
+    (the one ``runtime.call`` would pick for these argument kinds)."""
+    if not _plannable(fn, categories):
+        return None
 
-    The same transform ``runtime.call`` would pick for these argument kinds; None when the
-    call must go through the run time (a recursive call being planned, a function zygote
-    cannot transform: that error then comes when the call runs).
-    """
-    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
-        return None
-    code = fn.__code__
-    if code.co_flags & 0x0C or code.co_kwonlyargcount or code.co_argcount != len(categories) \
-            or code in _expanding:
-        return None
-    _expanding.add(code)
-    try:
-        entry = entry_for(fn, "".join(c if a else "-" for c, a in zip(categories, active)), "")
-    except ZygoteError:
-        return None
-    finally:
-        _expanding.discard(code)
-    guards = [(fn.__globals__, root, path, obj) for root, path, obj in entry.guards]
-    PLANNED.add(fn)
-    return StaticCall(entry.primal_for(fn), entry.adjoint, guards, fn.__name__)
+    def make():
+        entry = entry_for(fn, _active_mask(categories, active), "")
+        return (entry,), entry.primal_for(fn), entry.adjoint, fn.__name__
+    return _planned(fn, make)
+
+
+def _active_mask(categories, active):
+    return "".join(c if a else "-" for c, a in zip(categories, active))
 
 
 RULES[api.gradient] = Rule(api.gradient, "forward", _forward_gradient)
