@@ -7,6 +7,10 @@ from hypothesis import strategies as st
 
 from zygote.testing import check_grad
 from rule_samples import SampleTable
+from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
+    test_rule_matches_differences,
+    test_rule_called_as_a_value,
+)
 
 TABLE = SampleTable(0)
 SAMPLES, sample = TABLE.rows, TABLE.add
@@ -55,15 +59,6 @@ sample(math.dist, lambda p, q: math.dist(p, q) * 1.5, [0.7, -1.3], (0.2, 0.5))
 sample(math.fsum, lambda xs: math.fsum(xs) * math.fsum(xs), [0.7, -1.3, 0.4])
 sample(math.prod, lambda xs: math.prod(xs), [0.7, -1.3, 0.4])
 sample(math.prod, lambda a, b: math.prod([a, b, a], start=0.5), 0.7, -1.3, mirrors=False)
-
-
-def test_rule_matches_differences(row, check_sample):
-    check_sample(row)
-
-
-@pytest.mark.rows("dynamic")
-def test_rule_called_as_a_value(row, check_sample_dynamically):
-    check_sample_dynamically(row)
 
 
 # -- a range of values, with hypothesis ----------------------------------------------------------

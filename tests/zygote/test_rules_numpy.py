@@ -8,6 +8,12 @@ from hypothesis.extra import numpy as hnp
 import zygote
 from zygote.testing import check_grad, weighted_sum
 from rule_samples import SampleTable
+from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
+    test_rule_matches_differences,
+    test_rule_called_as_a_value,
+    test_rule_keeps_float32,
+    test_rule_cotangents_have_the_arguments_shapes,
+)
 
 
 TABLE = SampleTable(20240501)
@@ -300,25 +306,6 @@ sample((GENERIC, "squeeze"), lambda x: (np.sum(x) * 1.0).squeeze() * 2.0, u(3), 
 sample((GENERIC, "clip"), lambda x: (np.sum(x) * 1.0).clip(-10.0, 10.0) * 2.0, u(3), mirrors=False)
 
 # -- the tests -----------------------------------------------------------------------------------
-
-
-def test_rule_matches_differences(row, check_sample):
-    check_sample(row)
-
-
-@pytest.mark.rows("dynamic")
-def test_rule_called_as_a_value(row, check_sample_dynamically):
-    check_sample_dynamically(row)
-
-
-@pytest.mark.rows("float32")
-def test_rule_keeps_float32(row, check_sample_float32):
-    check_sample_float32(row)
-
-
-@pytest.mark.rows("mirrors")
-def test_rule_cotangents_have_the_arguments_shapes(row, check_sample_shapes):
-    check_sample_shapes(row)
 
 
 # -- broadcasting, with hypothesis ---------------------------------------------------------------

@@ -10,6 +10,12 @@ from hypothesis.extra import numpy as hnp
 import zygote
 from zygote.testing import check_grad, weighted_sum
 from rule_samples import SampleTable
+from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
+    test_rule_matches_differences,
+    test_rule_called_as_a_value,
+    test_rule_keeps_float32,
+    test_rule_cotangents_have_the_arguments_shapes,
+)
 
 TABLE = SampleTable(7)
 SAMPLES, sample, u, away, RNG = TABLE.rows, TABLE.add, TABLE.uniform, TABLE.away, TABLE.rng
@@ -44,25 +50,6 @@ sample(operator.matmul, lambda a, b: weighted_sum(a @ b), u(4), u(2, 4, 3))
 sample(operator.matmul, lambda a, b: weighted_sum(a @ b), u(2, 3, 4), u(4))
 sample(operator.matmul, lambda a, b: (a @ b) * 2.0, u(4), u(4))
 sample(operator.matmul, lambda a, b: weighted_sum(operator.matmul(a, b)), u(2, 3), u(3, 3))
-
-
-def test_rule_matches_differences(row, check_sample):
-    check_sample(row)
-
-
-@pytest.mark.rows("dynamic")
-def test_rule_called_as_a_value(row, check_sample_dynamically):
-    check_sample_dynamically(row)
-
-
-@pytest.mark.rows("float32")
-def test_rule_keeps_float32(row, check_sample_float32):
-    check_sample_float32(row)
-
-
-@pytest.mark.rows("mirrors")
-def test_rule_cotangents_have_the_arguments_shapes(row, check_sample_shapes):
-    check_sample_shapes(row)
 
 
 # -- broadcasting, with hypothesis ---------------------------------------------------------------
