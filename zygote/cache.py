@@ -9,7 +9,7 @@ import weakref
 
 from . import rules, runtime
 from .analysis import Resolver, category, guard_terms
-from .compile import compile_functions
+from .compile import closure_function, compile_functions
 from .normalise import normalise
 from .parse import GENERATED_HELPERS, GENERATED_TREES, parse_function
 from .simplify import propagate_copies_in_pair
@@ -94,19 +94,20 @@ def _necessary_guards(guards):
                  if path or root not in dotted or not isinstance(obj, types.ModuleType))
 
 
+_GUARD = """\
+def zygote_guard():
+    try:
+        return {}
+    except (NameError, AttributeError, KeyError):
+        return False  # a name that is gone, or an attribute that is: the guard fails
+"""
+
+
 def _guard_function(guards, namespace):
     """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
     terms, expected = guard_terms(guards)
-    # A name that is gone, or an attribute that is, means the guard fails (no exception).
-    body = ("try:\n            return {}\n        except (NameError, AttributeError, KeyError):\n"
-            "            return False").format(" and ".join(terms) or "True")
-    source = ("def zygote_guard_factory({}):\n    def zygote_guard():\n        {}\n"
-              "    return zygote_guard\n").format(", ".join(expected), body)
-    scope = {}
-    exec(compile(source, "<zygote guard>", "exec"), {"__builtins__": builtins}, scope)
-    inner_code = scope["zygote_guard_factory"](**expected).__code__
-    cells = tuple(types.CellType(expected[name]) for name in inner_code.co_freevars)
-    return types.FunctionType(inner_code, namespace, "zygote_guard", None, cells)
+    return closure_function("zygote_guard", _GUARD.format(" and ".join(terms) or "True"), expected,
+                            namespace, "<zygote guard>")
 
 
 def env_names(code, namespace):

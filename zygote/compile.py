@@ -1,4 +1,8 @@
 """Compiling generated function trees into code objects, keeping the user's file and line numbers."""
+import builtins
+import textwrap
+import types
+
 from . import nodes
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 
@@ -38,3 +42,14 @@ def compile_trees(trees, filename, helper_names, user_freevars):
     return codes
 
 
+
+
+def closure_function(name, definition, cells, namespace, filename):
+    """The function ``name`` that the source ``definition`` (one ``def``) defines, compiled with
+    the objects ``cells`` bound to its free names and ``namespace`` as its globals."""
+    source = "def zygote_closure_factory({}):\n{}\n    return {}\n".format(
+        ", ".join(cells), textwrap.indent(definition, "    "), name)
+    scope = {}
+    exec(compile(source, filename, "exec"), {"__builtins__": builtins}, scope)
+    made = scope["zygote_closure_factory"](**cells)
+    return types.FunctionType(made.__code__, namespace, name, None, made.__closure__)

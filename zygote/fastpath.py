@@ -18,28 +18,25 @@ specialised to ``f``'s arity, argument types and guards, around f's fused gradie
 >>> fast((2, 0.0)) is MISS
 True
 """
-import builtins
-
 from .analysis import guard_terms
+from .compile import closure_function
 from .fused import fused_gradient
 
 MISS = object()
 
 _TEMPLATE = """\
-def zygote_entry_factory({cells}):
-    def zygote_entry(args):
-        try:
-            {unpack}
-        except ValueError:
+def zygote_entry(args):
+    try:
+        {unpack}
+    except ValueError:
+        return MISS
+    try:
+        if not ({checks}):
             return MISS
-        try:
-            if not ({checks}):
-                return MISS
-        except (NameError, AttributeError, KeyError):
-            return MISS
-        {grads} = gradient({names})
-        return ({results})
-    return zygote_entry
+    except (NameError, AttributeError, KeyError):
+        return MISS
+    {grads} = gradient({names})
+    return ({results})
 """
 
 
@@ -65,12 +62,9 @@ def entry_point(f, entry, kinds):
         results.append(f"{part} if type({part}) is float else public({part}, {name})"
                        if kind is float else f"public({part}, {name})")
     source = _TEMPLATE.format(
-        cells=", ".join(cells), unpack="".join(n + ", " for n in names) + "= args" if names
+        unpack="".join(n + ", " for n in names) + "= args" if names
         else "() = args", checks=" and ".join(checks) or "True", names=", ".join(names),
         grads="".join(n + "_grad, " for n in names) or "()", results="".join(r + ", " for r in results))
-    scope = {}
-    exec(compile(source, "<zygote entry>", "exec"), {"__builtins__": builtins}, scope)
-    made = scope["zygote_entry_factory"](**cells)
     # The guards read f's globals, as the transform resolved them there.
-    return type(made)(made.__code__, f.__globals__, made.__name__, None, made.__closure__)
+    return closure_function("zygote_entry", source, cells, f.__globals__, "<zygote entry>")
 
