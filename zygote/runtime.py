@@ -176,11 +176,6 @@ def attr_back(obj, name, dy):
 
 def getitem_back(x, index, dy):
     """Cotangent of ``x`` from the cotangent ``dy`` of ``x[index]``."""
-    if type(x) is tuple and type(index) is int and type(dy) is float:
-        # One element of a tuple of numbers (a nested gradient's result, say).
-        out = [0] * len(x)
-        out[index] = dy
-        return tuple(out)
     if is_zero(dy):
         return 0
     if isinstance(x, np.ndarray):
