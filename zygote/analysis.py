@@ -423,11 +423,12 @@ def scalar_closed(body, scalars, kind, resolver):
     """
     scalar = set(scalars)
     uses = {}  # name -> targets of the statements that read it actively
-    statements = [s for s in walk_stmts(body) if isinstance(s, gast.Assign)]
+    every = list(walk_stmts(body))
+    statements = [s for s in every if isinstance(s, gast.Assign)]
     # An inactive name counts as a number only if every binding of it is one: all of them
     # are plain assignments, and each assigns a number.
     stores = {}
-    for stmt in walk_stmts(body):
+    for stmt in every:
         for name in assigned_by(stmt):
             stores[name] = stores.get(name, 0) + 1
     inactive = {}
