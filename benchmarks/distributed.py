@@ -151,7 +151,7 @@ def why_not_run():
 
 
 def run(settings):
-    rounds, epochs, batches = (1, 2, 10) if settings.quick else (3, 4, 0)
+    rounds, epochs, batches = (1, 2, 10) if settings.quick else (5, 4, 0)
     timeout = 120 if settings.quick else 600
     missing = why_not_run()
     if missing:

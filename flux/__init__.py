@@ -23,8 +23,8 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .embedding import Embedding
 from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
                      logitcrossentropy, mae, mse)
-from .optimise import (ADAM, Adam, AdamW, Descent, Leaf, Momentum, Nesterov, Optimiser, RMSProp,
-                       setup, update)
+from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
+                       RMSProp, setup, update)
 from .saving import LoadError, load, save
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
@@ -43,8 +43,8 @@ __all__ = [
     "Embedding",
     "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
     "mae", "mse",
-    "ADAM", "Adam", "AdamW", "Descent", "Leaf", "Momentum", "Nesterov", "Optimiser", "RMSProp",
-    "setup", "update",
+    "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
+    "RMSProp", "setup", "update",
     "LoadError", "load", "save",
     "NonFiniteLossError", "epochs", "throttle", "train",
     "accuracy", "onecold", "onehot", "onehotbatch",

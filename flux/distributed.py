@@ -26,7 +26,7 @@ import zygote
 from . import layers
 from .data import DataLoader
 from .functor import is_parameter, lookup, walk
-from .optimise import Optimiser, update
+from .optimise import Fused, Optimiser, update
 from .train import DeferredInterrupt, as_arguments, check_finite, objective_for
 
 __all__ = ["LaunchError", "launched", "init", "world", "rank", "size", "is_root",
@@ -333,6 +333,7 @@ class GradientAverager:
         self.present = self.buffer[total:total + len(self.slots)]
         self.tail = self.buffer[total + len(self.slots):]   # n L, n, stop
         self.seconds, self.steps = 0.0, 0
+        self.complete = False   # whether every parameter had a gradient at the last step
         if comm is not None:
             MPI = load_mpi()
             self.in_place, self.sum = MPI.IN_PLACE, MPI.SUM
@@ -368,7 +369,9 @@ class GradientAverager:
         self.steps += 1
         loss_sum, total, stops = (float(v) for v in self.tail)
         if total == 0:
+            self.complete = False
             return None, None, 0, stops > 0
+        self.complete = bool(self.present.all())
         self.gradients /= total
         return loss_sum / total, self.rebuild(), int(total), stops > 0
 
@@ -385,6 +388,12 @@ class GradientAverager:
                     node = node.setdefault(key, {})
                 node[path[-1]] = view
         return tree
+
+
+def lays_out(averager, fused):
+    """Whether the averager's buffer holds the gradients in the fused step's order and dtype."""
+    return ([id(x) for _, x in averager.slots] == [id(x) for x in fused.params]
+            and averager.gradients.dtype == fused.params[0].dtype)
 
 
 def batch_length(args):
@@ -440,6 +449,9 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
         raise TypeError("explicit-style train(loss, model, data, opt) needs the optimiser state "
                         "from flux.setup(opt, model), not the optimiser itself")
     averager = GradientAverager(ps, comm)
+    fused = Fused.of(opt, ps)
+    if fused is not None and not lays_out(averager, fused):
+        fused = None
     several = comm is not None and comm.Get_size() > 1
     total, count, samples = 0.0, 0, 0
     root = comm is None or comm.Get_rank() == 0
@@ -470,7 +482,10 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
                     except FloatingPointError as error:
                         agreed = error
                         raise
-                    update(opt, ps, grads)
+                    # The averaged gradients already lie end to end in the averager's buffer.
+                    if not (fused is not None and averager.complete
+                            and fused.step(averager.gradients)):
+                        update(opt, ps, grads)
                     total, count, samples = total + value, count + 1, samples + n
                     batches.set_postfix(loss=f"{value:.4g}", refresh=False)
                 if cb is not None:

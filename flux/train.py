@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 import zygote
 
 from . import layers
-from .optimise import Optimiser, update
+from .optimise import Fused, Optimiser, update
 
 __all__ = ["train", "epochs", "throttle", "NonFiniteLossError"]
 
@@ -132,6 +132,15 @@ def objective_for(loss, args, explicit):
     return lambda: loss(*args)
 
 
+def stepper(opt, model):
+    """``update(opt, model, grads)`` as a function of ``grads``, fused where the optimiser allows
+    (one call of each numpy operation for all parameters, see `flux.Fused`)."""
+    fused = Fused.of(opt, model)
+    if fused is not None:
+        return fused.update
+    return lambda grads: update(opt, model, grads)
+
+
 def check_finite(value, index):
     """Raise `NonFiniteLossError` naming batch ``index`` if the loss is NaN or infinite."""
     if not math.isfinite(float(value)):
@@ -168,6 +177,7 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
         raise TypeError("explicit-style train(loss, model, data, opt) needs the optimiser state "
                         "from flux.setup(opt, model), not the optimiser itself")
     total, count = 0.0, 0
+    step = stepper(opt, ps)
     batches = tqdm(data, disable=progress is False, delay=0 if progress else 1.0,
                    leave=False, desc="train", unit="batch")
     previous_mode = layers.TRAINING["active"]
@@ -181,7 +191,7 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
                 else:
                     value, grads = zygote.withgradient(objective, ps)
                 check_finite(value, index)
-                update(opt, ps, grads)
+                step(grads)
                 total, count = total + float(value), count + 1
                 batches.set_postfix(loss=f"{float(value):.4g}", refresh=False)
                 if cb is not None:
