@@ -8,7 +8,12 @@ thread per process:
 - ``flux.distributed.train`` on one MPI rank (``mpiexec -n 1``): the baseline plus the
   averaging's copy of the gradients into its buffer;
 - ``flux.distributed.train`` on two ranks (``mpiexec -n 2``), each computing the gradient
-  of 512 samples a step, one ``Allreduce`` of all gradients per step.
+  of 512 samples a step, one ``Allreduce`` of all gradients per step;
+- the machine's ceiling for that: two plain processes at once, each running ``flux.train``
+  at batch 512 on its own half of the images (the same steps, Adam included, as a rank),
+  with no communication at all. Their speed-up over one process bounds what any
+  data-parallel scheme can reach on this machine; what the two ranks lose against it is
+  the price of communicating and of waiting for the slower rank each step.
 
 Each set-up runs once per round, rounds repeat, and epochs are paired with the baseline's
 epochs of the same round. The allreduce share is the time ranks spend inside ``Allreduce``
@@ -36,7 +41,8 @@ from .report import Bar, Section, Table, Target
 BATCH = 1024
 RANKS = 2
 SETUPS = (("flux.train, 1 process", "alone", 0), ("flux.distributed.train, 1 rank", "ranks", 1),
-          (f"flux.distributed.train, {RANKS} ranks", "ranks", RANKS))
+          (f"flux.distributed.train, {RANKS} ranks", "ranks", RANKS),
+          (f"ceiling: {RANKS} independent processes, no communication", "halves", RANKS))
 TITLE = "Data-parallel MNIST training on MPI"
 
 
@@ -48,6 +54,8 @@ def child(argv=None):
     parser.add_argument("--setup", choices=("alone", "ranks"), required=True,
                         help="alone: flux.train, no MPI; ranks: flux.distributed.train under "
                              "mpiexec")
+    parser.add_argument("--part", type=int, default=None,
+                        help="alone only: train at batch 512 on this half (0 or 1) of the images")
     parser.add_argument("--epochs", type=int, default=3, help="epochs, the first untimed")
     parser.add_argument("--batches", type=int, default=0, help="global batches per epoch (0: all)")
     args = parser.parse_args(argv)
@@ -70,7 +78,11 @@ def child(argv=None):
     harness.apply_thread_limits()
 
     if args.setup == "alone":
-        data = flux.DataLoader((X, Y), BATCH, shuffle=True, rng=SEED)
+        batch = BATCH
+        if args.part is not None:
+            lo, hi = distributed.share(len(X), args.part, RANKS)
+            X, Y, batch = X[lo:hi], Y[lo:hi], BATCH // RANKS
+        data = flux.DataLoader((X, Y), batch, shuffle=True, rng=SEED)
         epochs = []
         for _ in range(args.epochs):
             start = time.perf_counter()
@@ -119,26 +131,43 @@ def find_mpiexec():
 
 def launch(setup, ranks, epochs, batches, timeout):
     """Run one set-up in fresh processes; its JSON result, or a `Skipped` saying why not."""
-    args = ["-m", "benchmarks.distributed", "--setup", setup, "--epochs", str(epochs),
-            "--batches", str(batches)]
-    command = [sys.executable, *args]
-    if ranks:
-        command = [find_mpiexec(), "-n", str(ranks), *command]
+    args = ["-m", "benchmarks.distributed", "--epochs", str(epochs), "--batches", str(batches)]
+    if setup == "halves":
+        commands = [[sys.executable, *args, "--setup", "alone", "--part", str(part)]
+                    for part in range(ranks)]
+    elif ranks:
+        commands = [[find_mpiexec(), "-n", str(ranks), sys.executable, *args, "--setup", setup]]
+    else:
+        commands = [[sys.executable, *args, "--setup", setup]]
     env = dict(os.environ)
     for name in harness.THREAD_VARIABLES:
         env[name] = "1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(harness.REPO), env.get("PYTHONPATH")]))
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    try:
-        done = subprocess.run(command, cwd=harness.REPO, env=env, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return Skipped("failed", f"timed out after {timeout} s")
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Skipped("failed", f"exit {done.returncode}: {tail}")
-    return json.loads(lines[-1])
+    running = [subprocess.Popen(command, cwd=harness.REPO, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for command in commands]
+    results = []
+    for process in running:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for other in running:
+                other.kill()
+            return Skipped("failed", f"timed out after {timeout} s")
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        if process.returncode != 0 or not lines:
+            tail = (err.strip().splitlines() or ["no output"])[-1]
+            return Skipped("failed", f"exit {process.returncode}: {tail}")
+        results.append(json.loads(lines[-1]))
+    return results[0] if len(results) == 1 else together(results)
+
+
+def together(results):
+    """The result of processes that ran side by side: each epoch lasts as long as the slowest's."""
+    epochs = [{"seconds": max(e["seconds"] for e in group), "allreduce": [0.0]}
+              for group in zip(*(r["epochs"] for r in results))]
+    return {"ranks": len(results), "samples": sum(r["samples"] for r in results),
+            "epochs": epochs, "accuracy": min(r["accuracy"] for r in results)}
 
 
 def why_not_run():
@@ -194,7 +223,7 @@ def target(value, why=""):
 def section(results, rounds, epochs, batches):
     baseline = results[SETUPS[0][0]]
     body, bars, notes = [], [], report.Footnotes()
-    for label, _, _ in SETUPS:
+    for label, setup, _ in SETUPS:
         result = results[label]
         if isinstance(result, Skipped):
             body.append([label, f"{result.kind} {notes.mark(result)}"] + ["—"] * 5)
@@ -207,12 +236,17 @@ def section(results, rounds, epochs, batches):
                      report.ratio_cell(over) if label != SETUPS[0][0] else "—",
                      report.seconds(result["per_step"]) if result["per_step"] else "—",
                      f"{100 * result['share']:.1f} %" if result["per_step"] else "—",
-                     f"{100 * result['accuracy']:.2f} %"])
+                     f"{100 * result['accuracy']:.2f} %" if setup != "halves" else "—"])
         bars.append(Bar(label, "samples per second", speed, result["samples"] / epoch.high,
                         result["samples"] / epoch.low))
-    two = results[SETUPS[-1][0]]
+    two, ceiling = results[SETUPS[2][0]], results[SETUPS[3][0]]
     ratio = None
     why = ""
+    of_ceiling = ""
+    if not any(isinstance(r, Skipped) for r in (baseline, two, ceiling)):
+        reached = harness.ratio(ceiling["epoch"], two["epoch"]).median
+        of_ceiling = (f" The {RANKS} ranks run at {100 * reached:.0f} % of the ceiling's speed "
+                      f"(median of paired epochs).")
     if isinstance(baseline, Skipped) or isinstance(two, Skipped):
         why = str(baseline if isinstance(baseline, Skipped) else two)
     else:
@@ -234,7 +268,10 @@ def section(results, rounds, epochs, batches):
                f"the epoch time is the median of the rest (the slowest rank's), and the "
                f"speed-up pairs epochs with the single process's of the same round. The "
                f"allreduce columns: time inside the one ``Allreduce`` of a step, including "
-               f"any wait for the other rank, per step and as a share of the epoch."),
+               f"any wait for the other rank, per step and as a share of the epoch. The "
+               f"ceiling runs {RANKS} plain processes side by side, each training on its own "
+               f"share of the images at batch {BATCH // RANKS} with no communication: what "
+               f"data parallelism could reach on this machine.{of_ceiling}"),
         tables=[table], bars=bars, chart="seconds", chart_label="samples per second",
         targets=[target(ratio, why)], data={"results": results})
 
