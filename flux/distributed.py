@@ -302,16 +302,17 @@ class GradientAverager:
 
     A rank with ``n`` samples whose mean loss is ``L`` has gradient ``g``; over all ranks
     the batch's mean gradient is ``Σ n g / Σ n``, exact for shares of unequal size. One
-    preallocated buffer in the parameters' dtype holds, in order, every ``n g``, a flag per
-    parameter for "has a gradient", ``n L``, ``n`` and a stop request; it is summed across
-    ranks in place and divided by the total ``Σ n``. The averaged gradients are views into
-    the buffer, valid until the next step. A parameter that no rank has a gradient for stays
-    ``None``, as it would for one process.
+    preallocated buffer in the parameters' dtype holds, in order, every ``n g / N`` with
+    ``N`` the last step's ``Σ n``, a flag per parameter for "has a gradient", ``n L``, ``n``
+    and a stop request; it is summed across ranks in place, and only when this step's
+    ``Σ n`` differs from ``N`` (the first step, an epoch's last batch) are the gradients
+    rescaled. The averaged gradients are views into the buffer, valid until the next step.
+    A parameter that no rank has a gradient for stays ``None``, as it would for one process.
 
     ``ps`` is a ``zygote.Params`` (gradients are ``zygote.Grads``) or a model (gradients are
     its nested gradient, averaged per path, so tied arrays behave as in ``flux.update``).
     ``seconds`` and ``steps`` count the time spent in ``Allreduce`` and the calls. Without
-    ``comm`` there is one process and no MPI: the buffer is only divided by ``n``.
+    ``comm`` there is one process and no MPI: the buffer is only scaled.
     """
 
     def __init__(self, ps, comm=None):
@@ -334,6 +335,7 @@ class GradientAverager:
         self.tail = self.buffer[total + len(self.slots):]   # n L, n, stop
         self.seconds, self.steps = 0.0, 0
         self.complete = False   # whether every parameter had a gradient at the last step
+        self.expected = None    # the last step's total number of samples
         if comm is not None:
             MPI = load_mpi()
             self.in_place, self.sum = MPI.IN_PLACE, MPI.SUM
@@ -349,6 +351,9 @@ class GradientAverager:
         """Mean ``(loss, gradients, samples, stop)`` over all ranks, from this rank's mean ``value``
         and ``grads`` over ``count`` samples (``grads`` None when it had none); ``stop`` is true
         on every rank when any rank asked."""
+        # Weighting by count / (the last step's total) makes the sum the mean already when
+        # this step's total is the same, as it is for every batch but an epoch's last.
+        weight = count / self.expected if self.expected else count
         for index, view in enumerate(self.views):
             dx = self.local(grads, index) if count else None
             if dx is None:
@@ -359,7 +364,7 @@ class GradientAverager:
                 if np.shape(dx) != x.shape:
                     raise ValueError(f"gradient of shape {np.shape(dx)} for a parameter of "
                                      f"shape {x.shape}")
-                np.multiply(dx, count, out=view)
+                np.multiply(dx, weight, out=view)
                 self.present[index] = 1
         self.tail[:] = (count * float(value) if count else 0.0), count, bool(stop)
         if self.comm is not None:
@@ -372,7 +377,9 @@ class GradientAverager:
             self.complete = False
             return None, None, 0, stops > 0
         self.complete = bool(self.present.all())
-        self.gradients /= total
+        if total != self.expected:
+            self.gradients *= (self.expected or 1) / total
+            self.expected = total
         return loss_sum / total, self.rebuild(), int(total), stops > 0
 
     def rebuild(self):

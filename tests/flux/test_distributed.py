@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import flux
+import zygote
 from flux import DataLoader, distributed
 from flux.distributed import ShardedLoader, share
 
@@ -158,6 +159,21 @@ def test_alone_it_takes_the_steps_of_flux_train(unlaunched):
     for a, b in zip(flux.params(ours), flux.params(theirs)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     assert stats == {"steps": 6, "samples": 41, "allreduce_seconds": 0.0}
+
+
+def test_the_averager_gives_the_mean_as_the_batch_size_changes(unlaunched):
+    """Its buffer is weighted by the last step's total, so a change of total must rescale."""
+    a, b = np.zeros((2, 3), np.float32), np.zeros(3, np.float32)
+    averager = distributed.GradientAverager(zygote.Params([a, b]))
+    rng = np.random.default_rng(3)
+    for count in (8, 8, 3, 8, 5, 5):
+        local = {id(a): rng.normal(size=a.shape).astype(np.float32),
+                 id(b): rng.normal(size=b.shape).astype(np.float32)}
+        loss, grads, total, stop = averager.average(2.5, zygote.Grads(zygote.Params([a, b]),
+                                                                      local), count)
+        assert (loss, total, stop) == (2.5, count, False) and averager.complete
+        np.testing.assert_allclose(grads[a], local[id(a)], rtol=1e-6)
+        np.testing.assert_allclose(grads[b], local[id(b)], rtol=1e-6)
 
 
 def test_an_empty_share_is_a_step_without_gradient(unlaunched):
