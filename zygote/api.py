@@ -1,5 +1,6 @@
 """The public entry points: gradient, pullback, withgradient and adjoint_source."""
 import types
+from collections.abc import Collection
 
 import numpy as np
 
@@ -245,7 +246,10 @@ def _collect(value, cot, grads, ids, depth=0):
             if key in value:
                 _collect(value[key], part, grads, ids, depth + 1)
         return
-    if isinstance(value, (list, tuple)) and isinstance(cot, (list, tuple)):
+    if isinstance(cot, (list, tuple)) and isinstance(value, Collection) \
+            and not isinstance(value, (str, bytes, dict)):
+        # A list or tuple, or a container iterated over (a Params in `for p in ps`): the
+        # cotangent has one entry per item, in the container's own order.
         for item, part in zip(value, cot):
             _collect(item, part, grads, ids, depth + 1)
         return

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import rules
 from .errors import MissingRuleError, UnsupportedSyntaxError
+from .params import Params
 
 
 class _State(threading.local):
@@ -189,14 +190,14 @@ def getitem_back(x, index, dy):
         else:
             np.add.at(g, index, unbroadcast(dy, _indexed_like(x, index)))
         return g
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple, Params)):
         out = [0] * len(x)
         if isinstance(index, slice):
             for i, part in zip(range(*index.indices(len(x))), dy):
                 out[i] = accum(out[i], part)
         else:
             out[index] = dy
-        return out if isinstance(x, list) else tuple(out)
+        return tuple(out) if isinstance(x, tuple) else out
     if isinstance(x, dict):
         return {index: dy}
     raise MissingRuleError(type(x).__getitem__)

@@ -131,6 +131,31 @@ def test_params_through_globals_closures_and_shared_arrays():
     assert gs[unused] is None
 
 
+def sum_of_squares(arrays):
+    total = 0.0
+    for a in arrays:
+        total = total + np.sum(a * a)
+    return total
+
+
+def test_params_iterated_or_indexed_inside_the_loss():
+    """A weight penalty over ``ps`` reaches every array through the Params object itself."""
+    m = affine(3, 2)
+    x = rng.standard_normal(3)
+    ps = zygote.Params([m.W, m.b])
+    for penalty in (lambda: sum(np.sum(p * p) for p in ps), lambda: sum_of_squares(ps)):
+        gs = zygote.gradient(penalty, ps)
+        np.testing.assert_allclose(gs[m.W], 2 * m.W)
+        np.testing.assert_allclose(gs[m.b], 2 * m.b)
+    loss = zygote.gradient(lambda: np.sum(m(x)), ps)
+    gs = zygote.gradient(lambda: np.sum(m(x)) + 0.1 * sum_of_squares(ps), ps)
+    np.testing.assert_allclose(gs[m.W], loss[m.W] + 0.2 * m.W)
+    np.testing.assert_allclose(gs[m.b], loss[m.b] + 0.2 * m.b)
+    gs = zygote.gradient(lambda: np.sum(ps[0]) + 3 * np.sum(ps[1:][0]), ps)
+    np.testing.assert_allclose(gs[m.W], np.ones_like(m.W))
+    np.testing.assert_allclose(gs[m.b], np.full_like(m.b, 3.0))
+
+
 GLOBAL_W = rng.standard_normal((2, 3))
 
 
