@@ -123,11 +123,49 @@ def params(model):
     >>> len(params(Chain(d, d)))
     2
     """
+    return zygote.Params([leaf for _, leaf in first_paths(model)])
+
+
+def first_paths(model):
+    """``(path, array)`` for each trainable array of ``model``, at the first path reaching it."""
     unique = {}
-    for _, leaf in walk(model, (), True, frozenset()):
+    for path, leaf in walk(model, (), True, frozenset()):
         if is_parameter(leaf):
-            unique.setdefault(id(leaf), leaf)
-    return zygote.Params(list(unique.values()))
+            unique.setdefault(id(leaf), (path, leaf))
+    return list(unique.values())
+
+
+@zygote.adjoint(params)
+def params_rule(model):
+    """``params(m)`` inside a differentiated loss (a penalty over the weights): the cotangent of
+    each array, one per entry of the ``Params``, goes back to the model at that array's path."""
+    found = first_paths(model)
+
+    def params_back(dps):
+        if zygote.runtime.is_zero(dps):
+            return (0,)
+        dmodel = 0
+        for (path, _), dx in zip(found, dps):
+            if not zygote.runtime.is_zero(dx):
+                dmodel = cotangent_at(model, dmodel, path, dx)
+        return (dmodel,)
+    return zygote.Params([leaf for _, leaf in found]), params_back
+
+
+def cotangent_at(value, cot, path, dx):
+    """``cot``, the structural cotangent of ``value``, with ``dx`` added at ``path``: tuples and
+    lists of entries for tuples and lists, dicts by key for dicts and by attribute for objects."""
+    if not path:
+        return zygote.runtime.accum(cot, dx, value)
+    key, rest = path[0], path[1:]
+    if isinstance(value, (tuple, list)):
+        entries = list(cot) if isinstance(cot, (tuple, list)) else [0] * len(value)
+        entries[key] = cotangent_at(value[key], entries[key], rest, dx)
+        return tuple(entries) if isinstance(value, tuple) else entries
+    entries = dict(cot) if isinstance(cot, dict) else {}
+    child = value[key] if isinstance(value, dict) else getattr(value, key)
+    entries[key] = cotangent_at(child, entries.get(key, 0), rest, dx)
+    return entries
 
 
 def lookup(tree, path):

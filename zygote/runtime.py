@@ -200,6 +200,12 @@ def getitem_back(x, index, dy):
         return tuple(out) if isinstance(x, tuple) else out
     if isinstance(x, dict):
         return {index: dy}
+    method = getattr(type(x), "__getitem__", None)
+    if isinstance(method, types.FunctionType):
+        # A class's own __getitem__ (a Chain's layer): differentiated from its source, run
+        # again here as properties are in attr_back.
+        _, back = call("-a-", method, x, index)
+        return back(dy)[1]
     raise MissingRuleError(type(x).__getitem__)
 
 

@@ -115,3 +115,56 @@ def test_modules_lists_each_layer_once():
     dropout = Dropout(0.1)
     found = modules(Chain(dropout, Chain(dropout, Dense(1, 1))))
     assert [type(m).__name__ for m in found] == ["Chain", "Dropout", "Chain", "Dense"]
+
+
+# -- inside a differentiated loss ----------------------------------------------------------------
+
+X = np.random.default_rng(2).normal(size=(5, 3))
+
+
+def small_model():
+    return f64(Chain(Dense(3, 4, np.tanh, rng=0), Dense(4, 2, rng=1)))
+
+
+def penalty(m):
+    return 0.1 * sum(np.sum(p * p) for p in params(m))
+
+
+def test_params_of_the_model_in_a_loss_reach_every_array(check_model_grad):
+    check_model_grad(lambda m: m(X) + penalty(m), small_model())
+
+
+def test_indexing_a_chain_in_a_loss(check_model_grad):
+    check_model_grad(lambda m: m[1](m[0](X)) + np.sum(m[0].weight), small_model())
+
+
+def test_a_penalty_over_tied_arrays_counts_each_once():
+    shared = Dense(3, 3, np.tanh, rng=0)
+    model = f64(Chain(shared, shared))
+    w = model[0].weight
+    assert model[1].weight is w
+
+    def loss(m):
+        return np.sum(m(X)) + penalty(m)
+
+    (grads,) = zygote.gradient(loss, model)
+    total = grads["layers"][0]["weight"] + grads["layers"][1]["weight"]
+    eps, expected = 1e-6, np.zeros_like(w)
+    for i in np.ndindex(w.shape):
+        old = w[i]
+        w[i] = old + eps
+        up = loss(model)
+        w[i] = old - eps
+        down = loss(model)
+        w[i] = old
+        expected[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(total, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_params_in_an_implicit_loss():
+    model = small_model()
+    ps = params(model)
+    plain = zygote.gradient(lambda: np.sum(model(X)), ps)
+    penalised = zygote.gradient(lambda: np.sum(model(X)) + penalty(model), ps)
+    for p in ps:
+        np.testing.assert_allclose(penalised[p], plain[p] + 0.2 * p, rtol=1e-12)

@@ -156,6 +156,26 @@ def test_params_iterated_or_indexed_inside_the_loss():
     np.testing.assert_allclose(gs[m.b], np.full_like(m.b, 3.0))
 
 
+class Indexed:
+    """A container with its own __getitem__, which zygote differentiates from source."""
+
+    def __init__(self, first, second):
+        self.items = [first, second]
+
+    def __getitem__(self, i):
+        return self.items[i] * 2.0
+
+
+def test_a_class_with_its_own_getitem():
+    box = Indexed(rng.standard_normal(3), rng.standard_normal(3))
+    (g,) = zygote.gradient(lambda b: np.sum(np.sin(b[1])), box)
+    np.testing.assert_allclose(g["items"][1], 2.0 * np.cos(2.0 * box.items[1]))
+    assert g["items"][0] is None
+    ps = zygote.Params(box.items)
+    gs = zygote.gradient(lambda: np.sum(box[0] * box[1]), ps)
+    np.testing.assert_allclose(gs[box.items[0]], 4.0 * box.items[1])
+
+
 GLOBAL_W = rng.standard_normal((2, 3))
 
 
