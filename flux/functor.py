@@ -24,6 +24,7 @@ import types
 import numpy as np
 
 import zygote
+from zygote.structure import cotangent_at, path_to
 
 __all__ = ["params", "trainable", "children", "named_leaves", "lookup", "mirror", "fmap",
            "f32", "f64", "modules", "is_parameter"]
@@ -142,30 +143,21 @@ def params_rule(model):
     found = first_paths(model)
 
     def params_back(dps):
-        if zygote.runtime.is_zero(dps):
-            return (0,)
-        dmodel = 0
-        for (path, _), dx in zip(found, dps):
-            if not zygote.runtime.is_zero(dx):
-                dmodel = cotangent_at(model, dmodel, path, dx)
-        return (dmodel,)
+        return (parts_back(model, [path for path, _ in found], dps),)
     return zygote.Params([leaf for _, leaf in found]), params_back
 
 
-def cotangent_at(value, cot, path, dx):
-    """``cot``, the structural cotangent of ``value``, with ``dx`` added at ``path``: tuples and
-    lists of entries for tuples and lists, dicts by key for dicts and by attribute for objects."""
-    if not path:
-        return zygote.runtime.accum(cot, dx, value)
-    key, rest = path[0], path[1:]
-    if isinstance(value, (tuple, list)):
-        entries = list(cot) if isinstance(cot, (tuple, list)) else [0] * len(value)
-        entries[key] = cotangent_at(value[key], entries[key], rest, dx)
-        return tuple(entries) if isinstance(value, tuple) else entries
-    entries = dict(cot) if isinstance(cot, dict) else {}
-    child = value[key] if isinstance(value, dict) else getattr(value, key)
-    entries[key] = cotangent_at(child, entries.get(key, 0), rest, dx)
-    return entries
+params_rule.zygote_output_kind = "a"   # a container, not a number or array
+
+
+def parts_back(model, paths, cotangents):
+    """The structural cotangent of ``model`` from those of the parts of it at ``paths``."""
+    dmodel = 0
+    if not zygote.runtime.is_zero(cotangents):
+        for path, d in zip(paths, cotangents):
+            if not zygote.runtime.is_zero(d):
+                dmodel = cotangent_at(model, dmodel, path, d)
+    return dmodel
 
 
 def lookup(tree, path):
@@ -291,3 +283,17 @@ def modules(model):
                 visit(child)
     visit(model)
     return found
+
+
+@zygote.adjoint(modules)
+def modules_rule(model):
+    """``modules(m)`` inside a differentiated loss: each layer's cotangent goes back to it."""
+    found = modules(model)
+    paths = [path_to(model, layer) for layer in found]
+
+    def modules_back(dlayers):
+        return (parts_back(model, paths, dlayers),)
+    return found, modules_back
+
+
+modules_rule.zygote_output_kind = "a"

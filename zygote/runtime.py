@@ -5,7 +5,7 @@ import types
 
 import numpy as np
 
-from . import rules
+from . import rules, structure
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
 
@@ -392,6 +392,8 @@ def _iterate_rule(seq):
             return (tuple(ditems),)
         if isinstance(seq, dict):
             return (dict(zip(items, ditems)),)
+        if structure.iterates_itself(seq):
+            return (structure.held_items_cotangent(seq, items, ditems),)
         return (list(ditems),)
     return items, iterate_back
 

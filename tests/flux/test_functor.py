@@ -168,3 +168,11 @@ def test_params_in_an_implicit_loss():
     penalised = zygote.gradient(lambda: np.sum(model(X)) + penalty(model), ps)
     for p in ps:
         np.testing.assert_allclose(penalised[p], plain[p] + 0.2 * p, rtol=1e-12)
+
+
+def test_modules_and_iteration_over_a_chain_in_a_loss(check_model_grad):
+    def f(m):
+        dense = [layer for layer in modules(m) if isinstance(layer, Dense)]
+        return m(X) + sum(np.sum(layer.weight ** 2) for layer in dense) \
+            + sum(i * np.sum(layer.bias) for i, layer in enumerate(m))
+    check_model_grad(f, small_model())

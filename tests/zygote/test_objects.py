@@ -176,6 +176,27 @@ def test_a_class_with_its_own_getitem():
     np.testing.assert_allclose(gs[box.items[0]], 4.0 * box.items[1])
 
 
+class Holds:
+    """Iterates over what it holds, or over values it computes."""
+
+    def __init__(self, a, b, computed=False):
+        self.pair = (a, b)
+        self.computed = computed
+
+    def __iter__(self):
+        return iter([2.0 * v for v in self.pair] if self.computed else self.pair)
+
+
+def test_iterating_over_an_object_sends_each_item_where_it_is_held():
+    holds = Holds(rng.standard_normal(2), rng.standard_normal(2))
+    (g,) = zygote.gradient(lambda h: sum(np.sum(v * v) * i for i, v in enumerate(h)), holds)
+    np.testing.assert_allclose(g["pair"][1], 2.0 * holds.pair[1])
+    np.testing.assert_allclose(g["pair"][0], 0.0)
+    computed = Holds(1.0, 2.0, computed=True)
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="item 0 is computed by its __iter__"):
+        zygote.gradient(lambda h: sum(v for v in h), computed)
+
+
 GLOBAL_W = rng.standard_normal((2, 3))
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import adjoint, expr_rule, nograd
 from .operators import log_positive, power_slope
+from .. import structure
 from ..runtime import accum, attr_back, call, getitem_back, is_zero, unbroadcast
 
 
@@ -188,6 +189,8 @@ def _like(seq, parts):
                          for i, p in enumerate(parts)]) if len(parts) else np.zeros_like(seq, dtype)
     if isinstance(seq, tuple):
         return tuple(parts)
+    if structure.iterates_itself(seq):
+        return structure.held_items_cotangent(seq, list(seq), parts)
     return list(parts)
 
 

@@ -1,0 +1,93 @@
+"""Structural cotangents of containers and objects: finding a value inside one, adding at a path.
+
+The cotangent of a list or tuple is a list or tuple with one entry per item, of a dict a
+dict by key, and of any other object a dict by attribute name; ``0`` stands for "none".
+These helpers let a rule whose output holds parts of its input (the items of an object
+iterated over, the arrays of a model) send each part's cotangent back to where it lives.
+
+>>> class Box:
+...     def __init__(self):
+...         self.items = (1.0, [2.0, 3.0])
+>>> box = Box()
+>>> path = path_to(box, box.items[1])
+>>> path
+('items', 1)
+>>> cotangent_at(box, 0, path, [0, 5.0])
+{'items': (0, [0, 5.0])}
+"""
+
+import types
+
+from . import runtime
+from .errors import UnsupportedSyntaxError
+from .params import Params
+
+_OPAQUE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType,
+           type)
+
+
+def parts(value):
+    """The ``(key, child)`` pairs a structural cotangent of ``value`` has entries for."""
+    if isinstance(value, (tuple, list)):
+        return enumerate(value)
+    if isinstance(value, dict):
+        return value.items()
+    if hasattr(value, "__dict__") and not isinstance(value, _OPAQUE):
+        return vars(value).items()
+    return ()
+
+
+def path_to(root, target):
+    """The first path (keys and attribute names, breadth first) from ``root`` to the very object
+    ``target``, or None when ``root`` does not hold it."""
+    frontier, seen = [((), root)], {id(root)}
+    while frontier:
+        following = []
+        for path, value in frontier:
+            if value is target:
+                return path
+            for key, child in parts(value):
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    following.append((path + (key,), child))
+        frontier = following
+    return None
+
+
+def cotangent_at(value, cot, path, d):
+    """``cot``, a structural cotangent of ``value``, with ``d`` added at ``path``."""
+    if not path:
+        return runtime.accum(cot, d, value)
+    key, rest = path[0], path[1:]
+    if isinstance(value, (tuple, list)):
+        entries = list(cot) if isinstance(cot, (tuple, list)) else [0] * len(value)
+        entries[key] = cotangent_at(value[key], entries[key], rest, d)
+        return tuple(entries) if isinstance(value, tuple) else entries
+    entries = dict(cot) if isinstance(cot, dict) else {}
+    child = value[key] if isinstance(value, dict) else getattr(value, key)
+    entries[key] = cotangent_at(child, entries.get(key, 0), rest, d)
+    return entries
+
+
+def iterates_itself(seq):
+    """Whether ``seq`` is an object with its own Python ``__iter__`` (a Chain), whose items'
+    cotangents must be sent back to where it holds them."""
+    return (not isinstance(seq, (list, tuple, dict, Params))
+            and isinstance(getattr(type(seq), "__iter__", None), types.FunctionType))
+
+
+def held_items_cotangent(seq, items, parts):
+    """The cotangent of ``seq`` from those (``parts``) of the ``items`` it iterated over: each
+    item must be a value ``seq`` holds, and its cotangent goes where ``seq`` holds it."""
+    cot = 0
+    for index, (item, d) in enumerate(zip(items, parts)):
+        if runtime.is_zero(d):
+            continue
+        path = path_to(seq, item)
+        if path is None:
+            raise UnsupportedSyntaxError(
+                f"iterating over a {type(seq).__name__} whose item {index} is computed by its "
+                f"__iter__ rather than held by it", hint=(
+                    "iterate over the container it holds (a list or tuple attribute) instead"))
+        cot = cotangent_at(seq, cot, path, d)
+    return cot
