@@ -92,7 +92,8 @@ def float_arrays(value):
 def cotangent_like(y, seed=3):
     """A float32 cotangent with uneven entries for an output ``y`` (nested lists and tuples too)."""
     if isinstance(y, (list, tuple)):
-        return type(y)(cotangent_like(item, seed + i) for i, item in enumerate(y))
+        parts = [cotangent_like(item, seed + i) for i, item in enumerate(y)]
+        return type(y)(*parts) if hasattr(y, "_fields") else type(y)(parts)   # a named tuple
     if isinstance(y, (np.ndarray, np.floating, float)):
         dy = output_weights(np.shape(y), seed).astype(np.float32)
         return dy if np.ndim(y) else np.float32(dy)

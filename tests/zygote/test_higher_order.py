@@ -204,3 +204,23 @@ def test_nested_gradient_through_a_rule_without_a_second_order_names_the_missing
         zygote.gradient(lambda v: zygote.gradient(odd_step, v)[0], 0.3)
     assert any(f.name.startswith("odd_step_rule") or "lgamma" in (f.line or "")
                for f in traceback.extract_tb(info.tb))
+
+
+def test_hessians_through_the_matrix_function_rules():
+    """The rules for det, slogdet and inv are written in differentiable numpy: they nest."""
+    a = np.array([[2.0, 0.5, 0.1], [0.3, 1.5, -0.2], [0.0, 0.4, 1.8]])
+
+    def f(m):
+        return np.linalg.det(m) + np.linalg.slogdet(m)[1] + np.sum(np.linalg.inv(m) * a)
+
+    def grad(m):
+        return zygote.gradient(f, m)[0]
+
+    hessian = np.reshape(zygote.hessian(f, a), (9, 9))
+    eps, expected = 1e-5, np.zeros((9, 9))
+    for i in range(9):
+        step = np.zeros(9)
+        step[i] = eps
+        step = step.reshape(3, 3)
+        expected[:, i] = ((grad(a + step) - grad(a - step)) / (2 * eps)).ravel()
+    np.testing.assert_allclose(hessian, expected, atol=1e-6)

@@ -155,6 +155,27 @@ sample(np.tensordot, lambda a, b: weighted_sum(np.tensordot(a, b, axes=1)), u(2,
 sample(np.tensordot, lambda a, b: weighted_sum(np.tensordot(a, b, axes=([0, 2], [2, 1]))), u(2, 3, 4),
        u(5, 4, 2), kwargs=dict(axes=([0, 2], [2, 1])))
 sample(np.tensordot, lambda a, b: np.tensordot(a, b), u(2, 3), u(2, 3))
+sample(np.linalg.inv, lambda a: weighted_sum(np.linalg.inv(a)), u(3, 3) + 4 * np.eye(3))
+sample(np.linalg.inv, lambda a: weighted_sum(np.linalg.inv(a)), u(2, 3, 3) + 4 * np.eye(3))
+sample(np.linalg.solve, lambda a, b: weighted_sum(np.linalg.solve(a, b)), u(3, 3) + 4 * np.eye(3), u(3))
+sample(np.linalg.solve, lambda a, b: weighted_sum(np.linalg.solve(a, b)), u(3, 3) + 4 * np.eye(3),
+       u(3, 2))
+sample(np.linalg.solve, lambda a, b: weighted_sum(np.linalg.solve(a, b)), u(2, 3, 3) + 4 * np.eye(3),
+       u(3, 2))
+sample(np.linalg.det, lambda a: np.linalg.det(a), u(3, 3) + 2 * np.eye(3))
+sample(np.linalg.det, lambda a: weighted_sum(np.linalg.det(a)), u(2, 3, 3) + 2 * np.eye(3))
+sample(np.linalg.slogdet, lambda a: np.linalg.slogdet(a)[1] * 2.0, u(3, 3) - 3 * np.eye(3))
+sample(np.linalg.slogdet, lambda a: weighted_sum(np.linalg.slogdet(a).logabsdet),
+       u(2, 3, 3) + 3 * np.eye(3), mirrors=False)
+sample(np.linalg.matrix_power, lambda a, n: weighted_sum(np.linalg.matrix_power(a, n)), u(3, 3) * 0.5, 3,
+       mirrors=False)
+sample(np.linalg.matrix_power, lambda a, n: weighted_sum(np.linalg.matrix_power(a, n)), u(3, 3), 0,
+       mirrors=False)
+sample(np.linalg.matrix_power, lambda a, n: weighted_sum(np.linalg.matrix_power(a, n)),
+       u(3, 3) + 4 * np.eye(3), -2, mirrors=False)
+sample(np.triu, lambda x: weighted_sum(np.triu(x)), u(3, 4))
+sample(np.triu, lambda x: weighted_sum(np.triu(x, -1)), u(2, 3, 3), kwargs=dict(k=-1))
+sample(np.tril, lambda x: weighted_sum(np.tril(x, 1)), u(3, 4), kwargs=dict(k=1))
 sample(np.trace, lambda x: np.trace(x) * 2.0, u(3, 4))
 sample(np.trace, lambda x: weighted_sum(np.trace(x, offset=1, axis1=2, axis2=0)), u(3, 2, 4),
        kwargs=dict(offset=1, axis1=2, axis2=0))

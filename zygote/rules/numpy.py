@@ -471,6 +471,92 @@ def einsum_rule(subscripts, *operands, **options):
     return y, einsum_back
 
 
+
+# -- matrix functions: stacks of square matrices in the last two axes, as numpy.linalg takes ---
+
+def matrix_transpose(a):
+    return np.swapaxes(a, -1, -2)
+
+
+@adjoint(np.linalg.inv)
+def inv_rule(a):
+    y = np.linalg.inv(a)
+
+    def inv_back(dy):
+        y_t = matrix_transpose(y)
+        return (-(y_t @ dy @ y_t),)
+    return y, inv_back
+
+
+@adjoint(np.linalg.solve)
+def solve_rule(a, b):
+    """``x = a⁻¹ b``: ``db = a⁻ᵀ dx`` and ``da = -db xᵀ``. A 1-d ``b`` is one vector."""
+    x = np.linalg.solve(a, b)
+    vector = np.ndim(b) == 1
+
+    def solve_back(dx):
+        dx_columns = dx[..., None] if vector else dx
+        db = np.linalg.solve(matrix_transpose(a), dx_columns)
+        x_columns = x[..., None] if vector else x
+        da = -(db @ matrix_transpose(x_columns))
+        return unbroadcast(da, a), unbroadcast(db[..., 0] if vector else db, b)
+    return x, solve_back
+
+
+@adjoint(np.linalg.det)
+def det_rule(a):
+    """``d det(a) = det(a) tr(a⁻¹ da)``; a singular ``a`` raises numpy's LinAlgError."""
+    y = np.linalg.det(a)
+
+    def det_back(dy):
+        scale = np.asarray(dy * y)[..., None, None]
+        return (scale * matrix_transpose(np.linalg.inv(a)),)
+    return y, det_back
+
+
+@adjoint(np.linalg.slogdet)
+def slogdet_rule(a):
+    """``(sign, log|det a|)``: the log's cotangent gives ``a⁻ᵀ`` times it; the sign has none."""
+    result = np.linalg.slogdet(a)
+
+    def slogdet_back(dresult):
+        if isinstance(dresult, dict):
+            dlog = dresult.get("logabsdet", 0)
+        else:
+            dlog = dresult[1]
+        if is_zero(dlog):
+            return (0,)
+        return (np.asarray(dlog)[..., None, None] * matrix_transpose(np.linalg.inv(a)),)
+    return result, slogdet_back
+
+
+slogdet_rule.zygote_output_kind = "a"
+
+
+@adjoint(np.linalg.matrix_power)
+def matrix_power_rule(a, n):
+    """``aⁿ``: ``da = Σₖ (aᵏ)ᵀ dy (aⁿ⁻¹⁻ᵏ)ᵀ``; a negative ``n`` goes through ``a⁻¹``."""
+    base = np.linalg.inv(a) if n < 0 else a
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1], dtype=base.dtype), np.shape(a))]
+    for _ in range(abs(n) - 1):
+        powers.append(powers[-1] @ base)
+    y = np.linalg.matrix_power(a, n)
+
+    def matrix_power_back(dy):
+        m = abs(n)
+        dbase = sum(matrix_transpose(powers[k]) @ dy @ matrix_transpose(powers[m - 1 - k])
+                    for k in range(m)) if m else np.zeros_like(base)
+        if n < 0:
+            base_t = matrix_transpose(base)
+            return -(base_t @ dbase @ base_t), 0
+        return dbase, 0
+    return y, matrix_power_back
+
+
+expr_rule(np.triu, lambda x, k=0, y=None, dy=None: np.triu(dy, k), elementwise=False)
+expr_rule(np.tril, lambda x, k=0, y=None, dy=None: np.tril(dy, k), elementwise=False)
+
+
 # -- shapes --------------------------------------------------------------------------------------
 expr_rule(np.reshape, lambda x, shape=None, order="C", newshape=None, y=None, dy=None:
           np.reshape(dy, np.shape(x)), elementwise=False)
