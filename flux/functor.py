@@ -24,7 +24,7 @@ import types
 import numpy as np
 
 import zygote
-from zygote.structure import cotangent_at, path_to
+from zygote.structure import cotangent_at, held_paths
 
 __all__ = ["params", "trainable", "children", "named_leaves", "lookup", "mirror", "fmap",
            "f32", "f64", "modules", "is_parameter"]
@@ -289,7 +289,8 @@ def modules(model):
 def modules_rule(model):
     """``modules(m)`` inside a differentiated loss: each layer's cotangent goes back to it."""
     found = modules(model)
-    paths = [path_to(model, layer) for layer in found]
+    held = held_paths(model)
+    paths = [held[id(layer)] for layer in found]
 
     def modules_back(dlayers):
         return (parts_back(model, paths, dlayers),)

@@ -37,21 +37,25 @@ def parts(value):
     return ()
 
 
-def path_to(root, target):
-    """The first path (keys and attribute names, breadth first) from ``root`` to the very object
-    ``target``, or None when ``root`` does not hold it."""
-    frontier, seen = [((), root)], {id(root)}
+def held_paths(root):
+    """``{id(value): path}`` for every value ``root`` holds, each at its first path (breadth
+    first, keys and attribute names); ``root`` itself is at ``()``."""
+    paths, frontier = {id(root): ()}, [((), root)]
     while frontier:
         following = []
         for path, value in frontier:
-            if value is target:
-                return path
             for key, child in parts(value):
-                if id(child) not in seen:
-                    seen.add(id(child))
+                if id(child) not in paths:
+                    paths[id(child)] = path + (key,)
                     following.append((path + (key,), child))
         frontier = following
-    return None
+    return paths
+
+
+def path_to(root, target):
+    """The first path from ``root`` to the very object ``target``, or None when ``root`` does
+    not hold it."""
+    return held_paths(root).get(id(target))
 
 
 def cotangent_at(value, cot, path, d):
@@ -79,11 +83,11 @@ def iterates_itself(seq):
 def held_items_cotangent(seq, items, parts):
     """The cotangent of ``seq`` from those (``parts``) of the ``items`` it iterated over: each
     item must be a value ``seq`` holds, and its cotangent goes where ``seq`` holds it."""
-    cot = 0
+    cot, paths = 0, held_paths(seq)
     for index, (item, d) in enumerate(zip(items, parts)):
         if runtime.is_zero(d):
             continue
-        path = path_to(seq, item)
+        path = paths.get(id(item))
         if path is None:
             raise UnsupportedSyntaxError(
                 f"iterating over a {type(seq).__name__} whose item {index} is computed by its "
