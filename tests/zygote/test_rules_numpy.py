@@ -18,6 +18,7 @@ from rule_samples import (  # noqa: F401 -- the checks pytest runs over this mod
 
 TABLE = SampleTable(20240501)
 SAMPLES, sample, u, away, RNG = TABLE.rows, TABLE.add, TABLE.uniform, TABLE.away, TABLE.rng
+NAN_MASK = np.where(np.arange(12).reshape(3, 4) % 5 == 2, np.nan, 1.0)   # NaN at 3 places
 
 
 
@@ -128,6 +129,21 @@ sample(np.std, lambda x: weighted_sum(np.std(x, axis=0)) + np.sum(x), np.ones((2
 sample(np.std, lambda x: weighted_sum(np.std(x, axis=(0, 1), ddof=1)), u(2, 3, 4), kwargs=dict(axis=(0, 1), ddof=1))
 sample(np.cumsum, lambda x: weighted_sum(np.cumsum(x)), u(3, 4))
 sample(np.cumsum, lambda x: weighted_sum(np.cumsum(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.nansum, lambda x: weighted_sum(np.nansum(x, axis=0)), u(3, 4), kwargs=dict(axis=0))
+sample(np.nansum, lambda x: np.nansum(x), u(3, 4) * NAN_MASK)
+sample(np.nanmean, lambda x: np.nanmean(x), u(3, 4) * NAN_MASK)
+sample(np.nanmean, lambda x: weighted_sum(np.nanmean(x, axis=1, keepdims=True)), u(3, 4) * NAN_MASK,
+       kwargs=dict(axis=1, keepdims=True))
+sample(np.average, lambda x: np.average(x), u(3, 4))
+sample(np.average, lambda x: weighted_sum(np.average(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.vdot, lambda a, b: np.vdot(a, b), u(2, 3), u(3, 2))
+sample(np.cross, lambda a, b: weighted_sum(np.cross(a, b)), u(3), u(3))
+sample(np.cross, lambda a, b: weighted_sum(np.cross(a, b)), u(4, 3), u(3))
+sample(np.convolve, lambda a, v: weighted_sum(np.convolve(a, v)), u(5), u(3))
+sample(np.convolve, lambda a, v: weighted_sum(np.convolve(a, v, mode="same")), u(5), u(4),
+       kwargs=dict(mode="same"))
+sample(np.convolve, lambda a, v: weighted_sum(np.convolve(a, v, mode="valid")), u(3), u(6),
+       kwargs=dict(mode="valid"))
 sample(np.diff, lambda x: weighted_sum(np.diff(x)), u(3, 5))
 sample(np.diff, lambda x: weighted_sum(np.diff(x, n=2, axis=0)), u(5, 3), kwargs=dict(n=2, axis=0))
 sample(np.linalg.norm, lambda x: np.linalg.norm(x), u(3, 4))

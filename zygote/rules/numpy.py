@@ -430,6 +430,11 @@ expr_rule(np.var, lambda x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fa
 expr_rule(np.std, lambda x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, y=None, dy=None:
           expand_reduced(dy / np.where(y == 0, 1, y), x, axis, keepdims)
           * (centred(x, axis) / (reduced_count(x, axis) - ddof)), elementwise=False)
+expr_rule(np.nansum, lambda x, axis=None, dtype=None, out=None, keepdims=False, y=None, dy=None:
+          np.where(np.isnan(x), 0.0, expand_reduced(dy, x, axis, keepdims)).astype(float_dtype(x)),
+          elementwise=False)
+expr_rule(np.nanmean, lambda x, axis=None, dtype=None, out=None, keepdims=False, y=None, dy=None:
+          nanmean_back(dy, x, axis, keepdims), elementwise=False)
 expr_rule(np.cumsum, lambda x, axis=None, dtype=None, out=None, y=None, dy=None: cumsum_back(dy, x, axis),
           elementwise=False)
 expr_rule(np.diff, lambda x, n=1, axis=-1, y=None, dy=None: diff_back(dy, n, axis), elementwise=False)
@@ -470,6 +475,57 @@ def einsum_rule(subscripts, *operands, **options):
                                for k in range(len(operands)))
     return y, einsum_back
 
+
+
+
+def nanmean_back(dy, x, axis, keepdims):
+    """``dy`` shared among the entries of each slice that are not NaN."""
+    present = ~np.isnan(x)
+    count = np.sum(present, axis=axis, keepdims=True)
+    share = expand_reduced(dy, x, axis, keepdims) / np.maximum(count, 1)
+    return np.where(present, share, 0.0).astype(float_dtype(x))
+
+
+@adjoint(np.average)
+def average_rule(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """The unweighted mean; weighted averages are refused, since ``weights`` passed by keyword
+    could not be given a cotangent."""
+    if weights is not None or returned:
+        raise NotImplementedError("the gradient of np.average with weights (or returned=True) is "
+                                  "not implemented; write np.sum(w * a, axis) / np.sum(w, axis)")
+    y = np.average(a, axis=axis, keepdims=keepdims)
+    return y, lambda dy: (expand_reduced(dy, a, axis, keepdims) / reduced_count(a, axis),
+                          None, None, None)
+
+
+expr_rule(np.vdot, lambda a, b, y, dy: (np.reshape(dy * np.ravel(b), np.shape(a)),
+                                        np.reshape(dy * np.ravel(a), np.shape(b))), elementwise=False)
+
+
+@adjoint(np.cross)
+def cross_rule(a, b):
+    """The cross product of 3-vectors along the last axis: ``da = b × dy``, ``db = dy × a``."""
+    if np.shape(a)[-1:] != (3,) or np.shape(b)[-1:] != (3,):
+        raise NotImplementedError("the gradient of np.cross is implemented for 3-vectors along "
+                                  "the last axis")
+
+    def cross_back(dy):
+        return unbroadcast(np.cross(b, dy), a), unbroadcast(np.cross(dy, a), b)
+    return np.cross(a, b), cross_back
+
+
+@adjoint(np.convolve)
+def convolve_rule(a, v, mode="full"):
+    """1-d convolution: the cotangent of the full result, read back by correlation."""
+    y = np.convolve(a, v, mode=mode)
+    n, m = len(a), len(v)
+    offset = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
+
+    def convolve_back(dy):
+        full = np.zeros(n + m - 1, dtype=float_dtype(dy))
+        full[offset:offset + len(y)] = dy
+        return np.correlate(full, v, mode="valid"), np.correlate(full, a, mode="valid"), None
+    return y, convolve_back
 
 
 # -- matrix functions: stacks of square matrices in the last two axes, as numpy.linalg takes ---
