@@ -189,6 +189,14 @@ sample(np.linalg.matrix_power, lambda a, n: weighted_sum(np.linalg.matrix_power(
        mirrors=False)
 sample(np.linalg.matrix_power, lambda a, n: weighted_sum(np.linalg.matrix_power(a, n)),
        u(3, 3) + 4 * np.eye(3), -2, mirrors=False)
+sample(np.linalg.eigvalsh, lambda a: weighted_sum(np.linalg.eigvalsh(a)), u(4, 4))
+sample(np.linalg.eigvalsh, lambda a: weighted_sum(np.linalg.eigvalsh(a)), u(2, 3, 3))
+sample(np.linalg.eigh, lambda a: weighted_sum(np.linalg.eigh(a)[0]) + weighted_sum(np.linalg.eigh(a)[1] ** 2),
+       u(4, 4), mirrors=False)
+sample(np.linalg.eigh, lambda a: weighted_sum(np.linalg.eigh(a).eigenvectors ** 2), u(2, 3, 3),
+       mirrors=False)
+sample(np.linalg.cholesky, lambda a: weighted_sum(np.linalg.cholesky(a)), u(3, 3) + 5 * np.eye(3))
+sample(np.linalg.cholesky, lambda a: weighted_sum(np.linalg.cholesky(a)), u(2, 3, 3) + 5 * np.eye(3))
 sample(np.triu, lambda x: weighted_sum(np.triu(x)), u(3, 4))
 sample(np.triu, lambda x: weighted_sum(np.triu(x, -1)), u(2, 3, 3), kwargs=dict(k=-1))
 sample(np.tril, lambda x: weighted_sum(np.tril(x, 1)), u(3, 4), kwargs=dict(k=1))

@@ -609,6 +609,68 @@ def matrix_power_rule(a, n):
     return y, matrix_power_back
 
 
+def lower_triangle_back(grad):
+    """The cotangent of a matrix read through its lower triangle, as numpy's symmetric and
+    Cholesky routines read it, from the gradient ``grad`` with respect to the symmetric matrix:
+    the two halves of an off-diagonal pair both land below the diagonal."""
+    sym = grad + matrix_transpose(grad)
+    return np.tril(sym) - 0.5 * np.tril(np.triu(sym))   # halve the doubled diagonal
+
+
+@adjoint(np.linalg.eigvalsh)
+def eigvalsh_rule(a, UPLO="L"):
+    """Eigenvalues of a symmetric matrix: ``dA = V diag(dw) Vᵀ``."""
+    if UPLO != "L":
+        raise NotImplementedError("the gradient of np.linalg.eigvalsh is implemented for UPLO='L'")
+    w, v = np.linalg.eigh(a)
+
+    def eigvalsh_back(dw):
+        grad = (v * np.asarray(dw)[..., None, :]) @ matrix_transpose(v)
+        return lower_triangle_back(grad), None
+    return w, eigvalsh_back
+
+
+@adjoint(np.linalg.eigh)
+def eigh_rule(a, UPLO="L"):
+    """Eigenvalues and eigenvectors of a symmetric matrix with distinct eigenvalues:
+    ``dA = V (diag(dw) + F ∘ Vᵀ dV) Vᵀ``, ``F_ij = 1 / (w_j - w_i)`` off the diagonal."""
+    if UPLO != "L":
+        raise NotImplementedError("the gradient of np.linalg.eigh is implemented for UPLO='L'")
+    w, v = result = np.linalg.eigh(a)
+
+    def eigh_back(dresult):
+        dw, dv = (dresult.get("eigenvalues", 0), dresult.get("eigenvectors", 0)) \
+            if isinstance(dresult, dict) else dresult
+        inner = np.zeros(np.shape(a), dtype=float_dtype(a))
+        if not is_zero(dw):
+            inner = inner + np.asarray(dw)[..., None, :] * np.eye(np.shape(a)[-1])
+        if not is_zero(dv):
+            gaps = w[..., None, :] - w[..., :, None]
+            off = ~np.eye(np.shape(a)[-1], dtype=bool)
+            f = np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+            inner = inner + f * (matrix_transpose(v) @ dv)
+        grad = v @ inner @ matrix_transpose(v)
+        return lower_triangle_back(grad), None
+    return result, eigh_back
+
+
+eigh_rule.zygote_output_kind = "a"
+
+
+@adjoint(np.linalg.cholesky)
+def cholesky_rule(a):
+    """``A = L Lᵀ``: ``dA = L⁻ᵀ Φ(Lᵀ dL) L⁻¹`` with Φ the lower triangle, diagonal halved."""
+    chol = np.linalg.cholesky(a)
+
+    def cholesky_back(dchol):
+        phi = np.tril(matrix_transpose(chol) @ dchol)
+        phi = phi - 0.5 * np.tril(np.triu(phi))
+        inverse = np.linalg.inv(chol)
+        grad = matrix_transpose(inverse) @ phi @ inverse
+        return (lower_triangle_back(grad),)
+    return chol, cholesky_back
+
+
 expr_rule(np.triu, lambda x, k=0, y=None, dy=None: np.triu(dy, k), elementwise=False)
 expr_rule(np.tril, lambda x, k=0, y=None, dy=None: np.tril(dy, k), elementwise=False)
 
