@@ -144,6 +144,17 @@ sample(np.convolve, lambda a, v: weighted_sum(np.convolve(a, v, mode="same")), u
        kwargs=dict(mode="same"))
 sample(np.convolve, lambda a, v: weighted_sum(np.convolve(a, v, mode="valid")), u(3), u(6),
        kwargs=dict(mode="valid"))
+sample(np.median, lambda x: np.median(x), u(5))
+sample(np.median, lambda x: np.median(x) * 2.0, u(3, 4))
+sample(np.median, lambda x: weighted_sum(np.median(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.median, lambda x: weighted_sum(np.median(x, axis=0, keepdims=True)), u(5, 2),
+       kwargs=dict(axis=0, keepdims=True))
+sample(np.cumprod, lambda x: weighted_sum(np.cumprod(x)), u(2, 3))
+sample(np.cumprod, lambda x: weighted_sum(np.cumprod(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.cumprod, lambda x: weighted_sum(np.cumprod(x, axis=0)), np.array([[1.5, 0.0], [0.0, 2.0], [0.5, -1.0]]),
+       kwargs=dict(axis=0))
+sample(np.ptp, lambda x: np.ptp(x), u(3, 4))
+sample(np.ptp, lambda x: weighted_sum(np.ptp(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
 sample(np.diff, lambda x: weighted_sum(np.diff(x)), u(3, 5))
 sample(np.diff, lambda x: weighted_sum(np.diff(x, n=2, axis=0)), u(5, 3), kwargs=dict(n=2, axis=0))
 sample(np.linalg.norm, lambda x: np.linalg.norm(x), u(3, 4))

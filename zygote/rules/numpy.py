@@ -528,6 +528,64 @@ def convolve_rule(a, v, mode="full"):
     return y, convolve_back
 
 
+
+@adjoint(np.median)
+def median_rule(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The middle entry gets ``dy``, or each of the two middle entries half of it."""
+    if isinstance(axis, tuple) or out is not None:
+        raise NotImplementedError("the gradient of np.median is implemented for one axis or "
+                                  "all of them, without out=")
+    y = np.median(a, axis=axis, keepdims=keepdims)
+
+    def median_back(dy):
+        x = np.asarray(a)
+        work, along = (np.ravel(x), 0) if axis is None else (x, axis)
+        n = np.shape(work)[along]
+        order = np.argsort(work, axis=along, kind="stable")
+        dy = np.asarray(dy, dtype=float_dtype(x))
+        if axis is None:
+            dy = np.reshape(dy, ())
+        elif not keepdims:
+            dy = np.expand_dims(dy, along)
+        grad = np.zeros(np.shape(work), dtype=float_dtype(x))
+        for k in sorted({(n - 1) // 2, n // 2}):
+            picks = np.take(order, [k], axis=along)
+            share = dy if n % 2 else 0.5 * dy
+            np.put_along_axis(grad, picks, np.take_along_axis(grad, picks, axis=along) + share,
+                              axis=along)
+        return np.reshape(grad, np.shape(x)), None, None, None, None
+    return y, median_back
+
+
+def cumprod_back(dy, x, y, axis):
+    """Cotangent of ``np.cumprod``: ``dx_i = Σ_{j≥i} dy_j y_j / x_i``, computed without the
+    division (one pass per position along the axis) where ``x`` has zeros."""
+    if axis is None:
+        return np.reshape(cumprod_back(dy, np.ravel(x), y, 0), np.shape(x))
+    if np.all(x != 0):
+        tail = np.flip(np.cumsum(np.flip(dy * y, axis), axis=axis), axis)
+        return tail / x
+    grad = np.zeros(np.shape(x), dtype=float_dtype(x))
+    for i in range(np.shape(x)[axis]):
+        without = np.array(x, dtype=float_dtype(x))
+        index = [slice(None)] * np.ndim(x)
+        index[axis] = i
+        without[tuple(index)] = 1.0
+        products = np.cumprod(without, axis=axis)
+        later = [slice(None)] * np.ndim(x)
+        later[axis] = slice(i, None)
+        grad[tuple(index)] = np.sum((dy * products)[tuple(later)], axis=axis)
+    return grad
+
+
+expr_rule(np.cumprod, lambda x, axis=None, dtype=None, out=None, y=None, dy=None:
+          cumprod_back(dy, x, y, axis), elementwise=False)
+expr_rule(np.ptp, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None:
+          extremum_back(dy, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims)
+          - extremum_back(dy, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims),
+          elementwise=False)
+
+
 # -- matrix functions: stacks of square matrices in the last two axes, as numpy.linalg takes ---
 
 def matrix_transpose(a):
