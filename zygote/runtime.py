@@ -562,19 +562,47 @@ def _call_partial(mask, fn, args, kwargs):
     return y, partial_back
 
 
+_RULE_PARAMETERS = {}
+
+
+def _rule_parameters(rule):
+    """``{name: place}`` of the parameters a pullback rule's function takes positionally."""
+    found = _RULE_PARAMETERS.get(id(rule))
+    if found is None or found[0] is not rule:
+        import inspect
+        function = getattr(rule.impl, "__wrapped__", rule.impl)
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            parameters = ()
+        places = {p.name: i for i, p in enumerate(parameters)
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        found = _RULE_PARAMETERS[id(rule)] = (rule, places)
+    return found[1]
+
+
 def _call_rule(rule, fn, args, kwargs):
     kind = rule.kind
     if kind == "pullback":
         y, back = rule.impl(*args, **kwargs)
 
         def rule_back(dy):
-            parts = back(dy)
-            if type(parts) is not tuple:
-                parts = tuple(parts)
+            listed = back(dy)
+            if type(listed) is not tuple:
+                listed = tuple(listed)
             # One cotangent per argument passed (a rule may list its optional ones too).
-            parts = parts[:len(args)] + (0,) * (len(args) - len(parts))
+            parts = listed[:len(args)] + (0,) * (len(args) - len(listed))
             parts = (0,) + tuple(0 if p is None else p for p in parts)
-            return parts + ({},) if kwargs else parts
+            if not kwargs:
+                return parts
+            # A keyword argument gets the cotangent the rule lists at that parameter's place.
+            names = _rule_parameters(rule)
+            keywords = {}
+            for name in kwargs:
+                place = names.get(name)
+                if place is not None and place < len(listed) and listed[place] is not None:
+                    keywords[name] = listed[place]
+            return parts + (keywords,)
         return y, rule_back
     if kind == "nograd":
         target = fn if fn is not None else None

@@ -100,3 +100,20 @@ def test_functions_defined_in_a_loop():
     fs = [lambda x, k=k: x ** k for k in range(1, 5)]
     for k, f in enumerate(fs, start=1):
         assert abs(zygote.gradient(f, 2.0)[0] - k * 2.0 ** (k - 1)) < 1e-12
+
+
+def scaled(x, factor=1.0):
+    return x * factor
+
+
+@zygote.adjoint(scaled)
+def scaled_rule(x, factor=1.0):
+    return x * factor, lambda dy: (dy * factor, dy * x)
+
+
+def test_a_pullback_rule_gives_a_keyword_argument_the_cotangent_listed_at_its_place():
+    assert zygote.gradient(lambda x, f: scaled(x, f), 2.0, 3.0) == (3.0, 2.0)
+    assert zygote.gradient(lambda x, f: scaled(x, factor=f), 2.0, 3.0) == (3.0, 2.0)
+    assert zygote.gradient(lambda x, f: scaled(x=x, factor=f), 2.0, 3.0) == (3.0, 2.0)
+    call = zygote.gradient(lambda g, x, f: g(x, factor=f), scaled, 2.0, 3.0)   # called as a value
+    assert call[1:] == (3.0, 2.0)

@@ -136,6 +136,10 @@ sample(np.nanmean, lambda x: weighted_sum(np.nanmean(x, axis=1, keepdims=True)),
        kwargs=dict(axis=1, keepdims=True))
 sample(np.average, lambda x: np.average(x), u(3, 4))
 sample(np.average, lambda x: weighted_sum(np.average(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.average, lambda x, w: weighted_sum(np.average(x, axis=1, weights=w)), u(3, 4),
+       u(3, 4, lo=0.5, hi=1.5), mirrors=False, dynamic=False)
+sample(np.average, lambda x, w: weighted_sum(np.average(x, axis=0, weights=w)), u(3, 4),
+       u(3, lo=0.5, hi=1.5), mirrors=False, dynamic=False)
 sample(np.vdot, lambda a, b: np.vdot(a, b), u(2, 3), u(3, 2))
 sample(np.cross, lambda a, b: weighted_sum(np.cross(a, b)), u(3), u(3))
 sample(np.cross, lambda a, b: weighted_sum(np.cross(a, b)), u(4, 3), u(3))

@@ -488,14 +488,30 @@ def nanmean_back(dy, x, axis, keepdims):
 
 @adjoint(np.average)
 def average_rule(a, axis=None, weights=None, returned=False, *, keepdims=False):
-    """The unweighted mean; weighted averages are refused, since ``weights`` passed by keyword
-    could not be given a cotangent."""
-    if weights is not None or returned:
-        raise NotImplementedError("the gradient of np.average with weights (or returned=True) is "
-                                  "not implemented; write np.sum(w * a, axis) / np.sum(w, axis)")
-    y = np.average(a, axis=axis, keepdims=keepdims)
-    return y, lambda dy: (expand_reduced(dy, a, axis, keepdims) / reduced_count(a, axis),
-                          None, None, None)
+    """``Σ w a / Σ w`` over ``axis``; ``weights`` shaped like ``a`` or 1-d along ``axis``."""
+    if returned:
+        raise NotImplementedError("the gradient of np.average(..., returned=True) is not "
+                                  "implemented; divide np.sum(w * a) by np.sum(w) instead")
+    y = np.average(a, axis=axis, weights=weights, keepdims=keepdims)
+    if weights is None:
+        return y, lambda dy: (expand_reduced(dy, a, axis, keepdims) / reduced_count(a, axis),
+                              None, None, None)
+    w = np.asarray(weights)
+    along = None
+    if w.shape != np.shape(a):
+        along = axis % np.ndim(a)       # 1-d weights laid along that axis of a
+        w = np.reshape(w, [len(w) if i == along else 1 for i in range(np.ndim(a))])
+    total = np.sum(w, axis=axis, keepdims=True)
+    y_kept = np.sum(w * a, axis=axis, keepdims=True) / total
+
+    def average_back(dy):
+        dy_kept = expand_reduced(dy, a, axis, keepdims)
+        da = dy_kept * w / total
+        dw = dy_kept * (a - y_kept) / total
+        if along is not None:
+            dw = np.sum(dw, axis=tuple(i for i in range(np.ndim(a)) if i != along))
+        return da, None, dw, None
+    return y, average_back
 
 
 expr_rule(np.vdot, lambda a, b, y, dy: (np.reshape(dy * np.ravel(b), np.shape(a)),
