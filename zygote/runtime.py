@@ -1,5 +1,6 @@
 """What generated code calls at run time: call dispatch, cotangent accumulation and unbroadcasting."""
 import functools
+import inspect
 import threading
 import types
 
@@ -569,7 +570,6 @@ def _rule_parameters(rule):
     """``{name: place}`` of the parameters a pullback rule's function takes positionally."""
     found = _RULE_PARAMETERS.get(id(rule))
     if found is None or found[0] is not rule:
-        import inspect
         function = getattr(rule.impl, "__wrapped__", rule.impl)
         try:
             parameters = inspect.signature(function).parameters.values()
