@@ -159,6 +159,13 @@ sample(np.cumprod, lambda x: weighted_sum(np.cumprod(x, axis=0)), np.array([[1.5
        kwargs=dict(axis=0))
 sample(np.ptp, lambda x: np.ptp(x), u(3, 4))
 sample(np.ptp, lambda x: weighted_sum(np.ptp(x, axis=1)), u(3, 4), kwargs=dict(axis=1))
+sample(np.interp, lambda x, xp, fp: weighted_sum(np.interp(x, xp, fp)),
+       np.array([-1.7, -0.4, 0.15, 0.9, 2.6]), np.array([-1.0, 0.0, 0.5, 2.0]), u(4), mirrors=False)
+sample(np.interp, lambda x, xp, fp: weighted_sum(np.interp(x, xp, fp, left=-3.0, right=4.0)),
+       np.array([-1.7, 0.15, 2.6]), np.array([-1.0, 0.5, 2.0]), u(3), mirrors=False,
+       kwargs=dict(left=-3.0, right=4.0))
+sample(np.polyval, lambda p, x: weighted_sum(np.polyval(p, x)), u(4), u(3))
+sample(np.polyval, lambda p, x: np.polyval(p, x), u(3), 0.7)
 sample(np.diff, lambda x: weighted_sum(np.diff(x)), u(3, 5))
 sample(np.diff, lambda x: weighted_sum(np.diff(x, n=2, axis=0)), u(5, 3), kwargs=dict(n=2, axis=0))
 sample(np.linalg.norm, lambda x: np.linalg.norm(x), u(3, 4))

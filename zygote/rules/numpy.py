@@ -602,6 +602,57 @@ expr_rule(np.ptp, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None
           elementwise=False)
 
 
+
+@adjoint(np.interp)
+def interp_rule(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation: ``y = fp_k (1 - t) + fp_{k+1} t`` with
+    ``t = (x - xp_k) / (xp_{k+1} - xp_k)``; outside ``xp`` the end values (or left, right)."""
+    if period is not None:
+        raise NotImplementedError("the gradient of np.interp with period= is not implemented")
+    y = np.interp(x, xp, fp, left=left, right=right)
+    xs, knots, values = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp)
+    k = np.clip(np.searchsorted(knots, xs, side="right") - 1, 0, len(knots) - 2)
+    a, b = knots[k], knots[k + 1]
+    width = b - a
+    t = (xs - a) / width
+    below, above = xs < knots[0], xs > knots[-1]
+    inside = ~(below | above)
+    slope = (values[k + 1] - values[k]) / width
+
+    def interp_back(dy):
+        dy = np.broadcast_to(np.asarray(dy, dtype=float_dtype(values)), np.shape(xs))
+        dfp = np.zeros(np.shape(values), dtype=float_dtype(values))
+        dxp = np.zeros(np.shape(knots))
+        np.add.at(dfp, k[inside], (dy * (1 - t))[inside])
+        np.add.at(dfp, k[inside] + 1, (dy * t)[inside])
+        if left is None:
+            dfp[0] += np.sum(dy[below])
+        if right is None:
+            dfp[-1] += np.sum(dy[above])
+        dslope = (dy * slope)[inside]
+        np.add.at(dxp, k[inside], dslope * ((xs - b) / width)[inside])
+        np.add.at(dxp, k[inside] + 1, -dslope * t[inside])
+        dx = np.where(inside, dy * slope, 0.0)
+        return (np.reshape(dx, np.shape(x)).astype(float_dtype(x)), dxp.astype(float_dtype(xp)),
+                dfp, dy[below].sum() if left is not None else None,
+                dy[above].sum() if right is not None else None, None)
+    return y, interp_back
+
+
+@adjoint(np.polyval)
+def polyval_rule(p, x):
+    """``Σ p_i x^(n-1-i)``: ``dp_i = Σ dy x^(n-1-i)`` and ``dx = dy p'(x)``."""
+    y = np.polyval(p, x)
+    n = len(p)
+
+    def polyval_back(dy):
+        powers = [np.power(x, n - 1 - i) * dy for i in range(n)]
+        dp = np.array([np.sum(term) for term in powers], dtype=float_dtype(p))
+        dx = dy * np.polyval(np.polyder(p), x) if n > 1 else np.zeros_like(dy * x)
+        return dp, unbroadcast(dx, x)
+    return y, polyval_back
+
+
 # -- matrix functions: stacks of square matrices in the last two axes, as numpy.linalg takes ---
 
 def matrix_transpose(a):
