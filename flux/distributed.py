@@ -25,7 +25,7 @@ import zygote
 
 from . import layers
 from .data import DataLoader
-from .functor import is_parameter, lookup, walk
+from .functor import is_parameter, lookup, parameter_paths, walk
 from .optimise import Fused, Optimiser, update
 from .train import DeferredInterrupt, as_arguments, check_finite, objective_for
 
@@ -319,8 +319,7 @@ class GradientAverager:
         self.ps, self.comm = ps, comm
         self.explicit = not isinstance(ps, zygote.Params)
         if self.explicit:
-            self.slots = [(path, x) for path, x in walk(ps, (), True, frozenset())
-                          if is_parameter(x)]
+            self.slots = parameter_paths(ps)
         else:
             self.slots = [(None, x) for x in ps]
         dtype = np.result_type(*[x for _, x in self.slots]) if self.slots else np.float32
@@ -334,7 +333,6 @@ class GradientAverager:
         self.present = self.buffer[total:total + len(self.slots)]
         self.tail = self.buffer[total + len(self.slots):]   # n L, n, stop
         self.seconds, self.steps = 0.0, 0
-        self.complete = False   # whether every parameter had a gradient at the last step
         self.expected = None    # the last step's total number of samples
         if comm is not None:
             MPI = load_mpi()
@@ -374,13 +372,16 @@ class GradientAverager:
         self.steps += 1
         loss_sum, total, stops = (float(v) for v in self.tail)
         if total == 0:
-            self.complete = False
             return None, None, 0, stops > 0
-        self.complete = bool(self.present.all())
         if total != self.expected:
             self.gradients *= (self.expected or 1) / total
             self.expected = total
         return loss_sum / total, self.rebuild(), int(total), stops > 0
+
+    @property
+    def complete(self):
+        """Whether every parameter had a gradient (on some rank) at the last step."""
+        return bool(self.present.all())
 
     def rebuild(self):
         """The averaged gradients in the form ``flux.update`` takes for these parameters."""

@@ -24,7 +24,7 @@ import types
 import numpy as np
 
 import zygote
-from zygote.structure import cotangent_at, held_paths
+from zygote.structure import cotangent_from_parts, held_paths
 
 __all__ = ["params", "trainable", "children", "named_leaves", "lookup", "mirror", "fmap",
            "f32", "f64", "modules", "is_parameter"]
@@ -112,7 +112,13 @@ def named_leaves(model, *, only_trainable=False):
     ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
     """
     return [(".".join(map(str, path)), leaf)
-            for path, leaf in walk(model, (), only_trainable, frozenset())
+            for path, leaf in parameter_paths(model, only_trainable)]
+
+
+def parameter_paths(model, only_trainable=True):
+    """``(path, array)`` for every parameter below ``model``, once per path (a tied array
+    repeats), in walking order: the layout of gradients, optimiser states and flat buffers."""
+    return [(path, leaf) for path, leaf in walk(model, (), only_trainable, frozenset())
             if is_parameter(leaf)]
 
 
@@ -130,9 +136,8 @@ def params(model):
 def first_paths(model):
     """``(path, array)`` for each trainable array of ``model``, at the first path reaching it."""
     unique = {}
-    for path, leaf in walk(model, (), True, frozenset()):
-        if is_parameter(leaf):
-            unique.setdefault(id(leaf), (path, leaf))
+    for path, leaf in parameter_paths(model):
+        unique.setdefault(id(leaf), (path, leaf))
     return list(unique.values())
 
 
@@ -143,21 +148,11 @@ def params_rule(model):
     found = first_paths(model)
 
     def params_back(dps):
-        return (parts_back(model, [path for path, _ in found], dps),)
+        return (cotangent_from_parts(model, [path for path, _ in found], dps),)
     return zygote.Params([leaf for _, leaf in found]), params_back
 
 
 params_rule.zygote_output_kind = "a"   # a container, not a number or array
-
-
-def parts_back(model, paths, cotangents):
-    """The structural cotangent of ``model`` from those of the parts of it at ``paths``."""
-    dmodel = 0
-    if not zygote.runtime.is_zero(cotangents):
-        for path, d in zip(paths, cotangents):
-            if not zygote.runtime.is_zero(d):
-                dmodel = cotangent_at(model, dmodel, path, d)
-    return dmodel
 
 
 def lookup(tree, path):
@@ -293,7 +288,7 @@ def modules_rule(model):
     paths = [held[id(layer)] for layer in found]
 
     def modules_back(dlayers):
-        return (parts_back(model, paths, dlayers),)
+        return (cotangent_from_parts(model, paths, dlayers),)
     return found, modules_back
 
 

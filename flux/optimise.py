@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .functor import is_parameter, lookup, mirror, walk
+from .functor import lookup, mirror, parameter_paths
 
 __all__ = ["Optimiser", "Descent", "Momentum", "Nesterov", "RMSProp", "Adam", "ADAM", "AdamW",
            "Leaf", "setup", "update", "Fused"]
@@ -312,9 +312,7 @@ def update_params(opt, ps, gs):
 
 def update_tree(state, model, grads):
     pending = {}
-    for path, x in walk(model, (), True, frozenset()):
-        if not is_parameter(x):
-            continue
+    for path, x in parameter_paths(model):
         dx = lookup(grads, path)
         if dx is None:
             continue
@@ -398,8 +396,7 @@ class Fused:
             params, paths = list(model), None
             rule, slots = opt, [ImplicitSlot(opt, x) for x in params]
         else:
-            found = [(path, x) for path, x in walk(model, (), True, frozenset())
-                     if is_parameter(x)]
+            found = parameter_paths(model)
             params, paths = [x for _, x in found], [path for path, _ in found]
             slots = [lookup(opt, path) for path in paths]
             if not slots or not all(isinstance(leaf, Leaf) for leaf in slots):
@@ -423,7 +420,7 @@ class Fused:
                 gradients = None
         else:
             gradients = [lookup(grads, path) for path in self.paths]
-        if gradients is not None and all(np.shape(dx) == x.shape if dx is not None else False
+        if gradients is not None and all(dx is not None and np.shape(dx) == x.shape
                                          for x, dx in zip(self.params, gradients)):
             for x, dx, (lo, hi) in zip(self.params, gradients, self.bounds):
                 np.copyto(self.gradient[lo:hi].reshape(x.shape), dx)

@@ -73,6 +73,17 @@ def cotangent_at(value, cot, path, d):
     return entries
 
 
+def cotangent_from_parts(root, paths, parts):
+    """The structural cotangent of ``root`` from the cotangents ``parts`` of what it holds at
+    ``paths`` (0 where none reach it)."""
+    cot = 0
+    if not runtime.is_zero(parts):
+        for path, d in zip(paths, parts):
+            if not runtime.is_zero(d):
+                cot = cotangent_at(root, cot, path, d)
+    return cot
+
+
 def iterates_itself(seq):
     """Whether ``seq`` is an object with its own Python ``__iter__`` (a Chain), whose items'
     cotangents must be sent back to where it holds them."""
@@ -83,15 +94,12 @@ def iterates_itself(seq):
 def held_items_cotangent(seq, items, parts):
     """The cotangent of ``seq`` from those (``parts``) of the ``items`` it iterated over: each
     item must be a value ``seq`` holds, and its cotangent goes where ``seq`` holds it."""
-    cot, paths = 0, held_paths(seq)
-    for index, (item, d) in enumerate(zip(items, parts)):
-        if runtime.is_zero(d):
-            continue
-        path = paths.get(id(item))
-        if path is None:
+    held = held_paths(seq)
+    paths = [held.get(id(item)) for item in items]
+    for index, (path, d) in enumerate(zip(paths, parts)):
+        if path is None and not runtime.is_zero(d):
             raise UnsupportedSyntaxError(
                 f"iterating over a {type(seq).__name__} whose item {index} is computed by its "
                 f"__iter__ rather than held by it", hint=(
                     "iterate over the container it holds (a list or tuple attribute) instead"))
-        cot = cotangent_at(seq, cot, path, d)
-    return cot
+    return cotangent_from_parts(seq, paths, parts)

@@ -734,12 +734,16 @@ def matrix_power_rule(a, n):
     return y, matrix_power_back
 
 
+def lower_halving_diagonal(m):
+    """The lower triangle of ``m`` with its diagonal halved."""
+    return np.tril(m) - 0.5 * np.tril(np.triu(m))
+
+
 def lower_triangle_back(grad):
     """The cotangent of a matrix read through its lower triangle, as numpy's symmetric and
     Cholesky routines read it, from the gradient ``grad`` with respect to the symmetric matrix:
-    the two halves of an off-diagonal pair both land below the diagonal."""
-    sym = grad + matrix_transpose(grad)
-    return np.tril(sym) - 0.5 * np.tril(np.triu(sym))   # halve the doubled diagonal
+    the two halves of an off-diagonal pair both land below the diagonal, once on it."""
+    return lower_halving_diagonal(grad + matrix_transpose(grad))
 
 
 @adjoint(np.linalg.eigvalsh)
@@ -788,8 +792,7 @@ def cholesky_rule(a):
     chol = np.linalg.cholesky(a)
 
     def cholesky_back(dchol):
-        phi = np.tril(matrix_transpose(chol) @ dchol)
-        phi = phi - 0.5 * np.tril(np.triu(phi))
+        phi = lower_halving_diagonal(matrix_transpose(chol) @ dchol)
         inverse = np.linalg.inv(chol)
         grad = matrix_transpose(inverse) @ phi @ inverse
         return (lower_triangle_back(grad),)
