@@ -13,14 +13,14 @@ True
 from . import datasets, distributed, nnlib
 from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
                           softplus, swish, tanh, σ)
-from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
+from .layers.conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .data import DataLoader
 from .functor import f32, f64, fmap, modules, params, trainable
 from .initialisers import glorot_normal, glorot_uniform, ones32, randn32, zeros32
-from .layers import Chain, Dense, Dropout, flatten, testmode, trainmode
-from .normalise import BatchNorm, LayerNorm
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .embedding import Embedding
+from .layers.basic import Chain, Dense, Dropout, flatten, testmode, trainmode
+from .layers.normalise import BatchNorm, LayerNorm
+from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .layers.embedding import Embedding
 from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
                      logitcrossentropy, mae, mse)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,

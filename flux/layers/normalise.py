@@ -9,8 +9,8 @@ import numpy as np
 
 import zygote
 
-from .activations import identity
-from .layers import dropout_active, signature, with_counts
+from ..activations import identity
+from .basic import dropout_active, signature, with_counts
 
 __all__ = ["BatchNorm", "LayerNorm"]
 

@@ -11,10 +11,10 @@ import numpy as np
 
 import zygote
 
-from .activations import identity
-from .initialisers import glorot_uniform
-from .layers import bias_for, signature, with_counts
-from .nnlib import conv, maxpool, meanpool
+from ..activations import identity
+from ..initialisers import glorot_uniform
+from ..nnlib import conv, maxpool, meanpool
+from .basic import bias_for, signature, with_counts
 
 __all__ = ["Conv", "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool"]
 

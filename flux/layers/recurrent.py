@@ -14,9 +14,9 @@ import numpy as np
 
 import zygote
 
-from .activations import sigmoid, tanh
-from .initialisers import as_rng, glorot_uniform
-from .layers import name_of, with_counts
+from ..activations import sigmoid, tanh
+from ..initialisers import as_rng, glorot_uniform
+from .basic import name_of, with_counts
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 

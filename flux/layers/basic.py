@@ -9,9 +9,9 @@ import numpy as np
 
 import zygote
 
-from .activations import identity, sigmoid
-from .functor import is_node, modules, named_leaves
-from .initialisers import as_rng, glorot_uniform
+from ..activations import identity, sigmoid
+from ..functor import is_node, modules, named_leaves
+from ..initialisers import as_rng, glorot_uniform
 
 __all__ = ["Dense", "Chain", "Dropout", "flatten", "trainmode", "testmode"]
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .functor import lookup, mirror, parameter_paths
+from ..functor import lookup, mirror, parameter_paths
 
 __all__ = ["Optimiser", "Descent", "Momentum", "Nesterov", "RMSProp", "Adam", "ADAM", "AdamW",
            "Leaf", "setup", "update", "Fused"]

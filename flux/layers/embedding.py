@@ -4,8 +4,8 @@ import numpy as np
 
 import zygote
 
-from .initialisers import randn32
-from .layers import with_counts
+from ..initialisers import randn32
+from .basic import with_counts
 
 __all__ = ["Embedding"]
 
