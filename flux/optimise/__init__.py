@@ -1,4 +1,8 @@
-"""Optimisers: the rules that turn a gradient into a step, and `setup`/`update` that apply them.
+"""Optimisers: rules that turn a gradient into a step, `setup`/`update` to apply them, fused steps.
+
+The package reads in three modules: `flux.optimise.rules` (Descent, Momentum, Adam, ...),
+`flux.optimise.interface` (`setup`, `update`, `Leaf`) and `flux.optimise.fused` (`Fused`,
+one call of each numpy operation for all parameters).
 
 An optimiser is a pair ``init(x) -> state`` and ``apply(state, x, dx) -> (state, step)``;
 `update` subtracts the step in place, ``x -= step``. Two styles keep the state:
@@ -16,8 +20,9 @@ An optimiser is a pair ``init(x) -> state`` and ``apply(state, x, dx) -> (state,
 array([0.5, 1.5])
 """
 
-from .rules import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser, RMSProp,
-                    setup, update)
+from .fused import Fused
+from .interface import Leaf, setup, update
+from .rules import ADAM, Adam, AdamW, Descent, Momentum, Nesterov, Optimiser, RMSProp
 
 __all__ = ["Optimiser", "Descent", "Momentum", "Nesterov", "RMSProp", "Adam", "ADAM", "AdamW",
            "Leaf", "setup", "update", "Fused"]
