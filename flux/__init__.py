@@ -17,7 +17,8 @@ from .layers.conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .data import DataLoader
 from .functor import f32, f64, fmap, modules, params, trainable
 from .initialisers import glorot_normal, glorot_uniform, ones32, randn32, zeros32
-from .layers.basic import Chain, Dense, Dropout, flatten, testmode, trainmode
+from .layers.basic import Chain, Dense, Dropout, flatten
+from .layers.mode import testmode, trainmode
 from .layers.normalise import BatchNorm, LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .layers.embedding import Embedding

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 import zygote
 
-from . import layers
+from .layers import mode
 from .data import DataLoader
 from .functor import is_parameter, lookup, parameter_paths, walk
 from .optimise import Fused, Optimiser, update
@@ -465,8 +465,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
     root = comm is None or comm.Get_rank() == 0
     batches = tqdm(data, disable=progress is False or not root,
                    delay=0 if progress else 1.0, leave=False, desc="train", unit="batch")
-    previous_mode = layers.TRAINING["active"]
-    layers.TRAINING["active"] = True
+    previous_mode = mode.TRAINING["active"]
+    mode.TRAINING["active"] = True
     agreed = None   # an exception every rank raises at the same step: no need to abort
     try:
         with DeferredInterrupt() as interrupt:
@@ -507,7 +507,7 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
             abort(comm, error)
         raise
     finally:
-        layers.TRAINING["active"] = previous_mode
+        mode.TRAINING["active"] = previous_mode
         batches.close()
         if stats is not None:
             stats["steps"] = stats.get("steps", 0) + averager.steps

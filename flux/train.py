@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 import zygote
 
-from . import layers
+from .layers import mode
 from .optimise import Fused, Optimiser, update
 
 __all__ = ["train", "epochs", "throttle", "NonFiniteLossError"]
@@ -180,8 +180,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
     step = stepper(opt, ps)
     batches = tqdm(data, disable=progress is False, delay=0 if progress else 1.0,
                    leave=False, desc="train", unit="batch")
-    previous_mode = layers.TRAINING["active"]
-    layers.TRAINING["active"] = True
+    previous_mode = mode.TRAINING["active"]
+    mode.TRAINING["active"] = True
     try:
         with DeferredInterrupt() as interrupt:
             for index, batch in enumerate(batches):
@@ -200,6 +200,6 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
                     raise KeyboardInterrupt(f"training interrupted after the update of "
                                             f"batch {index}")
     finally:
-        layers.TRAINING["active"] = previous_mode
+        mode.TRAINING["active"] = previous_mode
         batches.close()
     return total / count if count else None

@@ -13,11 +13,13 @@ A layer is a small class with three parts:
 Its parameters are its float array attributes (see `flux.functor`), so `flux.params`,
 `flux.setup`, `flux.save` and `flux.f64` need nothing more. The families:
 
-* `flux.layers.basic`: Dense, Chain, Dropout, flatten, and the repr helpers;
+* `flux.layers.basic`: Dense, Chain, Dropout and flatten;
 * `flux.layers.conv`: Conv and pooling on NHWC images;
 * `flux.layers.recurrent`: RNN, LSTM and GRU cells and sequence layers;
 * `flux.layers.normalise`: BatchNorm and LayerNorm;
-* `flux.layers.embedding`: Embedding.
+* `flux.layers.embedding`: Embedding;
+* `flux.layers.mode`: train and test mode, which Dropout and BatchNorm consult;
+* `flux.layers.show`: the repr in constructor form and the parameter counts.
 
 >>> import numpy as np
 >>> from flux.layers import Dense
@@ -28,13 +30,13 @@ Dense(3 => 2)  # 8 parameters
 (4, 2)
 """
 
-# The helpers after the layers are for writing new layers, inside this package or outside.
-from .basic import (TRAINING, Chain, Dense, Dropout, bias_for, count_parameters, dropout_active,
-                    flatten, name_of, signature, testmode, trainmode, with_counts)
+from .basic import Chain, Dense, Dropout, bias_for, flatten
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .embedding import Embedding
+from .mode import is_active, testmode, trainmode, training
 from .normalise import BatchNorm, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .show import count_parameters, name_of, signature, with_counts
 
 __all__ = [
     "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
@@ -42,4 +44,6 @@ __all__ = [
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "BatchNorm", "LayerNorm",
     "Embedding",
+    # for writing layers, inside this package or outside it
+    "signature", "with_counts", "name_of", "count_parameters", "bias_for", "is_active", "training",
 ]

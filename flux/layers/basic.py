@@ -1,40 +1,20 @@
-"""Layer classes (Dense, Chain, Dropout), `flatten`, and the switch between train and test mode.
+"""The basic layers: Dense, Chain, Dropout, and `flatten`.
 
-Layers are plain objects whose ``__call__`` zygote differentiates from source; arrays are
-batch-first, ``(N, features)``. ``repr`` shows a layer in constructor form; ``print`` adds
-parameter counts.
+Arrays are batch-first, ``(N, features)``. ``repr`` shows a layer in constructor form;
+``print`` adds parameter counts (see `flux.layers.show`).
 """
 
 import numpy as np
 
 import zygote
 
-from ..activations import identity, sigmoid
-from ..functor import is_node, modules, named_leaves
+from ..activations import identity
+from ..functor import named_leaves
 from ..initialisers import as_rng, glorot_uniform
+from .mode import is_active
+from .show import callable_only, count_parameters, name_of_layer, signature, underscored, with_counts
 
-__all__ = ["Dense", "Chain", "Dropout", "flatten", "trainmode", "testmode"]
-
-
-def name_of(f):
-    """How a function or layer appears inside a layer's repr (``σ`` for the sigmoid)."""
-    if f is sigmoid:
-        return "σ"
-    return getattr(f, "__name__", None) or repr(f)
-
-
-def count_parameters(layer, only_trainable=True):
-    """Number of scalars in the trainable float arrays of ``layer``, each tied array counted once.
-
-    ``only_trainable=False`` counts the untrained ones too (BatchNorm's running statistics).
-    """
-    unique = {id(a): a for _, a in named_leaves(layer, only_trainable=only_trainable)}
-    return sum(a.size for a in unique.values())
-
-
-def underscored(n):
-    """Format an integer with ``_`` thousands separators, ``200_960``."""
-    return f"{n:_}"
+__all__ = ["Dense", "Chain", "Dropout", "flatten"]
 
 
 def check_features(layer, x):
@@ -58,28 +38,6 @@ def bias_for(bias, size, dtype):
     if bias is False or bias is None:
         return None
     return np.asarray(bias)
-
-
-def signature(head, act=identity, *options):
-    """A layer's repr: ``head``, the activation unless it is ``identity``, the non-empty
-    ``options``, and the closing parenthesis.
-
-    >>> from flux import relu
-    >>> signature("Dense(2 => 3", relu, "", "bias=False")
-    'Dense(2 => 3, relu, bias=False)'
-    """
-    parts = [head] + ([name_of(act)] if act is not identity else []) + [o for o in options if o]
-    return ", ".join(parts) + ")"
-
-
-def with_counts(layer):
-    """``repr`` with the parameter count, and the count of saved but untrained numbers if any."""
-    trained = count_parameters(layer)
-    untrained = count_parameters(layer, only_trainable=False) - trained
-    text = f"{layer!r}  # {underscored(trained)} parameters"
-    if untrained:
-        text += f", plus {underscored(untrained)} non-trainable"
-    return text
 
 
 class Dense:
@@ -209,18 +167,6 @@ class Chain:
         return "\n".join(lines)
 
 
-def callable_only(layer):
-    """True for a plain function in a chain, as opposed to a layer object."""
-    return not is_node(layer)
-
-
-def name_of_layer(layer):
-    """Repr of a layer, or the name of a plain function, as listed inside a Chain."""
-    if callable_only(layer):
-        return name_of(layer)
-    return repr(layer)
-
-
 def flatten(x):
     """Reshape a batch ``(N, d1, d2, ...)`` to ``(N, d1 * d2 * ...)``.
 
@@ -231,16 +177,6 @@ def flatten(x):
     return x.reshape(x.shape[0], -1)
 
 
-TRAINING = {"active": False}
-
-
-def dropout_active(layer):
-    """Whether a Dropout layer drops now: its own setting, else whether `flux.train` is running."""
-    if layer.active is None:
-        return TRAINING["active"]
-    return layer.active
-
-
 def dropout_mask(layer, x):
     """A fresh mask of ``0`` and ``1 / (1 - p)`` shaped like ``x``, in ``x``'s dtype."""
     keep = 1 - layer.p
@@ -248,7 +184,6 @@ def dropout_mask(layer, x):
     return np.where(draws < keep, 1 / keep, 0).astype(np.result_type(x, np.float32))
 
 
-zygote.nograd(dropout_active)
 zygote.nograd(dropout_mask)
 
 
@@ -274,7 +209,7 @@ class Dropout:
         self.rng = as_rng(rng)
 
     def __call__(self, x):
-        if dropout_active(self):
+        if is_active(self):
             return x * dropout_mask(self, x)
         return x
 
@@ -282,28 +217,3 @@ class Dropout:
         return f"Dropout({self.p})"
 
 
-def trainmode(model, active=True):
-    """Switch the layers with an ``active`` flag (Dropout, BatchNorm) on; returns ``model``.
-
-    ``active=None`` returns the layers to automatic mode (on only inside `flux.train`).
-
-    >>> import numpy as np
-    >>> m = trainmode(Chain(Dropout(0.5, rng=0)))
-    >>> bool((m(np.ones(10)) == 0).any())
-    True
-    """
-    for layer in modules(model):
-        if hasattr(layer, "active"):
-            layer.active = active
-    return model
-
-
-def testmode(model, active=False):
-    """Switch the layers with an ``active`` flag off for evaluation; returns ``model``.
-
-    >>> import numpy as np
-    >>> m = testmode(Chain(Dropout(0.5, rng=0)))
-    >>> m(np.ones(3))
-    array([1., 1., 1.])
-    """
-    return trainmode(model, active)

@@ -14,7 +14,8 @@ import zygote
 from ..activations import identity
 from ..initialisers import glorot_uniform
 from ..nnlib import conv, maxpool, meanpool
-from .basic import bias_for, signature, with_counts
+from .basic import bias_for
+from .show import signature, with_counts
 
 __all__ = ["Conv", "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool"]
 

@@ -5,7 +5,7 @@ import numpy as np
 import zygote
 
 from ..initialisers import randn32
-from .basic import with_counts
+from .show import with_counts
 
 __all__ = ["Embedding"]
 

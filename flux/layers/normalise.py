@@ -10,7 +10,8 @@ import numpy as np
 import zygote
 
 from ..activations import identity
-from .basic import dropout_active, signature, with_counts
+from .mode import is_active
+from .show import signature, with_counts
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -30,7 +31,7 @@ def uses_batch_statistics(layer):
     The switch is the one Dropout uses: ``layer.active``, or while `flux.train` runs when
     that is ``None``. Without ``track_stats`` there are no running statistics to fall back on.
     """
-    return dropout_active(layer) or not layer.track_stats
+    return is_active(layer) or not layer.track_stats
 
 
 def update_running_statistics(layer, mean, var, count):

@@ -16,7 +16,7 @@ import zygote
 
 from ..activations import sigmoid, tanh
 from ..initialisers import as_rng, glorot_uniform
-from .basic import name_of, with_counts
+from .show import name_of, with_counts
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 

@@ -1,4 +1,4 @@
-"""Tests for flux.layers: Dense, Chain, flatten, Dropout and modes, with gradients through zygote."""
+"""Tests for flux.layers.basic: Dense, Chain, flatten and Dropout, with gradients through zygote."""
 
 import numpy as np
 import pytest
@@ -126,14 +126,6 @@ def test_dropout_keeps_dtype_and_rejects_bad_probability():
     assert y.dtype == np.float32
     with pytest.raises(ValueError):
         Dropout(1.0)
-
-
-def test_mode_switches_walk_nested_models():
-    inner = Dropout(0.5)
-    model = Chain(Dense(2, 2), Chain(inner))
-    assert trainmode(model) is model and inner.active is True
-    to_testmode(model)
-    assert inner.active is False
 
 
 # ------------------------------------------------------------ gradients ----------
