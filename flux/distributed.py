@@ -19,19 +19,18 @@ import time
 import traceback
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import zygote
 
-from .layers import mode
 from .data import DataLoader
 from .functor import is_parameter, lookup, parameter_paths, walk
-from .optimise import Fused, Optimiser, update
-from .train import DeferredInterrupt, as_arguments, check_finite, objective_for
+from .optimise import Fused, update
+from .train import Reducer
+from .train import train as train_loop
 
 __all__ = ["LaunchError", "launched", "init", "world", "rank", "size", "is_root",
            "root_only", "ShardedLoader", "broadcast", "synchronised", "GradientAverager",
-           "train"]
+           "Allreduce", "train"]
 
 # Set in a process's environment by mpiexec/mpirun of MPICH and Intel MPI, Open MPI, PMIx.
 LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
@@ -412,10 +411,53 @@ def batch_length(args):
     return int(np.shape(first)[0]) if np.ndim(first) else 1
 
 
+class Allreduce(Reducer):
+    """The gradient reducer of data-parallel training: the mean over all ranks, one Allreduce a step.
+
+    Each rank's loss and gradient are replaced by the mean over all the batch's samples
+    (:class:`GradientAverager`), so every rank takes the same step; a fused step reads the
+    averaged gradients straight from the averager's buffer. Stopping on Ctrl-C is agreed
+    in the same Allreduce, and a rank failing alone aborts every rank (the others would
+    wait for it forever). ``samples`` counts the global samples of the steps taken.
+    """
+
+    collective = True
+
+    def __init__(self, comm=None):
+        self.comm = comm
+        self.leader = comm is None or comm.Get_rank() == 0
+        self.averager, self.samples_seen = None, 0
+
+    def start(self, opt, ps):
+        averager = self.averager = GradientAverager(ps, self.comm)
+        fused = Fused.of(opt, ps)
+        if fused is not None and not lays_out(averager, fused):
+            fused = None
+
+        def step(grads):
+            # The averaged gradients already lie end to end in the averager's buffer.
+            if not (fused is not None and averager.complete
+                    and fused.step(averager.gradients)):
+                update(opt, ps, grads)
+        return step
+
+    def samples(self, args):
+        return batch_length(args)
+
+    def reduce(self, value, grads, count, stop):
+        value, grads, count, stop = self.averager.average(value, grads, count, stop)
+        self.samples_seen += count
+        return value, grads, count, stop
+
+    def abandon(self, error):
+        if self.comm is not None and self.comm.Get_size() > 1:
+            abort(self.comm, error)
+
+
 def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None):
     """`flux.train` across ranks: one pass over this rank's ``data``, averaging gradients each step.
 
-    The loop on each rank is::
+    This is `flux.train` with the :class:`Allreduce` reducer; the loop on each rank is::
 
         for batch in data:                       # this rank's share of a global batch
             value, gs = zygote.withgradient(lambda: loss(*batch), ps)
@@ -452,65 +494,12 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
     """
     if comm is None and launched():
         comm = world()
-    explicit = not isinstance(ps, zygote.Params)
-    if explicit and isinstance(opt, Optimiser):
-        raise TypeError("explicit-style train(loss, model, data, opt) needs the optimiser state "
-                        "from flux.setup(opt, model), not the optimiser itself")
-    averager = GradientAverager(ps, comm)
-    fused = Fused.of(opt, ps)
-    if fused is not None and not lays_out(averager, fused):
-        fused = None
-    several = comm is not None and comm.Get_size() > 1
-    total, count, samples = 0.0, 0, 0
-    root = comm is None or comm.Get_rank() == 0
-    batches = tqdm(data, disable=progress is False or not root,
-                   delay=0 if progress else 1.0, leave=False, desc="train", unit="batch")
-    previous_mode = mode.TRAINING["active"]
-    mode.TRAINING["active"] = True
-    agreed = None   # an exception every rank raises at the same step: no need to abort
+    reducer = Allreduce(comm)
     try:
-        with DeferredInterrupt() as interrupt:
-            for index, batch in enumerate(batches):
-                args = as_arguments(batch)
-                n = batch_length(args)
-                # The last step's gradients are released only once this step's exist, as in
-                # flux.train: released earlier, their memory goes back to the system and
-                # every step pays page faults to get it back (the MNIST MLP ran a third slower).
-                if n:
-                    objective = objective_for(loss, args, explicit)
-                    value, local = zygote.withgradient(objective, ps)
-                    if explicit:
-                        (local,) = local
-                else:
-                    value, local = 0.0, None
-                value, grads, n, stop = averager.average(value, local, n, interrupt.pending)
-                if n:
-                    try:
-                        check_finite(value, index)
-                    except FloatingPointError as error:
-                        agreed = error
-                        raise
-                    # The averaged gradients already lie end to end in the averager's buffer.
-                    if not (fused is not None and averager.complete
-                            and fused.step(averager.gradients)):
-                        update(opt, ps, grads)
-                    total, count, samples = total + value, count + 1, samples + n
-                    batches.set_postfix(loss=f"{value:.4g}", refresh=False)
-                if cb is not None:
-                    cb()
-                if stop:
-                    agreed = KeyboardInterrupt(f"training interrupted after the update of "
-                                               f"batch {index}")
-                    raise agreed
-    except BaseException as error:
-        if several and error is not agreed:
-            abort(comm, error)
-        raise
+        return train_loop(loss, ps, data, opt, cb, progress=progress, reducer=reducer)
     finally:
-        mode.TRAINING["active"] = previous_mode
-        batches.close()
-        if stats is not None:
+        averager = reducer.averager
+        if stats is not None and averager is not None:
             stats["steps"] = stats.get("steps", 0) + averager.steps
-            stats["samples"] = stats.get("samples", 0) + samples
+            stats["samples"] = stats.get("samples", 0) + reducer.samples_seen
             stats["allreduce_seconds"] = stats.get("allreduce_seconds", 0.0) + averager.seconds
-    return total / count if count else None

@@ -3,14 +3,18 @@
 ``train(loss, params(model), data, opt)`` is shorthand for::
 
     for i, batch in enumerate(data):
-        gs = zygote.gradient(lambda: loss(*batch), ps)
+        value, gs = zygote.withgradient(lambda: loss(*batch), ps)
+        value, gs = reducer.reduce(value, gs, ...)   # as they are, or averaged over processes
         flux.update(opt, ps, gs)
         if cb: cb()
 
 plus four conveniences: a progress bar when a pass takes more than a second, a guard that
 stops on a non-finite loss before it reaches the parameters, dropout switched on, and a
 Ctrl-C that waits for the current batch's update to finish and then raises
-``KeyboardInterrupt`` (press twice to stop at once).
+``KeyboardInterrupt`` (press twice to stop at once). The gradient reducer is the loop's one
+pluggable part: a process training alone uses `Reducer`, which changes nothing, and
+data-parallel training (`flux.distributed.train`) is this loop with a reducer that averages
+over all processes.
 """
 
 import logging
@@ -23,10 +27,10 @@ from tqdm.auto import tqdm
 
 import zygote
 
-from .layers import mode
+from .layers import training
 from .optimise import Fused, Optimiser, update
 
-__all__ = ["train", "epochs", "throttle", "NonFiniteLossError"]
+__all__ = ["train", "epochs", "throttle", "NonFiniteLossError", "Reducer"]
 
 logger = logging.getLogger("flux")
 
@@ -102,12 +106,31 @@ def as_arguments(batch):
     return (batch,)
 
 
-def objective_for(loss, args, explicit):
-    """The closure zygote differentiates: ``loss(*args)``, or ``loss(m, *args)`` for a model ``m``.
+def gradient_of(loss, ps, args, explicit):
+    """``(loss value, gradient)`` of one batch: of ``loss(*args)`` with respect to ``ps``, or of
+    ``loss(model, *args)`` with respect to the model ``ps``."""
+    value, grads = zygote.withgradient(objective_for(loss, args, explicit), ps)
+    if explicit:
+        (grads,) = grads
+    return value, grads
 
-    Batches of up to three arrays are passed one by one: through a starred call zygote's
-    activity analysis loses track of the data being constant and differentiates with respect
-    to it too (for an MLP, a wasted matmul and a gradient the size of the batch).
+
+def objective_for(loss, args, explicit):
+    """The closure zygote differentiates: ``loss(*args)``, or ``loss(m, *args)`` for a model ``m``."""
+    if len(args) <= 3:
+        return unstarred_objective(loss, args, explicit)
+    if explicit:
+        return lambda m: loss(m, *args)
+    return lambda: loss(*args)
+
+
+def unstarred_objective(loss, args, explicit):
+    """`objective_for` of one to three arguments, passed one by one instead of by a starred call.
+
+    Through ``loss(*args)`` zygote's activity analysis loses track of the data being constant
+    and differentiates with respect to it too (for an MLP, a wasted matmul and a gradient the
+    size of the batch). Once starred calls keep their arguments' activity, this function and
+    its use in `objective_for` go.
     """
     if explicit:
         if len(args) == 1:
@@ -116,20 +139,16 @@ def objective_for(loss, args, explicit):
         if len(args) == 2:
             a, b = args
             return lambda m: loss(m, a, b)
-        if len(args) == 3:
-            a, b, c = args
-            return lambda m: loss(m, a, b, c)
-        return lambda m: loss(m, *args)
+        a, b, c = args
+        return lambda m: loss(m, a, b, c)
     if len(args) == 1:
         (a,) = args
         return lambda: loss(a)
     if len(args) == 2:
         a, b = args
         return lambda: loss(a, b)
-    if len(args) == 3:
-        a, b, c = args
-        return lambda: loss(a, b, c)
-    return lambda: loss(*args)
+    a, b, c = args
+    return lambda: loss(a, b, c)
 
 
 def stepper(opt, model):
@@ -148,7 +167,58 @@ def check_finite(value, index):
                                  f"before that batch's update")
 
 
-def train(loss, ps, data, opt, cb=None, *, progress=None):
+def check_style(ps, opt):
+    """Whether `train` runs in the explicit style (``ps`` a model), once ``opt`` is seen to fit."""
+    explicit = not isinstance(ps, zygote.Params)
+    if explicit and isinstance(opt, Optimiser):
+        raise TypeError("explicit-style train(loss, model, data, opt) needs the optimiser state "
+                        "from flux.setup(opt, model), not the optimiser itself")
+    return explicit
+
+
+class Reducer:
+    """What `train` does to each batch's loss and gradient before the step: here, nothing.
+
+    The reducer is the loop's pluggable part; this one, the default, serves a process that
+    trains alone. One for several processes (`flux.distributed.Allreduce`) overrides:
+
+    * ``start(opt, ps)``, called once before the first batch: the function of the reduced
+      gradients that steps the parameters;
+    * ``samples(args)``: a batch's weight in a mean over processes, its number of samples;
+      0 means this process has no share of the batch and computes no gradient;
+    * ``reduce(value, grads, count, stop)``: this process's loss, gradient (None without a
+      share), weight and Ctrl-C request, turned into those the step uses; a total ``count``
+      of 0 skips the step, and a true ``stop`` ends the loop after it;
+    * ``collective``: True where the processes must agree to stop, so that a Ctrl-C reaches
+      the loop only through ``reduce``; ``leader``: whether this process shows the progress
+      bar;
+    * ``abandon(error)``: called when ``error``, which not every process raises, ends the loop.
+
+    >>> import numpy as np
+    >>> Reducer().reduce(0.5, {"weight": np.ones(2)}, 1, False)
+    (0.5, {'weight': array([1., 1.])}, 1, False)
+    """
+
+    collective = False
+    leader = True
+
+    def start(self, opt, ps):
+        """The step: `update`, fused where it can be."""
+        return stepper(opt, ps)
+
+    def samples(self, args):
+        """1: alone, a batch's size does not matter."""
+        return 1
+
+    def reduce(self, value, grads, count, stop):
+        """The arguments, unchanged."""
+        return value, grads, count, stop
+
+    def abandon(self, error):
+        """Nothing: no other process waits for this one."""
+
+
+def train(loss, ps, data, opt, cb=None, *, progress=None, reducer=None):
     """One pass over ``data``, updating the parameters after every batch; returns the mean loss.
 
     Implicit style: ``ps = params(model)``, ``loss(*batch)`` closes over the model, ``opt``
@@ -161,7 +231,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
     A NaN or infinite loss raises `NonFiniteLossError` with the batch index, before that
     batch's update. On Ctrl-C the current batch is finished (update included) and then
     ``KeyboardInterrupt`` is raised, so the parameters are never half-updated. The mean loss
-    is ``None`` when ``data`` is empty.
+    is ``None`` when ``data`` is empty. ``reducer`` acts on each batch's loss and gradient
+    before the step (see `Reducer`; the default changes nothing).
 
     >>> import numpy as np, flux
     >>> model = flux.Dense(1, 1, init=flux.zeros32)
@@ -172,34 +243,46 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
     >>> np.round(model(x[:1]), 3)
     array([[2.]], dtype=float32)
     """
-    explicit = not isinstance(ps, zygote.Params)
-    if explicit and isinstance(opt, Optimiser):
-        raise TypeError("explicit-style train(loss, model, data, opt) needs the optimiser state "
-                        "from flux.setup(opt, model), not the optimiser itself")
-    total, count = 0.0, 0
-    step = stepper(opt, ps)
-    batches = tqdm(data, disable=progress is False, delay=0 if progress else 1.0,
-                   leave=False, desc="train", unit="batch")
-    previous_mode = mode.TRAINING["active"]
-    mode.TRAINING["active"] = True
+    explicit = check_style(ps, opt)
+    reducer = Reducer() if reducer is None else reducer
+    step = reducer.start(opt, ps)
+    total, steps = 0.0, 0
+    batches = tqdm(data, disable=progress is False or not reducer.leader,
+                   delay=0 if progress else 1.0, leave=False, desc="train", unit="batch")
+    agreed = None   # an exception that every process raises at the same step
     try:
-        with DeferredInterrupt() as interrupt:
+        with training(), DeferredInterrupt() as interrupt:
             for index, batch in enumerate(batches):
-                objective = objective_for(loss, as_arguments(batch), explicit)
-                if explicit:
-                    value, (grads,) = zygote.withgradient(objective, ps)
+                args = as_arguments(batch)
+                count = reducer.samples(args)
+                # The last step's gradients are released only once this step's exist:
+                # released earlier, their memory goes back to the system and every step pays
+                # page faults to get it back (the MNIST MLP ran a third slower).
+                if count:
+                    value, local = gradient_of(loss, ps, args, explicit)
                 else:
-                    value, grads = zygote.withgradient(objective, ps)
-                check_finite(value, index)
-                step(grads)
-                total, count = total + float(value), count + 1
-                batches.set_postfix(loss=f"{float(value):.4g}", refresh=False)
+                    value, local = 0.0, None
+                value, grads, count, stop = reducer.reduce(value, local, count,
+                                                           interrupt.pending)
+                if count:
+                    try:
+                        check_finite(value, index)
+                    except NonFiniteLossError as error:
+                        agreed = error
+                        raise
+                    step(grads)
+                    total, steps = total + float(value), steps + 1
+                    batches.set_postfix(loss=f"{float(value):.4g}", refresh=False)
                 if cb is not None:
                     cb()
-                if interrupt.pending:
-                    raise KeyboardInterrupt(f"training interrupted after the update of "
-                                            f"batch {index}")
+                if stop or (interrupt.pending and not reducer.collective):
+                    agreed = KeyboardInterrupt(f"training interrupted after the update of "
+                                               f"batch {index}")
+                    raise agreed
+    except BaseException as error:
+        if error is not agreed:
+            reducer.abandon(error)
+        raise
     finally:
-        mode.TRAINING["active"] = previous_mode
         batches.close()
-    return total / count if count else None
+    return total / steps if steps else None

@@ -1,4 +1,4 @@
-"""Tests for flux.train: the loop in both styles, callbacks, throttle, epochs, NaN guard, Ctrl-C."""
+"""Tests for flux.train: the loop in both styles, callbacks, throttle, epochs, NaN guard, Ctrl-C, reducers."""
 
 import logging
 import signal
@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import flux
+import zygote
 from flux import (Chain, DataLoader, Dense, Descent, Dropout, NonFiniteLossError, epochs, mse,
                   params, setup, throttle, train)
+from flux.train import Reducer
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(64, 3)).astype(np.float32)
@@ -149,3 +151,79 @@ def test_train_does_not_differentiate_with_respect_to_the_data():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < x.nbytes / 2
+
+
+# -- gradient reducers -------------------------------------------------------------------------
+
+
+class Doubling(Reducer):
+    """Doubles every gradient and reports ten times the loss; records what it is told."""
+
+    def __init__(self, ps):
+        self.ps, self.seen, self.abandoned = ps, [], []
+
+    def reduce(self, value, grads, count, stop):
+        self.seen.append((float(value), count, stop))
+        doubled = zygote.Grads(self.ps, {id(x): 2 * grads[x] for x in self.ps})
+        return 10 * value, doubled, count, stop
+
+    def abandon(self, error):
+        self.abandoned.append(error)
+
+
+def test_a_reducer_acts_between_the_gradient_and_the_step():
+    model = regression()
+    ps = params(model)
+    reducer = Doubling(ps)
+    value = train(lambda x, y: mse(model(x), y), ps, batches(3), Descent(0.05), reducer=reducer)
+    np.testing.assert_allclose(model.weight, reference_run(3, eta=0.1).weight, rtol=1e-5)
+    assert value == pytest.approx(10 * np.mean([v for v, _, _ in reducer.seen]))
+    assert [(count, stop) for _, count, stop in reducer.seen] == [(1, False)] * 3
+    assert reducer.abandoned == []
+
+
+def test_a_reducer_is_told_of_errors_that_not_every_process_raises():
+    model = regression()
+    ps = params(model)
+
+    def failing():
+        yield batches(1)[0]
+        raise ValueError("a bad batch on purpose")
+
+    reducer = Doubling(ps)
+    with pytest.raises(ValueError):
+        train(lambda x, y: mse(model(x), y), ps, failing(), Descent(0.1), reducer=reducer)
+    assert [type(e) for e in reducer.abandoned] == [ValueError]
+    poisoned = [(np.full_like(X[:8], np.nan), Y[:8])]
+    reducer = Doubling(ps)
+    with pytest.raises(NonFiniteLossError):                # every process sees the same loss
+        train(lambda x, y: mse(model(x), y), ps, poisoned, Descent(0.1), reducer=reducer)
+    assert reducer.abandoned == []
+
+
+class Agreeing(Reducer):
+    """A reducer of several processes: this one has no share of batch 0, and all stop at batch 1."""
+
+    collective = True
+
+    def __init__(self):
+        self.index = -1
+
+    def samples(self, args):
+        self.index += 1
+        return 0 if self.index == 0 else len(args[0])
+
+    def reduce(self, value, grads, count, stop):
+        return value, grads, count, self.index == 1
+
+
+def test_a_collective_reducer_decides_when_to_skip_and_to_stop():
+    model, steps = regression(), []
+    data = [(None, None)] + batches(4)[1:]       # the loss would fail on batch 0: no share there
+    with pytest.raises(KeyboardInterrupt, match="after the update of batch 1"):
+        train(lambda x, y: mse(model(x), y), params(model), data, Descent(0.1),
+              reducer=Agreeing(), cb=lambda: steps.append(model.weight.copy()))
+    assert len(steps) == 2 and np.array_equal(steps[0], regression().weight)
+    once = regression()
+    train(lambda x, y: mse(once(x), y), params(once), batches(2)[1:], Descent(0.1))
+    np.testing.assert_allclose(model.weight, once.weight, rtol=1e-6)
