@@ -5,8 +5,8 @@ A layer is a small class with three parts:
 * a constructor taking the sizes first (``Dense(3, 2, relu)``, ``Conv((5, 5), 1, 6, relu)``),
   then keyword options, with ``init`` and ``rng`` where it draws weights;
 * ``__call__(x)`` on a batch-first array, written in the plain numpy that zygote
-  differentiates from source; it checks the input's shape (a `zygote.nograd` helper) and
-  says what it expected and what it got;
+  differentiates from source; a layer with weights checks its input's shape first, in a
+  `zygote.nograd` helper whose error says what it expected and what it got;
 * ``__repr__`` in constructor form, ``Dense(3 => 2, relu)``, and ``__str__`` adding the
   parameter count (:func:`with_counts`); :func:`signature` builds the repr.
 

@@ -1,4 +1,4 @@
-"""Tests for flux.nnlib and flux.conv: window views and their rules, conv and pooling, and the layers in models.
+"""Tests for flux.nnlib and flux.layers.conv: window views and their rules, conv and pooling, and the layers in models.
 
 Forward passes are compared with loops over output pixels, gradients with central
 differences in float64; float32 runs stay float32. (The benchmark case `benchmarks/conv.py`

@@ -1,4 +1,4 @@
-"""Tests for flux.embedding: lookups of any index shape, and the scatter-add gradient."""
+"""Tests for flux.layers.embedding: lookups of any index shape, and the scatter-add gradient."""
 
 import numpy as np
 import pytest

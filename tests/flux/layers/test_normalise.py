@@ -1,4 +1,4 @@
-"""Tests for flux.normalise: BatchNorm (train and test mode, running statistics) and LayerNorm."""
+"""Tests for flux.layers.normalise: BatchNorm (train and test mode, running statistics) and LayerNorm."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tests for flux.recurrent: cells and sequence layers against numpy and central differences."""
+"""Tests for flux.layers.recurrent: cells and sequence layers against numpy and central differences."""
 
 import numpy as np
 import pytest
