@@ -21,8 +21,10 @@ from .layers import Chain, Dense, Dropout, flatten, testmode, trainmode
 from .normalise import BatchNorm, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .embedding import Embedding
-from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
-                     logitcrossentropy, mae, mse)
+from .losses import (LossShapeError, binary_focal_loss, binarycrossentropy, crossentropy,
+                     dice_coeff_loss, focal_loss, hinge_loss, huber_loss, kldivergence,
+                     label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle,
+                     poisson_loss, siamese_contrastive_loss, squared_hinge_loss, tversky_loss)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
                        RMSProp, setup, update)
 from .saving import LoadError, load, save
@@ -41,8 +43,10 @@ __all__ = [
     "BatchNorm", "LayerNorm",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "Embedding",
-    "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
-    "mae", "mse",
+    "LossShapeError", "binary_focal_loss", "binarycrossentropy", "crossentropy",
+    "dice_coeff_loss", "focal_loss", "hinge_loss", "huber_loss", "kldivergence",
+    "label_smoothing", "logitbinarycrossentropy", "logitcrossentropy", "mae", "mse", "msle",
+    "poisson_loss", "siamese_contrastive_loss", "squared_hinge_loss", "tversky_loss",
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
     "RMSProp", "setup", "update",
     "LoadError", "load", "save",
