@@ -27,7 +27,8 @@ from .losses import (LossShapeError, binary_focal_loss, binarycrossentropy, cros
                      poisson_loss, siamese_contrastive_loss, squared_hinge_loss, tversky_loss)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
                        RMSProp, setup, update)
-from .saving import LoadError, load, save
+from .model_state import loadmodel, state
+from .saving import LoadError, ModelNameError, load, save
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
@@ -49,7 +50,7 @@ __all__ = [
     "poisson_loss", "siamese_contrastive_loss", "squared_hinge_loss", "tversky_loss",
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
     "RMSProp", "setup", "update",
-    "LoadError", "load", "save",
+    "LoadError", "ModelNameError", "load", "loadmodel", "save", "state",
     "NonFiniteLossError", "epochs", "throttle", "train",
     "accuracy", "onecold", "onehot", "onehotbatch",
 ]
