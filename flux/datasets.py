@@ -30,7 +30,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+
+from .progress import progress_bar
 
 __all__ = ["MNIST", "DatasetError", "read_idx", "download", "MIRRORS", "SHA256"]
 
@@ -151,8 +152,8 @@ def fetch(url, destination, timeout):
     with urllib.request.urlopen(url, timeout=timeout) as response, \
             open(destination, "wb") as out:
         size = response.headers.get("Content-Length")
-        with tqdm(total=int(size) if size else None, unit="B", unit_scale=True, delay=1.0,
-                  desc=Path(url).name, leave=False) as bar:
+        with progress_bar(total=int(size) if size else None, unit="B", unit_scale=True,
+                          desc=Path(url).name, leave=False) as bar:
             while chunk := response.read(1 << 20):
                 out.write(chunk)
                 bar.update(len(chunk))

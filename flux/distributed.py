@@ -19,7 +19,6 @@ import time
 import traceback
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import zygote
 
@@ -27,6 +26,7 @@ from . import layers
 from .data import DataLoader
 from .functor import is_parameter, lookup, parameter_paths, walk
 from .optimise import Fused, Optimiser, update
+from .progress import progress_bar
 from .train import DeferredInterrupt, as_arguments, check_finite, objective_for
 
 __all__ = ["LaunchError", "launched", "init", "world", "rank", "size", "is_root",
@@ -463,8 +463,7 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, comm=None, stats=None)
     several = comm is not None and comm.Get_size() > 1
     total, count, samples = 0.0, 0, 0
     root = comm is None or comm.Get_rank() == 0
-    batches = tqdm(data, disable=progress is False or not root,
-                   delay=0 if progress else 1.0, leave=False, desc="train", unit="batch")
+    batches = progress_bar(data, progress if root else False, leave=False, desc="train", unit="batch")
     previous_mode = layers.TRAINING["active"]
     layers.TRAINING["active"] = True
     agreed = None   # an exception every rank raises at the same step: no need to abort

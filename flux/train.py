@@ -19,12 +19,11 @@ import signal
 import threading
 import time
 
-from tqdm.auto import tqdm
-
 import zygote
 
 from . import layers
 from .optimise import Fused, Optimiser, update
+from .progress import progress_bar
 
 __all__ = ["train", "epochs", "throttle", "NonFiniteLossError"]
 
@@ -157,7 +156,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
     is spread into the loss's arguments.
 
     ``cb()`` runs after each update (wrap it in :class:`throttle` to slow it down).
-    ``progress`` shows a tqdm bar: ``None`` once a pass lasts over a second, or always/never.
+    ``progress`` shows a tqdm bar: ``None`` on a terminal once a pass lasts over a second
+    (never in a log file), or ``True``/``False`` always/never.
     A NaN or infinite loss raises `NonFiniteLossError` with the batch index, before that
     batch's update. On Ctrl-C the current batch is finished (update included) and then
     ``KeyboardInterrupt`` is raised, so the parameters are never half-updated. The mean loss
@@ -178,8 +178,7 @@ def train(loss, ps, data, opt, cb=None, *, progress=None):
                         "from flux.setup(opt, model), not the optimiser itself")
     total, count = 0.0, 0
     step = stepper(opt, ps)
-    batches = tqdm(data, disable=progress is False, delay=0 if progress else 1.0,
-                   leave=False, desc="train", unit="batch")
+    batches = progress_bar(data, progress, leave=False, desc="train", unit="batch")
     previous_mode = layers.TRAINING["active"]
     layers.TRAINING["active"] = True
     try:
