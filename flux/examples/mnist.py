@@ -105,7 +105,7 @@ def positive(kind):
 
 
 def non_negative_int(text):
-    """An argparse type for a seed: an integer ``>= 0``."""
+    """An argparse type for a seed or an epoch count: an integer ``>= 0``."""
     try:
         value = int(text)
     except ValueError:
@@ -131,8 +131,8 @@ def check_flags(parser, args):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.mnist",
                                      description="Train an MLP on MNIST with flux.")
-    parser.add_argument("--epochs", type=positive(int), default=None,
-                        help="default 20 (4 for lstm, 10 for cnn)")
+    parser.add_argument("--epochs", type=non_negative_int, default=None,
+                        help="default 20 (4 for lstm, 10 for cnn); 0 saves the untrained model")
     parser.add_argument("--batchsize", type=positive(int), default=None,
                         help="default 1024 (128 for lstm and cnn)")
     parser.add_argument("--lr", type=positive(float), default=None,

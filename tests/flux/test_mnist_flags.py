@@ -10,7 +10,7 @@ from flux.examples import mnist
     (["--batchsize", "-3"], "argument --batchsize: must be positive, got -3"),
     (["--train-size", "0"], "argument --train-size: must be positive, got 0"),
     (["--train-size", "100000"], "--train-size 100000: MNIST has only 60000 training images"),
-    (["--epochs", "0"], "argument --epochs: must be positive, got 0"),
+    (["--epochs", "-1"], "argument --epochs: must be 0 or more, got -1"),
     (["--epochs", "two"], "argument --epochs: expected an integer, got 'two'"),
     (["--lr", "nan"], "argument --lr: must be positive, got nan"),
     (["--lr", "inf"], "argument --lr: must be positive, got inf"),
