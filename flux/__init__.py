@@ -11,12 +11,16 @@ True
 """
 
 from . import datasets, distributed, nnlib
-from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
-                          softplus, swish, tanh, σ)
+from .activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, hardσ, identity,
+                          leakyrelu, lisht, logcosh, logsigmoid, logsoftmax, logsumexp, logσ, mish,
+                          relu, relu6, rrelu, selu, sigmoid, softmax, softplus, softshrink,
+                          softsign, swish, tanh, tanhshrink, trelu, σ)
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .data import DataLoader
 from .functor import f32, f64, fmap, modules, params, trainable
-from .initialisers import glorot_normal, glorot_uniform, ones32, randn32, zeros32
+from .initialisers import (glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32,
+                           orthogonal, randn32, truncated_normal, zeros32)
+from .seeding import seed
 from .layers import Chain, Dense, Dropout, flatten, testmode, trainmode
 from .normalise import BatchNorm, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -34,12 +38,15 @@ from .utils import accuracy, onecold, onehot, onehotbatch
 
 __all__ = [
     "datasets", "distributed", "nnlib",
-    "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "logsumexp", "relu", "sigmoid", "softmax",
-    "softplus", "swish", "tanh", "σ",
+    "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardσ", "identity",
+    "leakyrelu", "lisht", "logcosh", "logsigmoid", "logsoftmax", "logsumexp", "logσ", "mish",
+    "relu", "relu6", "rrelu", "selu", "sigmoid", "softmax", "softplus", "softshrink",
+    "softsign", "swish", "tanh", "tanhshrink", "trelu", "σ",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
     "DataLoader",
     "f32", "f64", "fmap", "modules", "params", "trainable",
-    "glorot_normal", "glorot_uniform", "ones32", "randn32", "zeros32",
+    "glorot_normal", "glorot_uniform", "kaiming_normal", "kaiming_uniform", "ones32",
+    "orthogonal", "randn32", "truncated_normal", "zeros32", "seed",
     "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
     "BatchNorm", "LayerNorm",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
