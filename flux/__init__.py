@@ -16,8 +16,12 @@ from .activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, har
                           relu, relu6, rrelu, selu, sigmoid, softmax, softplus, softshrink,
                           softsign, swish, tanh, tanhshrink, trelu, σ)
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
+from .callbacks import early_stopping, plateau
 from .data import DataLoader
+from .destructure import destructure
+from .explicit import gradient, withgradient
 from .functor import f32, f64, fmap, modules, params, trainable
+from .functor import params as parameters   # PyTorch's name
 from .initialisers import (glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32,
                            orthogonal, randn32, truncated_normal, zeros32)
 from .seeding import seed
@@ -33,6 +37,7 @@ from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nester
                        RMSProp, setup, update)
 from .model_state import loadmodel, state
 from .saving import LoadError, ModelNameError, load, save
+from .shapes import outputsize
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
@@ -43,7 +48,8 @@ __all__ = [
     "relu", "relu6", "rrelu", "selu", "sigmoid", "softmax", "softplus", "softshrink",
     "softsign", "swish", "tanh", "tanhshrink", "trelu", "σ",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
-    "DataLoader",
+    "early_stopping", "plateau", "DataLoader", "destructure", "gradient", "withgradient",
+    "outputsize", "parameters",
     "f32", "f64", "fmap", "modules", "params", "trainable",
     "glorot_normal", "glorot_uniform", "kaiming_normal", "kaiming_uniform", "ones32",
     "orthogonal", "randn32", "truncated_normal", "zeros32", "seed",
