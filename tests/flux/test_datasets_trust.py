@@ -1,6 +1,7 @@
 """Regression tests: MNIST files that are altered, planted or out of range are refused, never read."""
 
 import gzip
+import hashlib
 import logging
 import shutil
 
@@ -89,3 +90,23 @@ def test_checksums_false_reads_a_users_own_files(no_env):
     rewrite(root / IMAGES, lambda raw: raw.__setitem__(5000, 0))
     X, _ = MNIST.testdata(np.uint8, root=root, checksums=False)
     assert X.ravel()[5000 - 16] == 0
+
+
+def test_a_file_changed_after_verification_is_checked_again(no_env):
+    root = copy_test_split(no_env / "mine")
+    MNIST.testdata(root=root)                 # verified, and remembered by size and mtime
+    rewrite(root / LABELS, lambda raw: raw.__setitem__(8, 3))
+    with pytest.raises(DatasetError, match="not the published file"):
+        MNIST.testdata(root=root)
+
+
+def test_verification_is_remembered_only_for_a_matching_sum(no_env, monkeypatch):
+    root = copy_test_split(no_env / "mine")
+    MNIST.testdata(root=root)
+    calls = []
+    real_sha256 = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda data: calls.append(1) or real_sha256(data))
+    MNIST.testdata(root=root)
+    assert calls == []                         # both files remembered
+    with pytest.raises(DatasetError):
+        MNIST.testdata(root=root, checksums={IMAGES: "0" * 64, LABELS: "0" * 64})
