@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flux
 import zygote
@@ -80,3 +82,33 @@ def test_soft_targets_keep_their_gradient(check_grad):
     grads = check_grad(lambda p, q: crossentropy(p, q, agg=flux.identity),
                        softmax(LOGITS), probabilities)
     assert grads[1] is not None
+
+
+# ---------------------------------------------------------------- properties -----
+
+SHAPES = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(SHAPES, SHAPES, st.sampled_from(ELEMENTWISE))
+def test_any_two_different_shapes_are_refused(shape_hat, shape, name):
+    y_hat, y = np.full(shape_hat, 0.25), np.full(shape, 0.5)
+    if shape_hat == shape:
+        assert np.isfinite(getattr(flux, name)(y_hat, y))
+    else:
+        with pytest.raises(LossShapeError, match=rf"{name}: ŷ has shape"):
+            getattr(flux, name)(y_hat, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(2, 5), st.integers(0, 2 ** 32 - 1))
+def test_class_indices_and_one_hot_agree_for_any_batch(n, classes, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, classes)) * 4
+    labels = rng.integers(0, classes, n)
+    onehot = onehotbatch(labels, range(classes)).astype(np.float64)
+    per_sample = logitcrossentropy(logits, labels, agg=flux.identity)
+    np.testing.assert_allclose(per_sample, logitcrossentropy(logits, onehot, agg=flux.identity),
+                               rtol=1e-12)
+    by_hand = [np.log(np.sum(np.exp(row))) - row[c] for row, c in zip(logits, labels)]
+    np.testing.assert_allclose(per_sample, by_hand, rtol=1e-10)
