@@ -18,7 +18,7 @@ from .activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, har
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .callbacks import early_stopping, plateau
 from .data import DataLoader
-from .destructure import destructure
+from .flat import destructure
 from .explicit import gradient, withgradient
 from .functor import f32, f64, fmap, modules, params, trainable
 from .functor import params as parameters   # PyTorch's name
