@@ -112,3 +112,16 @@ def test_class_indices_and_one_hot_agree_for_any_batch(n, classes, seed):
                                rtol=1e-12)
     by_hand = [np.log(np.sum(np.exp(row))) - row[c] for row, c in zip(logits, labels)]
     np.testing.assert_allclose(per_sample, by_hand, rtol=1e-10, atol=1e-12)
+
+
+def test_training_on_class_indices_matches_training_on_one_hot_rows():
+    x = RNG.normal(size=(20, 3)).astype(np.float32)
+    labels = RNG.integers(0, 4, 20)
+    onehot = onehotbatch(labels, range(4))
+    models = [flux.Dense(3, 4, rng=0), flux.Dense(3, 4, rng=0)]
+    for model, targets in zip(models, [labels, onehot]):
+        state = flux.setup(flux.Adam(0.05), model)
+        for _ in range(5):
+            flux.train(lambda m, x, y: logitcrossentropy(m(x), y), model, [(x, targets)], state)
+    np.testing.assert_allclose(models[0].weight, models[1].weight, rtol=1e-5)
+    assert flux.accuracy(models[0](x), labels) > 0.25
