@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flux
 import zygote
@@ -83,3 +85,18 @@ def test_gradient_with_respect_to_the_flat_vector_equals_the_models():
     (dflat,) = zygote.gradient(lambda v: flux.mse(rebuild(v)(X), np.zeros((5, 2))), flat)
     (dm,) = flux.gradient(lambda m: flux.mse(m(X), np.zeros((5, 2))), m)
     np.testing.assert_allclose(dflat[:12], dm["layers"][0]["weight"].ravel(), rtol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=2, max_size=4), st.integers(0, 1000))
+def test_round_trip_and_gradient_for_any_widths(widths, seed):
+    layers = [flux.Dense(a, b, flux.tanh, rng=seed + i)
+              for i, (a, b) in enumerate(zip(widths, widths[1:]))]
+    m = flux.f64(flux.Chain(*layers))
+    flat, rebuild = flux.destructure(m)
+    assert flat.size == sum(b * a + b for a, b in zip(widths, widths[1:]))
+    x = np.random.default_rng(seed).normal(size=(3, widths[0]))
+    np.testing.assert_array_equal(rebuild(flat)(x), m(x))
+    assert flux.outputsize(m, x.shape) == (3, widths[-1])
+    weights = np.random.default_rng(seed + 1).uniform(0.5, 1.5, size=(3, widths[-1]))
+    check_grad(lambda v: np.sum(np.sin(rebuild(v)(x)) * weights), flat)
