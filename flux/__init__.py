@@ -11,42 +11,60 @@ True
 """
 
 from . import datasets, distributed, nnlib
-from .activations import (elu, gelu, identity, leakyrelu, logsoftmax, logsumexp, relu, sigmoid, softmax,
-                          softplus, swish, tanh, σ)
+from .activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, hardσ, identity,
+                          leakyrelu, lisht, logcosh, logsigmoid, logsoftmax, logsumexp, logσ, mish,
+                          relu, relu6, rrelu, selu, sigmoid, softmax, softplus, softshrink,
+                          softsign, swish, tanh, tanhshrink, trelu, σ)
 from .layers.conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
+from .callbacks import early_stopping, plateau
 from .data import DataLoader
+from .flat import destructure
+from .explicit import gradient, withgradient
 from .functor import f32, f64, fmap, modules, params, trainable
-from .initialisers import glorot_normal, glorot_uniform, ones32, randn32, zeros32
+from .functor import params as parameters   # PyTorch's name
+from .initialisers import (glorot_normal, glorot_uniform, kaiming_normal, kaiming_uniform, ones32,
+                           orthogonal, randn32, truncated_normal, zeros32)
+from .seeding import seed
 from .layers.basic import Chain, Dense, Dropout, flatten
 from .layers.mode import testmode, trainmode
 from .layers.normalise import BatchNorm, LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .layers.embedding import Embedding
-from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
-                     logitcrossentropy, mae, mse)
+from .losses import (LossShapeError, binary_focal_loss, binarycrossentropy, crossentropy,
+                     dice_coeff_loss, focal_loss, hinge_loss, huber_loss, kldivergence,
+                     label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle,
+                     poisson_loss, siamese_contrastive_loss, squared_hinge_loss, tversky_loss)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
                        RMSProp, setup, update)
-from .saving import LoadError, load, save
+from .model_state import loadmodel, state
+from .saving import LoadError, ModelNameError, load, save
+from .shapes import outputsize
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
 __all__ = [
     "datasets", "distributed", "nnlib",
-    "elu", "gelu", "identity", "leakyrelu", "logsoftmax", "logsumexp", "relu", "sigmoid", "softmax",
-    "softplus", "swish", "tanh", "σ",
+    "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardσ", "identity",
+    "leakyrelu", "lisht", "logcosh", "logsigmoid", "logsoftmax", "logsumexp", "logσ", "mish",
+    "relu", "relu6", "rrelu", "selu", "sigmoid", "softmax", "softplus", "softshrink",
+    "softsign", "swish", "tanh", "tanhshrink", "trelu", "σ",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
-    "DataLoader",
+    "early_stopping", "plateau", "DataLoader", "destructure", "gradient", "withgradient",
+    "outputsize", "parameters",
     "f32", "f64", "fmap", "modules", "params", "trainable",
-    "glorot_normal", "glorot_uniform", "ones32", "randn32", "zeros32",
+    "glorot_normal", "glorot_uniform", "kaiming_normal", "kaiming_uniform", "ones32",
+    "orthogonal", "randn32", "truncated_normal", "zeros32", "seed",
     "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
     "BatchNorm", "LayerNorm",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "Embedding",
-    "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
-    "mae", "mse",
+    "LossShapeError", "binary_focal_loss", "binarycrossentropy", "crossentropy",
+    "dice_coeff_loss", "focal_loss", "hinge_loss", "huber_loss", "kldivergence",
+    "label_smoothing", "logitbinarycrossentropy", "logitcrossentropy", "mae", "mse", "msle",
+    "poisson_loss", "siamese_contrastive_loss", "squared_hinge_loss", "tversky_loss",
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
     "RMSProp", "setup", "update",
-    "LoadError", "load", "save",
+    "LoadError", "ModelNameError", "load", "loadmodel", "save", "state",
     "NonFiniteLossError", "epochs", "throttle", "train",
     "accuracy", "onecold", "onehot", "onehotbatch",
 ]

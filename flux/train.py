@@ -23,12 +23,11 @@ import signal
 import threading
 import time
 
-from tqdm.auto import tqdm
-
 import zygote
 
 from .layers import training
 from .optimise import Fused, Optimiser, update
+from .progress import progress_bar
 
 __all__ = ["train", "epochs", "throttle", "NonFiniteLossError", "Reducer"]
 
@@ -227,7 +226,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, reducer=None):
     is spread into the loss's arguments.
 
     ``cb()`` runs after each update (wrap it in :class:`throttle` to slow it down).
-    ``progress`` shows a tqdm bar: ``None`` once a pass lasts over a second, or always/never.
+    ``progress`` shows a tqdm bar: ``None`` on a terminal once a pass lasts over a second
+    (never in a log file), or ``True``/``False`` always/never.
     A NaN or infinite loss raises `NonFiniteLossError` with the batch index, before that
     batch's update. On Ctrl-C the current batch is finished (update included) and then
     ``KeyboardInterrupt`` is raised, so the parameters are never half-updated. The mean loss
@@ -247,8 +247,8 @@ def train(loss, ps, data, opt, cb=None, *, progress=None, reducer=None):
     reducer = Reducer() if reducer is None else reducer
     step = reducer.start(opt, ps)
     total, steps = 0.0, 0
-    batches = tqdm(data, disable=progress is False or not reducer.leader,
-                   delay=0 if progress else 1.0, leave=False, desc="train", unit="batch")
+    batches = progress_bar(data, progress if reducer.leader else False, leave=False, desc="train",
+                           unit="batch")
     agreed = None   # an exception that every process raises at the same step
     try:
         with training(), DeferredInterrupt() as interrupt:

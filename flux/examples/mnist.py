@@ -86,27 +86,70 @@ def build_model(kind, rng):
                  Dense(128, 10, rng=rng))
 
 
+TRAIN_IMAGES = 60000   # the size of MNIST's training split
+
+
+def positive(kind):
+    """An argparse type: ``kind`` (int or float) of a string, refusing zero, negatives and nan."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
+                                             f", got {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    convert.__name__ = f"positive {kind.__name__}"
+    return convert
+
+
+def non_negative_int(text):
+    """An argparse type for a seed or an epoch count: an integer ``>= 0``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def check_flags(parser, args):
+    """Refuse a ``--data-dir`` that is not a directory, an ``--out`` that is a file, and a
+    ``--train-size`` beyond the training split."""
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        parser.error(f"--data-dir {args.data_dir}: no such directory (leave the flag out to use "
+                     f"the bundled data/mnist, or create the directory to download into it)")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        parser.error(f"--out {args.out}: exists and is not a directory")
+    if args.train_size is not None and args.train_size > TRAIN_IMAGES:
+        parser.error(f"--train-size {args.train_size}: MNIST has only {TRAIN_IMAGES} "
+                     f"training images")
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.mnist",
                                      description="Train an MLP on MNIST with flux.")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="default 20 (4 for lstm, 10 for cnn)")
-    parser.add_argument("--batchsize", type=int, default=None,
+    parser.add_argument("--epochs", type=non_negative_int, default=None,
+                        help="default 20 (4 for lstm, 10 for cnn); 0 saves the untrained model")
+    parser.add_argument("--batchsize", type=positive(int), default=None,
                         help="default 1024 (128 for lstm and cnn)")
-    parser.add_argument("--lr", type=float, default=None,
+    parser.add_argument("--lr", type=positive(float), default=None,
                         help="Adam learning rate (default 0.003 for mlp, 0.005 for seed, "
                              "0.002 for lstm and cnn)")
-    parser.add_argument("--decay", type=float, default=None,
+    parser.add_argument("--decay", type=positive(float), default=None,
                         help="multiply the learning rate by this after every epoch "
                              "(default 1, 0.75 for cnn)")
     parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn"], default="mlp")
-    parser.add_argument("--seed", type=int, default=0, help="seeds weights and shuffling")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seeds weights and shuffling")
     parser.add_argument("--data-dir", default=None,
                         help="directory holding the MNIST .gz files (default: search, "
                              "see flux.datasets)")
     parser.add_argument("--out", default="runs/mnist",
                         help="directory for model.npz and curves.png")
-    parser.add_argument("--train-size", type=int, default=None,
+    parser.add_argument("--train-size", type=positive(int), default=None,
                         help="use only the first N training images (for quick checks)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar; print only the final accuracy")
@@ -114,6 +157,7 @@ def parse_args(argv=None):
                         help="data-parallel over the MPI ranks (--batchsize is the global "
                              f"batch); launch with: {LAUNCH}")
     args = parser.parse_args(argv)
+    check_flags(parser, args)
     if args.epochs is None:
         args.epochs = DEFAULT_EPOCHS.get(args.model, 20)
     if args.batchsize is None:

@@ -39,6 +39,12 @@ def fake_split(directory, split, n=3, seed=0):
     return images, labels
 
 
+def sums_in(directory, split):
+    """The SHA-256 sums of the decompressed files of ``split`` in ``directory``."""
+    return {name: hashlib.sha256(gzip.decompress((Path(directory) / name).read_bytes())).hexdigest()
+            for name in SPLITS[split]}
+
+
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """No $FLUX_DATA, an empty cache, and no vendored copy, so only the test's files exist."""
@@ -130,34 +136,37 @@ def test_vendored_mnist_train_split_shape():
 def test_root_argument_wins(isolated):
     images, labels = fake_split(isolated / "mine", "test", n=4)
     fake_split(isolated / "cache" / "flux" / "mnist", "test", n=2)
-    X, y = MNIST.testdata(np.float64, root=isolated / "mine")
+    X, y = MNIST.testdata(np.float64, root=isolated / "mine",
+                          checksums=sums_in(isolated / "mine", "test"))
     assert X.dtype == np.float64 and len(X) == 4
     np.testing.assert_allclose(X, images / 255)
     np.testing.assert_array_equal(y, labels)
 
 
-def test_search_order_env_then_cache_then_vendored(isolated, monkeypatch):
+def test_search_order_env_then_vendored_then_cache(isolated, monkeypatch):
     fake_split(isolated / "cache" / "flux" / "mnist", "test", n=2)
+    assert len(MNIST.testdata(checksums=sums_in(isolated / "cache" / "flux" / "mnist",
+                                                "test"))[0]) == 2
     fake_split(isolated / "no-vendored", "test", n=5)
-    assert len(MNIST.testdata()[0]) == 2
+    assert len(MNIST.testdata(checksums=sums_in(isolated / "no-vendored", "test"))[0]) == 5
     monkeypatch.setenv("FLUX_DATA", str(isolated / "env"))
     fake_split(isolated / "env" / "mnist", "test", n=3)
-    assert len(MNIST.testdata()[0]) == 3
+    assert len(MNIST.testdata(checksums=sums_in(isolated / "env" / "mnist", "test"))[0]) == 3
     dirs = search_dirs()
-    assert dirs == [isolated / "env" / "mnist", isolated / "cache" / "flux" / "mnist",
-                    isolated / "no-vendored"]
+    assert dirs == [isolated / "env" / "mnist", isolated / "no-vendored",
+                    isolated / "cache" / "flux" / "mnist"]
 
 
 def test_vendored_copy_is_used_when_nothing_else_exists(isolated):
     fake_split(isolated / "no-vendored", "test", n=5)
-    assert len(MNIST.testdata()[0]) == 5
+    assert len(MNIST.testdata(checksums=sums_in(isolated / "no-vendored", "test"))[0]) == 5
 
 
 def test_mismatched_image_and_label_counts(isolated):
     images, _ = fake_split(isolated / "mine", "train", n=3)
     write_gz(isolated / "mine" / SPLITS["train"][1], idx_bytes(np.zeros(2, np.uint8)))
     with pytest.raises(DatasetError, match="3 images but .* 2 labels"):
-        MNIST.traindata(root=isolated / "mine")
+        MNIST.traindata(root=isolated / "mine", checksums=False)
 
 
 def test_missing_files_without_download(isolated):

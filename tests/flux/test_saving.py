@@ -47,10 +47,10 @@ def test_save_replaces_atomically_and_leaves_no_temporary(tmp_path, monkeypatch)
     save(path, source)
     original = path.read_bytes()
 
-    def failing_savez(stream, **arrays):
+    def failing_write(stream, array, **options):
         stream.write(b"partial garbage")
         raise OSError("disk full")
-    monkeypatch.setattr(np, "savez", failing_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", failing_write)
     with pytest.raises(OSError, match="disk full"):
         save(path, other)
     assert path.read_bytes() == original
