@@ -5,11 +5,11 @@ from collections.abc import Collection
 import numpy as np
 
 from . import runtime
-from .analysis import category
+from .compiler.analysis import category
 from . import rules
-from .cache import fast_entry, transformed_for
-from .codegen import render
-from .fastpath import MISS, entry_point
+from .compiler.cache import fast_entry, transformed_for
+from .compiler.codegen import render
+from .compiler.fastpath import MISS, entry_point
 from .errors import GradientUsageError, NonScalarOutputError
 from .params import Grads, Params
 

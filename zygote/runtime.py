@@ -455,7 +455,7 @@ def call(mask, fn, *args, **kwargs):
         return _call_rule(rule, fn, args, kwargs)
     kind = type(fn)
     if kind is types.FunctionType:
-        from .cache import pullback_function
+        from .compiler.cache import pullback_function
         return pullback_function(fn, mask, args, kwargs)
     if kind is types.MethodType:
         return _call_bound(mask, fn.__func__, fn.__self__, args, kwargs)

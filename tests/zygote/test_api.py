@@ -169,8 +169,8 @@ def test_nan_and_inf_propagate():
 
 
 def test_a_name_reused_for_data_then_for_a_result_is_not_differentiated_as_data():
-    from zygote import cache
-    from zygote.codegen import render
+    from zygote.compiler import cache
+    from zygote.compiler.codegen import render
 
     def reuses_name(W, x):
         x = x @ W

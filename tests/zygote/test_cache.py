@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 import zygote
-from zygote import cache, parse
+from zygote.compiler import cache, parse
 
 
 def test_second_call_does_not_parse(monkeypatch):

@@ -13,10 +13,10 @@ import pytest
 
 import zygote
 from zygote import api
-from zygote.cache import entry_for
-from zygote.codegen import render
-from zygote.fused import fused_gradient
-from zygote.simplify import propagate_copies
+from zygote.compiler.cache import entry_for
+from zygote.compiler.codegen import render
+from zygote.compiler.fused import fused_gradient
+from zygote.compiler.simplify import propagate_copies
 
 from corpus_functions import CORPUS
 
@@ -229,4 +229,4 @@ def test_a_rule_registered_for_a_planned_callee_takes_over():
         assert zygote.gradient(calls_planned_square, 2.0) == (10.0,)
     finally:
         del zygote.rules.RULES[planned_square]
-        zygote.cache.clear_cache()
+        zygote.compiler.cache.clear_cache()

@@ -10,13 +10,13 @@ dynamic call ``call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, a
 import functools
 import types
 
-from . import api, runtime
+from .. import api, runtime
 from .analysis import category
 from .cache import PLANNED, entry_for, env_mask, param_mask_for
-from .errors import ZygoteError
+from ..errors import ZygoteError
 from .fused import fused_gradient, seed_like
-from .rules import RULES, Rule
-from .runtime import split_cotangent
+from ..rules import RULES, Rule
+from ..runtime import split_cotangent
 
 
 def gradient_of(primal, adjoint_fn, n_var, *args):

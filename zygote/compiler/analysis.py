@@ -4,9 +4,9 @@ import types
 
 import gast
 
-from .nodes import names_loaded, walk
+from ..nodes import names_loaded, walk
 from .parse import GENERATED_HELPERS
-from .rules import lookup
+from ..rules import lookup
 
 NUMERIC = "n"   # an active number or array: its cotangents add with +
 SCALAR = "f"    # (as a parameter category) a Python float or int: numeric, never broadcast

@@ -7,7 +7,7 @@ import threading
 import types
 import weakref
 
-from . import rules, runtime
+from .. import rules, runtime
 from .analysis import Resolver, category, guard_terms
 from .compile import closure_function, compile_functions
 from .normalise import normalise
@@ -206,7 +206,7 @@ def build(fn, param_mask, env):
 def _global_reads(nf, fn):
     """Names the function reads but never binds: globals and builtins."""
     import gast
-    from .nodes import walk
+    from ..nodes import walk
     bound = set(nf.params)
     args = nf.tree.args
     bound |= {a.id for a in args.kwonlyargs}

@@ -8,7 +8,7 @@ specialised to ``f``'s arity, argument types and guards, around f's fused gradie
 (``zygote.fused``); it answers ``MISS`` when any of them no longer holds.
 
 >>> import math
->>> from zygote.cache import fast_entry
+>>> from zygote.compiler.cache import fast_entry
 >>> def f(x, y):
 ...     return x * math.sin(y)
 >>> entry, _ = fast_entry(f, (2.0, 0.0))
@@ -42,7 +42,7 @@ def zygote_entry(args):
 
 def entry_point(f, entry, kinds):
     """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``."""
-    from .api import _public
+    from ..api import _public
     names = [f"a{i}" for i in range(len(kinds))]
     # Builtins travel as cells too: a user's module may define its own ``type`` or ``float``.
     cells = {"MISS": MISS, "gradient": fused_gradient(f, entry), "public": _public, "type": type,

@@ -7,7 +7,7 @@ no tuple of saved values, no copy of the stack, one call instead of two; and to
 differentiate the gradient, zygote transforms that one function like any other.
 
 >>> import math, zygote
->>> from zygote.cache import entry_for
+>>> from zygote.compiler.cache import entry_for
 >>> def f(x):
 ...     return x * math.sin(x)
 >>> f_gradient = fused_gradient(f, entry_for(f, "f", ""))
@@ -19,11 +19,11 @@ import types
 
 import gast
 
-from . import api, nodes
+from .. import api, nodes
 from .compile import compile_trees
 from .names import names_in
 from .simplify import propagate_copies
-from .rules import nograd
+from ..rules import nograd
 
 
 def seed_like(y):

@@ -16,8 +16,8 @@ import linecache
 
 import gast
 
-from . import nodes
-from .errors import UnsupportedSyntaxError
+from .. import nodes
+from ..errors import UnsupportedSyntaxError
 from .lower import lower_jumps, lower_loop_returns, single_exit
 from .names import Namer, describe, names_in
 

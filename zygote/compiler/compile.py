@@ -3,7 +3,7 @@ import builtins
 import textwrap
 import types
 
-from . import nodes
+from .. import nodes
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 
 _FACTORY = "zygote_factory"

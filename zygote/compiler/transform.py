@@ -12,15 +12,15 @@ import types
 
 import gast
 
-from . import nodes
+from .. import nodes
 from .analysis import (ANY, NUMERIC, SCALAR, Activity, Site, Sites, assigned_by, category,
                        loaded_names, local_objects, outer_names, scalar_closed, walk_stmts)
 from .control import ControlFlow
-from .errors import UnsupportedSyntaxError
+from ..errors import UnsupportedSyntaxError
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name, names_in
 from .normalise import source_line
-from .rules import lookup
+from ..rules import lookup
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
