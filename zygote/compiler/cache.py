@@ -1,4 +1,10 @@
-"""The transform cache: one compiled primal/adjoint pair per code object and activity pattern."""
+"""The transform cache: one compiled primal/adjoint pair per code object and activity pattern.
+
+A ``TransformCache`` asks the pipeline (``compiler.pipeline.build``) for a transform on a
+miss, and keeps it while the globals the transform resolved (its guards) still hold. The
+call protocol owns the cache in use (``zygote.protocol.TRANSFORMS``) and gives it the
+helpers that generated code calls.
+"""
 import builtins
 import contextlib
 import gc
@@ -7,23 +13,17 @@ import threading
 import types
 import weakref
 
-from .. import rules, runtime
-from .analysis import Resolver, category, guard_terms
-from .compile import closure_function, compile_functions
-from .normalise import normalise
-from .parse import GENERATED_HELPERS, GENERATED_TREES, parse_function
-from .simplify import propagate_copies_in_pair
-from .transform import transform
-from .validate import validate
+from .. import rules
+from ..cotangents import category
+from ..params import params_mode
+from ..runtime import dict_back, split_cotangent
+from . import planned
+from .resolve import guard_terms
+from .compile import closure_function
+from .parse import GENERATED_HELPERS, GENERATED_TREES
+from .pipeline import _ENV_NAMES, build, env_names
 
-_lock = threading.RLock()
-# id(code object) -> {(param mask, env mask): Entry} (each Entry holds its code object, so
-# the id stays valid; code objects hash their whole contents, ids are cheap). Lambdas made by one expression share a
-# code object, so the cache grows with the source that is differentiated, not with calls;
-# code made at run time (exec) is bounded by evicting the oldest entries.
-MAX_CODE_OBJECTS = 4096
-_CACHE = {}
-_ENV_NAMES = {}
+MAX_CODE_OBJECTS = 4096  # code objects with transforms kept; past it the oldest are evicted
 
 
 class Entry:
@@ -110,24 +110,9 @@ def _guard_function(guards, namespace):
                             namespace, "<zygote guard>")
 
 
-def env_names(code, namespace):
-    """Names a function may read from its environment: free variables and globals (nested code too)."""
-    found = _ENV_NAMES.get(id(code))
-    if found is None or found[0] is not code:
-        names = set()
-        stack = [code]
-        while stack:
-            current = stack.pop()
-            names.update(current.co_names)
-            stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
-        found = (code, tuple(code.co_freevars), tuple(sorted(names)))
-        _ENV_NAMES[id(code)] = found
-    return found[1:]
-
-
 def env_mask(fn, callee_active):
     """One character per environment name: which free variables and globals are differentiated."""
-    params = runtime.params_mode()
+    params = params_mode()
     if params is None and not callee_active:
         return ""
     freevars, global_names = env_names(fn.__code__, fn.__globals__)
@@ -157,85 +142,99 @@ def _env_category(value, params):
     return kind
 
 
-def initial_kinds(fn, param_mask, env):
-    code = fn.__code__
-    kinds = {}
-    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
-                             + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
-    for name, char in zip(names, param_mask):
-        if char != "-":
-            kinds[name] = "n" if char == "f" else char
-    if env:
-        freevars, global_names = env_names(code, fn.__globals__)
-        env_list = list(freevars) + (list(global_names) if runtime.params_mode() is not None else [])
-        for name, char in zip(env_list, env):
-            if char != "-":
-                kinds[name] = "n" if char == "f" else char
-    return kinds
+class TransformCache:
+    """The compiled transforms of user functions, built on demand by the pipeline.
 
+    ``helpers`` names the functions generated code calls (``call``, ``accum``, ...).
 
-def scalar_params(fn, param_mask):
-    """Parameters passed Python numbers: their cotangents need no unbroadcasting."""
-    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
-    return {name for name, char in zip(names, param_mask) if char == "f"}
+    >>> from zygote.protocol import TRANSFORMS
+    >>> def f(x):
+    ...     return x * x
+    >>> entry = TRANSFORMS.entry_for(f, "f", "")
+    >>> y, saved = entry.primal_for(f)(3.0)
+    >>> y, entry.adjoint(saved, 1.0)
+    (9.0, (0, 6.0))
+    """
 
+    def __init__(self, helpers):
+        self.helpers = helpers
+        self._lock = threading.RLock()
+        # id(code object) -> {(param mask, env mask): Entry} (each Entry holds its code
+        # object, so the id stays valid; ids are cheap to hash, code objects are not).
+        # Lambdas made by one expression share a code object, so the cache grows with the
+        # source that is differentiated, not with calls; code made at run time (exec) is
+        # bounded by evicting the oldest entries.
+        self.entries = {}
+        # Functions that some transform calls directly (a planned call): a rule registered
+        # for one of them later must take over, so the transforms made before are dropped.
+        self.planned = weakref.WeakSet()
+        rules.on_change(self._rule_registered)
 
-def build(fn, param_mask, env):
-    """Parse, validate, normalise, transform and compile ``fn`` for one activity pattern."""
-    parsed = validate(parse_function(fn))
-    resolver_globals = fn.__globals__
-    module_names = {n for n, v in resolver_globals.items() if isinstance(v, types.ModuleType)}
-    nf = normalise(parsed, module_names)
-    local_names = set(nf.namer.taken) - set(fn.__code__.co_freevars) - _global_reads(nf, fn)
-    resolver = Resolver(fn, local_names)
-    transformed = transform(nf, parsed, resolver, initial_kinds(fn, param_mask, env), runtime,
-                            scalar_params(fn, param_mask))
-    if parsed.shared or set(param_mask) <= {"f", "-"}:
-        # Copies cost as much as the arithmetic in code on numbers (next to array work they
-        # cost nothing, and the pass would only delay the first gradient). The user's own
-        # names and their cotangents stay, for adjoint_source to read like the function;
-        # generated code being differentiated again has no reader to please.
-        user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
-        keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
-        propagate_copies_in_pair(transformed.primal, transformed.adjoint, keep)
-    compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
-                                 list(transformed.helpers), fn.__code__.co_freevars)
-    return Entry(fn, transformed, compiled)
-
-
-def _global_reads(nf, fn):
-    """Names the function reads but never binds: globals and builtins."""
-    import gast
-    from ..nodes import walk
-    bound = set(nf.params)
-    args = nf.tree.args
-    bound |= {a.id for a in args.kwonlyargs}
-    bound |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
-    loaded = set()
-    for node in walk(nf.tree):
-        if isinstance(node, gast.Name):
-            (bound if isinstance(node.ctx, gast.Store) else loaded).add(node.id)
-        elif isinstance(node, gast.FunctionDef) and node is not nf.tree:
-            bound.add(node.name)
-    return loaded - bound - set(nf.helpers)
-
-
-def entry_for(fn, param_mask, env):
-    code = fn.__code__
-    key = (param_mask, env)
-    per_code = _CACHE.get(id(code))
-    entry = per_code.get(key) if per_code is not None else None
-    if entry is not None and (not entry.guards or entry.guards_hold(fn)):
+    def entry_for(self, fn, param_mask, env):
+        """The ``Entry`` for ``fn`` with this activity of its parameters and environment."""
+        code = fn.__code__
+        key = (param_mask, env)
+        per_code = self.entries.get(id(code))
+        entry = per_code.get(key) if per_code is not None else None
+        if entry is not None and (not entry.guards or entry.guards_hold(fn)):
+            return entry
+        with self._lock, _collector_paused():
+            plan_call = functools.partial(planned.static_call, self)
+            entry = Entry(fn, *build(fn, param_mask, env, self.helpers, plan_call))
+            if id(code) not in self.entries and len(self.entries) >= MAX_CODE_OBJECTS:
+                oldest = next(iter(self.entries))
+                for evicted in self.entries.pop(oldest).values():
+                    _forget_generated(evicted)
+                _ENV_NAMES.pop(oldest, None)
+            self.entries.setdefault(id(code), {})[key] = entry
         return entry
-    with _lock, _collector_paused():
-        entry = build(fn, param_mask, env)
-        if id(code) not in _CACHE and len(_CACHE) >= MAX_CODE_OBJECTS:
-            oldest = next(iter(_CACHE))
-            for evicted in _CACHE.pop(oldest).values():
-                _forget_generated(evicted)
-            _ENV_NAMES.pop(oldest, None)
-        _CACHE.setdefault(id(code), {})[key] = entry
-    return entry
+
+    def pullback_function(self, fn, mask, args, kwargs):
+        """``(y, back)`` for a user function, with ``back(dy) -> (dfn, *dargs[, dkwargs])``."""
+        param_mask = param_mask_for(fn, mask, args, kwargs)
+        env = env_mask(fn, mask[:1] not in ("", "-"))
+        entry = self.entry_for(fn, param_mask, env)
+        primal = entry.primal_for(fn)
+        y, saved = primal(*args, **kwargs)
+        back = functools.partial(entry.adjoint, saved)
+        if not kwargs and entry.simple and len(args) == entry.n_positional:
+            return y, back
+        return y, _rebinding_back(back, fn.__code__, len(args), kwargs)
+
+    def transformed_for(self, fn, param_mask, env=""):
+        """The ``Transformed`` trees for ``fn`` (used by ``adjoint_source``)."""
+        return self.entry_for(fn, param_mask, env).transformed
+
+    def fast_entry(self, fn, args):
+        """``(entry, primal)`` for a plain call ``fn(*args)`` with no environment activity, or (None, None)."""
+        code = fn.__code__
+        if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount \
+                or params_mode() is not None:
+            return None, None
+        mask = "".join([category(a) for a in args])
+        per_code = self.entries.get(id(code))
+        entry = per_code.get((mask, "")) if per_code is not None else None
+        if entry is None or (entry.guards and not entry.guards_hold(fn)):
+            entry = self.entry_for(fn, mask, "")
+        return entry, entry.primal_for(fn)
+
+    def size(self):
+        """Number of (code object, activity pattern) transforms held."""
+        return sum(len(v) for v in list(self.entries.values()))
+
+    def clear(self):
+        """Forget every transform (and the trees kept for its generated code)."""
+        with self._lock:
+            for per_code in self.entries.values():
+                for entry in per_code.values():
+                    _forget_generated(entry)
+            self.entries.clear()
+            _ENV_NAMES.clear()
+            self.planned.clear()
+
+    def _rule_registered(self, fn):
+        if fn is not None and fn in self.planned:
+            self.clear()
 
 
 @contextlib.contextmanager
@@ -258,34 +257,6 @@ def _forget_generated(entry):
     for generated in (entry.primal_code, entry.adjoint.__code__) + fused:
         GENERATED_TREES.pop(generated, None)
         GENERATED_HELPERS.pop(generated, None)
-
-
-def cache_size():
-    """Number of (code object, activity pattern) transforms held."""
-    return sum(len(v) for v in list(_CACHE.values()))
-
-
-def clear_cache():
-    with _lock:
-        for per_code in _CACHE.values():
-            for entry in per_code.values():
-                _forget_generated(entry)
-        _CACHE.clear()
-        _ENV_NAMES.clear()
-        PLANNED.clear()
-
-
-# Functions that some transform calls directly (a planned call): a rule registered for one
-# of them later must take over, so the transforms made before are dropped.
-PLANNED = weakref.WeakSet()
-
-
-def _rule_registered(fn):
-    if fn is not None and fn in PLANNED:
-        clear_cache()
-
-
-rules.on_change(_rule_registered)
 
 
 def param_mask_for(fn, mask, args, kwargs):
@@ -321,19 +292,6 @@ def param_mask_for(fn, mask, args, kwargs):
     return "".join(out)
 
 
-def pullback_function(fn, mask, args, kwargs):
-    """``(y, back)`` for a user function, with ``back(dy) -> (dfn, *dargs[, dkwargs])``."""
-    param_mask = param_mask_for(fn, mask, args, kwargs)
-    env = env_mask(fn, mask[:1] not in ("", "-"))
-    entry = entry_for(fn, param_mask, env)
-    primal = entry.primal_for(fn)
-    y, saved = primal(*args, **kwargs)
-    back = functools.partial(entry.adjoint, saved)
-    if not kwargs and entry.simple and len(args) == entry.n_positional:
-        return y, back
-    return y, _rebinding_back(back, fn.__code__, len(args), kwargs)
-
-
 def _rebinding_back(back, code, n_args, kwargs):
     """Map cotangents per parameter back onto the call's positional and keyword arguments."""
     n_pos = code.co_argcount
@@ -348,7 +306,7 @@ def _rebinding_back(back, code, n_args, kwargs):
         positional = [by_name[n] for n in names[:min(n_args, n_pos)]]
         if n_args > n_pos:
             dvar = rest[0] if has_var else 0
-            dvar = runtime.split_cotangent(dvar, n_args - n_pos)
+            dvar = split_cotangent(dvar, n_args - n_pos)
             positional.extend(dvar)
         out = (denv,) + tuple(positional)
         if kwargs:
@@ -358,26 +316,7 @@ def _rebinding_back(back, code, n_args, kwargs):
                 if key in by_name:
                     dkw[key] = by_name[key]
                 else:
-                    dkw[key] = runtime.dict_back(dkwargs, key)
+                    dkw[key] = dict_back(dkwargs, key)
             out = out + (dkw,)
         return out
     return call_back
-
-
-def transformed_for(fn, param_mask, env=""):
-    """The ``Transformed`` trees for ``fn`` (used by ``adjoint_source``)."""
-    return entry_for(fn, param_mask, env).transformed
-
-
-def fast_entry(fn, args):
-    """``(entry, primal)`` for a plain call ``fn(*args)`` with no environment activity, or (None, None)."""
-    code = fn.__code__
-    if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount \
-            or runtime.params_mode() is not None:
-        return None, None
-    mask = "".join([category(a) for a in args])
-    per_code = _CACHE.get(id(code))
-    entry = per_code.get((mask, "")) if per_code is not None else None
-    if entry is None or (entry.guards and not entry.guards_hold(fn)):
-        entry = entry_for(fn, mask, "")
-    return entry, entry.primal_for(fn)

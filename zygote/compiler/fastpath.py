@@ -8,19 +8,20 @@ specialised to ``f``'s arity, argument types and guards, around f's fused gradie
 (``zygote.fused``); it answers ``MISS`` when any of them no longer holds.
 
 >>> import math
->>> from zygote.compiler.cache import fast_entry
+>>> from zygote.protocol import TRANSFORMS
 >>> def f(x, y):
 ...     return x * math.sin(y)
->>> entry, _ = fast_entry(f, (2.0, 0.0))
+>>> entry, _ = TRANSFORMS.fast_entry(f, (2.0, 0.0))
 >>> fast = entry_point(f, entry, (float, float))
 >>> fast((2.0, 0.0))
 (0.0, 2.0)
 >>> fast((2, 0.0)) is MISS
 True
 """
-from .analysis import guard_terms
+from ..cotangents import public
 from .compile import closure_function
 from .fused import fused_gradient
+from .resolve import guard_terms
 
 MISS = object()
 
@@ -42,10 +43,9 @@ def zygote_entry(args):
 
 def entry_point(f, entry, kinds):
     """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``."""
-    from ..api import _public
     names = [f"a{i}" for i in range(len(kinds))]
     # Builtins travel as cells too: a user's module may define its own ``type`` or ``float``.
-    cells = {"MISS": MISS, "gradient": fused_gradient(f, entry), "public": _public, "type": type,
+    cells = {"MISS": MISS, "gradient": fused_gradient(f, entry), "public": public, "type": type,
              "float": float, "ValueError": ValueError, "NameError": NameError,
              "AttributeError": AttributeError, "KeyError": KeyError}
     checks = []

@@ -10,13 +10,11 @@ dynamic call ``call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, a
 import functools
 import types
 
-from .. import api, runtime
-from .analysis import category
-from .cache import PLANNED, entry_for, env_mask, param_mask_for
+from ..cotangents import category, seed_like
 from ..errors import ZygoteError
-from .fused import fused_gradient, seed_like
-from ..rules import RULES, Rule
+from ..rules import RULES
 from ..runtime import split_cotangent
+from .cache import env_mask, param_mask_for
 
 
 def gradient_of(primal, adjoint_fn, n_var, *args):
@@ -42,7 +40,7 @@ def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
     return parts
 
 
-def _generated(fn, mask, args):
+def _generated(transforms, fn, mask, args):
     """(primal, adjoint, number of arguments gathered by *args or -1) for a Python function."""
     if type(fn) is not types.FunctionType:
         raise ZygoteError(
@@ -52,7 +50,8 @@ def _generated(fn, mask, args):
     if code.co_kwonlyargcount or len(args) < code.co_argcount:
         raise ZygoteError(f"nested differentiation of {fn.__qualname__}: call it with all of its "
                           "positional arguments and no keyword-only parameters")
-    entry = entry_for(fn, param_mask_for(fn, mask, args, {}), env_mask(fn, mask[:1] not in ("", "-")))
+    entry = transforms.entry_for(fn, param_mask_for(fn, mask, args, {}),
+                                 env_mask(fn, mask[:1] not in ("", "-")))
     n_var = len(args) - code.co_argcount if code.co_flags & 0x04 else -1
     adjoint_fn = entry.adjoint
     if code.co_flags & 0x08:
@@ -74,7 +73,8 @@ def gradient_by_rule(rule_impl, *args):
     return back(seed_like(y))
 
 
-def _forward_gradient(f, *args, **kwargs):
+def forward_gradient(transforms, f, *args, **kwargs):
+    """The forward rule of ``gradient``: ``gradient(f, *args)`` as ``gradient_of(f's primal, adjoint, ...)``."""
     if kwargs:
         raise ZygoteError("nested gradient with keyword arguments is not supported")
     cats = "".join(category(a) for a in args)
@@ -85,7 +85,7 @@ def _forward_gradient(f, *args, **kwargs):
             # (dgradient_by_rule, drule_impl, *dargs) -> (dgradient, df, *dargs)
             return (0, 0) + parts[2:]
         return gradient_by_rule, (rule.impl,) + args, "-" + cats, through_rule
-    primal, adjoint_fn, n_var = _generated(f, "-" + cats, args)
+    primal, adjoint_fn, n_var = _generated(transforms, f, "-" + cats, args)
 
     def to_original(parts):
         # (dgradient_of, dprimal, dadjoint, dn_var, *dargs) -> (dgradient, df, *dargs)
@@ -93,14 +93,15 @@ def _forward_gradient(f, *args, **kwargs):
     return gradient_of, (primal, adjoint_fn, n_var) + args, "a--" + cats, to_original
 
 
-def _forward_call(mask, fn, *args, **kwargs):
+def forward_call(transforms, mask, fn, *args, **kwargs):
+    """The forward rule of the call protocol: ``call(mask, g, *args)`` as ``call_pair(g's primal, adjoint, ...)``."""
     if kwargs:
         raise ZygoteError("nested differentiation of a call with keyword arguments is not supported")
     rule = RULES.get(fn)
     if rule is not None and rule.kind == "forward":
         # call(mask, fn, *args) returns (y, back): pair up the function fn forwards to.
         target, new_args, new_mask, inner = rule.impl(*args)
-        primal, adjoint_fn, n_var = _generated(target, "-" + new_mask, new_args)
+        primal, adjoint_fn, n_var = _generated(transforms, target, "-" + new_mask, new_args)
 
         def through_target(parts):
             # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dnew_args) -> (dcall, dmask, dfn, *dargs)
@@ -112,7 +113,7 @@ def _forward_call(mask, fn, *args, **kwargs):
         # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
         bound = tuple(fn.args)
         inner_mask = "a" * len(bound) + mask[1:]
-        primal, adjoint_fn, n_var = _generated(fn.func, "-" + inner_mask, bound + args)
+        primal, adjoint_fn, n_var = _generated(transforms, fn.func, "-" + inner_mask, bound + args)
         n = len(bound)
 
         def as_partial_call(parts):
@@ -124,111 +125,9 @@ def _forward_call(mask, fn, *args, **kwargs):
             return (0, 0, {"args": parts[5:5 + n]}) + parts[5 + n:]
         return (call_pair, (primal, adjoint_fn, n_var, as_partial_call) + bound + args,
                 fn_char + "---" + inner_mask, through_partial)
-    primal, adjoint_fn, n_var = _generated(fn, mask, args)
+    primal, adjoint_fn, n_var = _generated(transforms, fn, mask, args)
 
     def to_original(parts):
         # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dargs) -> (dcall, dmask, dfn, *dargs)
         return (0, 0, parts[1]) + parts[5:]
     return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
-
-
-class StaticCall:
-    """A call the transform makes directly: ``y, saved = primal(*args)``, later
-    ``(denv, *dargs) = adjoint(saved, dy)``; ``guards`` are ``(namespace, root, path, obj)``
-    that must still hold for the direct call to be right."""
-
-    def __init__(self, primal, adjoint, guards, hint):
-        self.primal = primal
-        self.adjoint = adjoint
-        self.guards = guards
-        self.hint = hint
-
-
-_expanding = set()  # code objects whose gradient is being planned (a recursive gradient)
-
-
-def _plannable(fn, categories):
-    """Whether a call of ``fn`` with these argument kinds may be planned at transform time."""
-    if type(fn) is not types.FunctionType or fn in RULES or runtime.params_mode() is not None:
-        return False
-    code = fn.__code__
-    return not (code.co_flags & 0x0C or code.co_kwonlyargcount
-                or code.co_argcount != len(categories) or code in _expanding)
-
-
-def _planned(fn, make):
-    """``make()`` -> (entries whose guards hold the plan, primal, adjoint, hint) as a
-    `StaticCall`; None when zygote cannot transform fn (the error comes when the call runs)."""
-    _expanding.add(fn.__code__)
-    try:
-        entries, primal, adjoint, hint = make()
-    except ZygoteError:
-        return None
-    finally:
-        _expanding.discard(fn.__code__)
-    guards = [(fn.__globals__, root, path, obj) for entry in entries for root, path, obj in entry.guards]
-    PLANNED.add(fn)
-    return StaticCall(primal, adjoint, guards, hint)
-
-
-def _static_gradient(fn, categories, active):
-    """Plan ``gradient(fn, *args)``: the transform of fn's fused gradient, called directly.
-
-    ``categories`` are the arguments' kinds and ``active`` says which are differentiated
-    by the enclosing transform. None when the call must go through the run time instead.
-    """
-    if not _plannable(fn, categories):
-        return None
-
-    def make():
-        entry = entry_for(fn, "".join(categories), "")
-        gradient_fn = fused_gradient(fn, entry)
-        outer = entry_for(gradient_fn, _active_mask(categories, active), "")
-        return (entry, outer), outer.primal_for(gradient_fn), outer.adjoint, fn.__name__ + "_grad"
-    return _planned(fn, make)
-
-
-def _static_call(fn, categories, active):
-    """Plan a call ``fn(*args)`` of a plain Python function: its transform, called directly
-    (the one ``runtime.call`` would pick for these argument kinds)."""
-    if not _plannable(fn, categories):
-        return None
-
-    def make():
-        entry = entry_for(fn, _active_mask(categories, active), "")
-        return (entry,), entry.primal_for(fn), entry.adjoint, fn.__name__
-    return _planned(fn, make)
-
-
-def _active_mask(categories, active):
-    return "".join(c if a else "-" for c, a in zip(categories, active))
-
-
-RULES[api.gradient] = Rule(api.gradient, "forward", _forward_gradient)
-RULES[api.gradient].static = _static_gradient
-runtime.plan_call = _static_call
-RULES[runtime.call] = Rule(runtime.call, "forward", _forward_call)
-
-
-def _partial_rule(fn, *bound, **keywords):
-    if keywords:
-        return _partial_with_keywords(fn, bound, keywords)
-    made = functools.partial(fn, *bound)
-
-    def partial_back(dpartial):
-        if not isinstance(dpartial, dict):
-            return (0,) * (1 + len(bound))
-        dargs = dpartial.get("args", (0,) * len(bound))
-        return (dpartial.get("func", 0),) + tuple(dargs)
-    return made, partial_back
-
-
-def _partial_with_keywords(fn, bound, keywords):
-    def partial_back(dpartial):
-        dargs = dpartial.get("args", (0,) * len(bound)) if isinstance(dpartial, dict) else (0,) * len(bound)
-        return (0,) + tuple(dargs)
-    return functools.partial(fn, *bound, **keywords), partial_back
-
-
-_partial_rule.zygote_output_kind = "a"
-RULES[functools.partial] = Rule(functools.partial, "pullback", _partial_rule)
