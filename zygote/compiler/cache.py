@@ -139,7 +139,14 @@ def _env_category(value, params):
         return "n" if id(value) in params else "-"
     if kind == "f":
         return "-"  # a plain number in the environment is never a parameter
+    if type(value) in (tuple, list) and len(value) <= _SCANNED_ITEMS:
+        # A batch of data (``loss(*batch)``): differentiated only if it holds a parameter, or
+        # an object that may; a call spreading it then passes constants.
+        return kind if any(_env_category(item, params) != "-" for item in value) else "-"
     return kind
+
+
+_SCANNED_ITEMS = 64  # a longer list or tuple in the environment is taken to be differentiated
 
 
 class TransformCache:

@@ -233,11 +233,15 @@ class CallAdjoints:
         """A call with ``*args``: the mask and the regrouping of cotangents happen at run time."""
         func = call.func
         callee = func if isinstance(func, gast.Name) else None
+        owner = None
         if callee is None and self.gen.resolver.static(func) is None:
-            raise UnsupportedSyntaxError("*args in a method call on a differentiated path",
-                                         self.gen.parsed.filename, getattr(stmt, "lineno", None))
+            if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
+                raise UnsupportedSyntaxError("*args in a call of a computed function on a differentiated path",
+                                             self.gen.parsed.filename, getattr(stmt, "lineno", None),
+                                             "name the function first: f = ...; f(*args)")
+            owner = func.value  # obj.method(*args): the object's cotangent comes first
         len_name = self.gen.helper(len, "len")
-        mask = nodes.const(self.mask([callee]))
+        mask = nodes.const(self.mask([owner if owner is not None else callee]))
         layout = []
         for arg in call.args:
             if isinstance(arg, gast.Starred):
@@ -256,13 +260,18 @@ class CallAdjoints:
             else:
                 mask = nodes.binop(mask, "+", nodes.const("a"))
         back = self.gen.fresh_primal(f"{name}_back", site)
-        primal_call = nodes.call(nodes.load(self.gen.helper(self.gen.rt.call, "call")),
-                                 [mask, func] + list(call.args), [(k.arg, k.value) for k in call.keywords])
+        keywords = [(k.arg, k.value) for k in call.keywords]
+        if owner is not None:
+            primal_call = nodes.call(nodes.load(self.gen.helper(self.gen.rt.call_method, "call_method")),
+                                     [mask, owner, nodes.const(func.attr)] + list(call.args), keywords)
+        else:
+            primal_call = nodes.call(nodes.load(self.gen.helper(self.gen.rt.call, "call")),
+                                     [mask, func] + list(call.args), keywords)
         self.gen.kill(name)
         parts = self.gen.fresh_adjoint(f"d{name}_parts")
         adjoint = [nodes.assign(parts, self.gen.rt_call("regroup", [
             nodes.call(nodes.load(back), [dy]), nodes.tuple_load(layout)]))]
-        atoms = [callee if callee is not None else nodes.const(None)]
+        atoms = [owner if owner is not None else callee if callee is not None else nodes.const(None)]
         atoms += [a.value if isinstance(a, gast.Starred) else a for a in call.args]
         for i, atom in enumerate(atoms):
             if self.gen.activity.active(atom):
