@@ -63,9 +63,7 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     parsed = validate(parse_function(fn))
     module_names = {n for n, v in fn.__globals__.items() if isinstance(v, types.ModuleType)}
     normal_form = normalise(parsed, module_names)
-    local_names = set(normal_form.namer.taken) - set(fn.__code__.co_freevars) \
-        - _global_reads(normal_form)
-    resolver = Resolver(fn, local_names)
+    resolver = resolver_for(fn, normal_form)
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
                        scalar_params(fn, param_mask))
     transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call)
@@ -84,6 +82,13 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
         compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                      list(transformed.helpers), fn.__code__.co_freevars)
     return Stages(parsed, normal_form, analysis, transformed, compiled)
+
+
+def resolver_for(fn, normal_form):
+    """The ``Resolver`` of the names ``fn`` reads from its globals and builtins."""
+    local_names = set(normal_form.namer.taken) - set(fn.__code__.co_freevars) \
+        - _global_reads(normal_form)
+    return Resolver(fn, local_names)
 
 
 def env_names(code, namespace):
