@@ -7,13 +7,14 @@ helpers that generated code calls.
 """
 import builtins
 import contextlib
+import copy
 import gc
 import functools
 import threading
 import types
 import weakref
 
-from .. import rules
+from .. import nodes, rules
 from ..cotangents import category
 from ..params import params_mode
 from ..runtime import dict_back, split_cotangent
@@ -94,20 +95,20 @@ def _necessary_guards(guards):
                  if path or root not in dotted or not isinstance(obj, types.ModuleType))
 
 
-_GUARD = """\
+_GUARD = nodes.quote("""\
 def zygote_guard():
     try:
-        return {}
+        return CHECKS
     except (NameError, AttributeError, KeyError):
-        return False  # a name that is gone, or an attribute that is: the guard fails
-"""
+        return False
+""")  # a name that is gone, or an attribute that is: the guard fails
 
 
 def _guard_function(guards, namespace):
     """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
     terms, expected = guard_terms(guards)
-    return closure_function("zygote_guard", _GUARD.format(" and ".join(terms) or "True"), expected,
-                            namespace, "<zygote guard>")
+    (tree,) = nodes.fill(copy.deepcopy(_GUARD), CHECKS=nodes.and_(terms))
+    return closure_function(tree, expected, namespace, "<zygote guard>")
 
 
 def env_mask(fn, callee_active):

@@ -8,6 +8,7 @@ import builtins
 
 import gast
 
+from .. import nodes
 from .parse import GENERATED_HELPERS
 
 
@@ -75,28 +76,31 @@ class Resolver:
 
 
 def guard_terms(guards):
-    """Python expressions ``root.path is expected_i``, one per guard, and the objects they
-    name (``expected_i``, and ``namespace_j`` for another module's globals); a root read by
-    several guards is looked up once, by the first."""
+    """Expressions ``root.path is expected_i`` (gast nodes), one per guard, and the objects
+    they name (``expected_i``, and ``namespace_j`` for another module's globals); a root read
+    by several guards is looked up once, by the first."""
     terms, objects, roots, namespaces = [], {}, {}, {}
     counts = {}
     for root, _, _ in guards:
         counts[_root_key(root)] = counts.get(_root_key(root), 0) + 1
     for i, (root, path, obj) in enumerate(guards):
         key = _root_key(root)
-        if isinstance(root, ForeignName):
-            space = namespaces.setdefault(id(root.namespace), f"namespace_{len(namespaces)}")
-            objects[space] = root.namespace
-            read = f"{space}[{root.name!r}]"
-        else:
-            read = root
         if key in roots:
-            read = roots[key]
-        elif counts[key] > 1 and path:
-            roots[key] = f"root_{len(roots)}"
-            read = f"({roots[key]} := {read})"
+            read = nodes.load(roots[key])
+        else:
+            if isinstance(root, ForeignName):
+                space = namespaces.setdefault(id(root.namespace), f"namespace_{len(namespaces)}")
+                objects[space] = root.namespace
+                read = nodes.subscript(nodes.load(space), nodes.const(root.name))
+            else:
+                read = nodes.load(root)
+            if counts[key] > 1 and path:
+                roots[key] = f"root_{len(roots)}"
+                read = nodes.named(roots[key], read)
+        for attr in path:
+            read = nodes.attribute(read, attr)
         objects[f"expected_{i}"] = obj
-        terms.append(".".join((read,) + tuple(path)) + f" is expected_{i}")
+        terms.append(nodes.compare(read, gast.Is(), nodes.load(f"expected_{i}")))
     return terms, objects
 
 
