@@ -10,7 +10,8 @@ from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
 from .compiler.pipeline import stages
-from .cotangents import category, is_zero, public as _public, seed as _seed, unbroadcast
+from .activity import category
+from .cotangents import is_zero, public as _public, seed as _seed, unbroadcast
 from .errors import GradientUsageError
 from .params import Grads, Params, params_scope
 

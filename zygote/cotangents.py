@@ -1,4 +1,4 @@
-"""Cotangent arithmetic: adding, unbroadcasting, seeding and publishing cotangents, and the kind of a value.
+"""Cotangent arithmetic: adding, unbroadcasting, seeding and publishing cotangents.
 
 A cotangent of a number or array is a number or array; of a list or tuple, a list or tuple
 with one entry per item; of a dict or object, a dict by key or attribute name; ``0`` (or
@@ -10,13 +10,10 @@ the compiler's generated code as well as the rules, so this module imports nothi
 array([3., 3.])
 >>> accum({"w": 1.0}, {"w": 2.0, "b": 0.5})
 {'w': 3.0, 'b': 0.5}
->>> category(2.0), category(np.ones(2)), category([1.0]), category("text")
-('f', 'n', 'a', '-')
 """
-import types
-
 import numpy as np
 
+from .activity import CONSTANT, category
 from .errors import GradientUsageError, NonScalarOutputError
 
 def add_cotangent(a, b, x):
@@ -124,37 +121,6 @@ def is_zero(g):
     return g is None or (type(g) is int and g == 0)
 
 
-# -- the kind of a value ----------------------------------------------------------------------
-
-NUMERIC = "n"   # an active number or array: its cotangents add with +
-SCALAR = "f"    # (as a parameter category) a Python float or int: numeric, never broadcast
-ANY = "a"       # an active value of unknown type: cotangents add with accum()
-
-
-def is_numeric_value(value):
-    """Whether a runtime value is a differentiable number or float array (cotangents add with +)."""
-    kind = type(value)
-    if kind is float or kind is int or kind is complex:
-        return True
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and dtype.kind in "fc" and hasattr(value, "shape")
-
-
-def category(value):
-    """'f' Python number, 'n' float array, 'a' other differentiable, '-' not differentiable."""
-    kind = type(value)
-    if kind is float or kind is int or kind is complex:
-        return SCALAR
-    if kind is bool or value is None or kind is str or kind is bytes:
-        return "-"
-    if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
-        return "-"
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and hasattr(value, "shape"):
-        return NUMERIC if getattr(dtype, "kind", "") in "fc" else "-"
-    return ANY
-
-
 # -- seeding and results ---------------------------------------------------------------------
 
 
@@ -194,7 +160,7 @@ def public(g, x):
     """Turn an internal cotangent into the form ``gradient`` promises for argument ``x``."""
     if type(g) is float and type(x) is float:
         return g
-    if is_zero(g) or category(x) == "-":
+    if is_zero(g) or category(x) == CONSTANT:
         return None
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         return float(np.real(g)) if np.ndim(g) == 0 else float(np.sum(g))

@@ -23,6 +23,7 @@ import numpy as np
 from . import rules, runtime
 from .compiler import nested
 from .compiler.cache import TransformCache
+from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active
 from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .rules.adjoints import getitem_back_back
@@ -108,10 +109,10 @@ def call(mask, fn, *args, **kwargs):
                     return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
                 y, back = _call_rule(method_rule, None, (owner,) + args, kwargs)
                 return y, _shift_self(back)
-            if _any_active(mask):
+            if any_active(mask):
                 raise MissingRuleError(fn)
     if isinstance(fn, type):
-        if not _any_active(mask[1:]):
+        if not any_active(mask[1:]):
             return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
         raise UnsupportedSyntaxError(
             f"constructing a {fn.__name__} object from differentiated values", hint=(
@@ -119,13 +120,9 @@ def call(mask, fn, *args, **kwargs):
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _call_bound(mask, dunder, fn, args, kwargs)
-    if not _any_active(mask[1:]):
+    if not any_active(mask[1:]):
         return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
     raise MissingRuleError(fn)
-
-
-def _any_active(mask):
-    return mask.strip("-") != ""
 
 
 def call_method(mask, obj, name, *args, **kwargs):
@@ -185,8 +182,8 @@ def _call_forward(rule, args, kwargs):
 def _call_partial(mask, fn, args, kwargs):
     bound = fn.args
     merged = {**fn.keywords, **kwargs}
-    bound_char = "a" if mask[:1] not in ("", "-") else "-"
-    inner_mask = "-" + bound_char * len(bound) + mask[1:1 + len(args)] + "a" * len(merged)
+    bound_char = ANY if callee_active(mask) else CONSTANT
+    inner_mask = CONSTANT + bound_char * len(bound) + argument_kinds(mask, len(args)) + ANY * len(merged)
     y, back = call(inner_mask, fn.func, *bound, *args, **merged)
 
     def partial_back(dy):

@@ -1,7 +1,7 @@
 """Static facts about a normalised function: where names are assigned, and which values are active."""
 import gast
 
-from ..cotangents import ANY, NUMERIC
+from ..activity import ANY, NUMERIC
 from ..nodes import names_loaded, walk
 from ..rules import lookup
 

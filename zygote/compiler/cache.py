@@ -15,7 +15,7 @@ import types
 import weakref
 
 from .. import nodes, rules
-from ..cotangents import category
+from ..activity import argument_kinds, callee_active, category, keyword_kinds
 from ..params import params_mode
 from ..runtime import dict_back, split_cotangent
 from . import planned
@@ -200,7 +200,7 @@ class TransformCache:
     def pullback_function(self, fn, mask, args, kwargs):
         """``(y, back)`` for a user function, with ``back(dy) -> (dfn, *dargs[, dkwargs])``."""
         param_mask = param_mask_for(fn, mask, args, kwargs)
-        env = env_mask(fn, mask[:1] not in ("", "-"))
+        env = env_mask(fn, callee_active(mask))
         entry = self.entry_for(fn, param_mask, env)
         primal = entry.primal_for(fn)
         y, saved = primal(*args, **kwargs)
@@ -271,7 +271,7 @@ def param_mask_for(fn, mask, args, kwargs):
     """Activity of ``fn``'s parameters from the call-site mask, refined by the values passed."""
     code = fn.__code__
     chars = []
-    for char, value in zip(mask[1:1 + len(args)], args):
+    for char, value in zip(argument_kinds(mask, len(args)), args):
         if char == "a":
             char = category(value)
         chars.append(char)
@@ -283,7 +283,7 @@ def param_mask_for(fn, mask, args, kwargs):
     for name, char in zip(code.co_varnames[:code.co_argcount], chars):
         per_name[name] = char
     extra = chars[code.co_argcount:]
-    kw_chars = mask[1 + len(args):]
+    kw_chars = keyword_kinds(mask, len(args))
     extra_kw = []
     for (key, value), char in zip(kwargs.items(), kw_chars):
         if char == "a":

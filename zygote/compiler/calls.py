@@ -9,7 +9,7 @@ import types
 import gast
 
 from .. import nodes
-from ..cotangents import NUMERIC, SCALAR, category
+from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup
 from .inline import bind, free_objects, instantiate

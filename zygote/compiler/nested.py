@@ -10,7 +10,8 @@ dynamic call ``call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, a
 import functools
 import types
 
-from ..cotangents import category, seed_like
+from ..activity import CONSTANT, ANY, callee_active, category
+from ..cotangents import seed_like
 from ..errors import ZygoteError
 from ..rules import RULES
 from ..runtime import split_cotangent
@@ -51,7 +52,7 @@ def _generated(transforms, fn, mask, args):
         raise ZygoteError(f"nested differentiation of {fn.__qualname__}: call it with all of its "
                           "positional arguments and no keyword-only parameters")
     entry = transforms.entry_for(fn, param_mask_for(fn, mask, args, {}),
-                                 env_mask(fn, mask[:1] not in ("", "-")))
+                                 env_mask(fn, callee_active(mask)))
     n_var = len(args) - code.co_argcount if code.co_flags & 0x04 else -1
     adjoint_fn = entry.adjoint
     if code.co_flags & 0x08:
@@ -108,7 +109,7 @@ def forward_call(transforms, mask, fn, *args, **kwargs):
             return (0, 0) + inner((parts[1],) + parts[5:])
         return (call_pair, (primal, adjoint_fn, n_var, inner) + tuple(new_args), "a---" + new_mask,
                 through_target)
-    fn_char = "a" if mask[:1] not in ("", "-") else "-"
+    fn_char = ANY if callee_active(mask) else CONSTANT
     if type(fn) is functools.partial and not fn.keywords:
         # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
         bound = tuple(fn.args)
