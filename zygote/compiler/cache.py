@@ -51,7 +51,7 @@ class Entry:
         self.globals_ref = None
         self.primal_plain = None
         self.guard_check = None
-        self.fused = None  # the fused gradient function (zygote.fused), made on demand
+        self.fused = None  # the fused gradient function (compiler.fused), made on demand
 
     def guards_hold(self, fn):
         """Whether the names the transform resolved still denote the same objects."""

@@ -204,7 +204,7 @@ class CallAdjoints:
         return any(self.gen.kind.get(a.id) != NUMERIC for a in names)
 
     def dynamic_call(self, call):
-        """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
+        """A call through ``protocol.call``: (primal call node, atoms per cotangent, leading atoms)."""
         keywords = call.keywords
         func = call.func
         if isinstance(func, gast.Attribute) and isinstance(func.value, (gast.Name, gast.Constant)) \

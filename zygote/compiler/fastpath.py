@@ -5,7 +5,7 @@ what the call does around the generated code matters: checking the argument type
 guards of the transform and packing the result. For a plain function called with Python
 numbers called more than once, ``entry_point`` compiles those steps into one function
 specialised to ``f``'s arity, argument types and guards, around f's fused gradient
-(``zygote.fused``); it answers ``MISS`` when any of them no longer holds.
+(``compiler.fused``); it answers ``MISS`` when any of them no longer holds.
 
 >>> import math
 >>> from zygote.protocol import TRANSFORMS

@@ -1,11 +1,13 @@
 """Differentiating zygote's own gradients: ``gradient`` and run-time calls inside differentiated code.
 
 The primal and adjoint that zygote generates are Python functions whose trees are kept,
-so zygote can transform them like user code. Two "forwarding" rules make nesting work to
-any order: inside a differentiated function, ``gradient(f, *args)`` runs as the plain
-Python function ``gradient_of(primal, adjoint, *args)`` over f's generated code, and a
-dynamic call ``call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, adjoint,
+so zygote can transform them like user code. Two forward rules make nesting work to any
+order: inside a differentiated function, ``gradient(f, *args)`` runs as the plain Python
+function ``gradient_of(primal, adjoint, *args)`` over f's generated code, and a dynamic
+call ``protocol.call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, adjoint,
 *args)``, whose ``back`` is a ``functools.partial`` of g's adjoint over its saved values.
+``api`` and ``protocol`` register them (``rules.forward_rule``), each with the cache of
+transforms to use, ``transforms``, bound as the first argument.
 """
 import functools
 import types
@@ -26,7 +28,7 @@ def gradient_of(primal, adjoint_fn, n_var, *args):
 
 
 def call_pair(primal, adjoint_fn, n_var, to_call, *args):
-    """``(y, back)`` of g from its generated primal and adjoint, as ``runtime.call`` returns them."""
+    """``(y, back)`` of g from its generated primal and adjoint, as ``protocol.call`` returns them."""
     y, saved = primal(*args)
     return y, functools.partial(protocol_back, adjoint_fn, n_var, to_call, saved)
 

@@ -73,7 +73,7 @@ def static_gradient(transforms, fn, categories, active):
 
 def static_call(transforms, fn, categories, active):
     """Plan a call ``fn(*args)`` of a plain Python function: its transform, called directly
-    (the one ``runtime.call`` would pick for these argument kinds)."""
+    (the one ``protocol.call`` would pick for these argument kinds)."""
     if not _plannable(fn, categories):
         return None
 
