@@ -141,7 +141,7 @@ def first_paths(model):
     return list(unique.values())
 
 
-@zygote.adjoint(params)
+@zygote.adjoint(params, output_kind="a")
 def params_rule(model):
     """``params(m)`` inside a differentiated loss (a penalty over the weights): the cotangent of
     each array, one per entry of the ``Params``, goes back to the model at that array's path."""
@@ -150,9 +150,6 @@ def params_rule(model):
     def params_back(dps):
         return (cotangent_from_parts(model, [path for path, _ in found], dps),)
     return zygote.Params([leaf for _, leaf in found]), params_back
-
-
-params_rule.zygote_output_kind = "a"   # a container, not a number or array
 
 
 def lookup(tree, path):
@@ -280,7 +277,7 @@ def modules(model):
     return found
 
 
-@zygote.adjoint(modules)
+@zygote.adjoint(modules, output_kind="a")
 def modules_rule(model):
     """``modules(m)`` inside a differentiated loss: each layer's cotangent goes back to it."""
     found = modules(model)
@@ -292,4 +289,3 @@ def modules_rule(model):
     return found, modules_back
 
 
-modules_rule.zygote_output_kind = "a"

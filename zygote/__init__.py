@@ -5,15 +5,14 @@
 (8.0,)
 """
 from . import rules
-from .rules import adjoint, nograd
-from . import runtime  # registers the iteration intrinsics
+from .rules import adjoint, expr_rule, nograd
 from .rules import operators as _operators  # noqa: F401  (registers rules)
 from .rules import math as _math  # noqa: F401
 from .rules import numpy as _numpy  # noqa: F401
 from .rules import builtins as _builtins  # noqa: F401
-from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
+from .rules import containers as _containers  # noqa: F401
 from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
-from . import nested as _nested  # noqa: F401  (rules that nest gradient)
+from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
 from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,
                      UnsupportedSyntaxError, ZygoteError)
 from .params import Grads, Params
@@ -32,7 +31,8 @@ def dropgrad(x):
 nograd(dropgrad)
 
 __all__ = [
-    "gradient", "pullback", "withgradient", "jacobian", "hessian", "adjoint_source", "adjoint", "nograd", "dropgrad",
+    "gradient", "pullback", "withgradient", "jacobian", "hessian", "adjoint_source", "adjoint", "expr_rule", "nograd",
+    "dropgrad",
     "Params", "Grads", "ZygoteError", "UnsupportedSyntaxError", "MissingRuleError",
     "SourceUnavailableError", "NonScalarOutputError", "GradientUsageError",
 ]

@@ -1,17 +1,21 @@
 """The public entry points: gradient, pullback, withgradient and adjoint_source."""
+import functools
 import types
 from collections.abc import Collection
 
 import numpy as np
 
-from . import runtime
-from .analysis import category
-from . import rules
-from .cache import fast_entry, transformed_for
-from .codegen import render
-from .fastpath import MISS, entry_point
-from .errors import GradientUsageError, NonScalarOutputError
-from .params import Grads, Params
+from . import protocol, rules
+from .compiler import nested, planned
+from .compiler.codegen import render
+from .compiler.fastpath import MISS, entry_point
+from .compiler.pipeline import stages
+from .activity import category
+from .cotangents import is_zero, public as _public, seed as _seed, unbroadcast
+from .errors import GradientUsageError
+from .params import Grads, Params, params_scope
+
+_TRANSFORMS = protocol.TRANSFORMS
 
 
 def pullback(f, *args, **kwargs):
@@ -29,7 +33,7 @@ def pullback(f, *args, **kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         return _pullback_params(f, args[0])
     mask = "-" + "".join(category(a) for a in args) + "".join(category(v) for v in kwargs.values())
-    y, back = runtime.call(mask, f, *args, **kwargs)
+    y, back = protocol.call(mask, f, *args, **kwargs)
 
     def public_back(dy):
         parts = back(dy)
@@ -49,7 +53,7 @@ _SEEN = set()  # functions of numbers differentiated once: the second call compi
 def _hot_path(f, args):
     """A cached ``(entry, primal)`` for ``f``; functions of numbers differentiated again and
     again get an entry point (a function differentiated once does not pay its compilation)."""
-    entry, primal = fast_entry(f, args)
+    entry, primal = _TRANSFORMS.fast_entry(f, args)
     if entry is not None and f.__closure__ is None:
         kinds = tuple(map(type, args))
         if all(k is float or k is int for k in kinds):
@@ -116,11 +120,21 @@ def withgradient(f, *args, **kwargs):
     return y, back(_seed(y))
 
 
-def adjoint_source(f, *example_args):
+def adjoint_source(f, *example_args, simplified=True):
     """The generated primal and adjoint of ``f`` as Python source.
 
     Without example arguments every positional parameter is taken to be a number or
-    array; with them, the activity pattern of those values is used.
+    array; with them, the activity pattern of those values is used. The code is shown after
+    copy propagation (``zygote.compiler.simplify``), which removes the copies between
+    unnamed temporaries and their cotangents; ``simplified=False`` shows the transform's
+    output as it is before that pass (what runs for array code, where the pass is skipped
+    because it would cost more than it saves).
+
+    >>> import zygote
+    >>> def f(x):
+    ...     return 3.0 * x
+    >>> print(zygote.adjoint_source(f, 2.0).splitlines()[-1])
+        return 0, dx
     """
     _check_callable(f)
     fn = f.__func__ if isinstance(f, types.MethodType) else f
@@ -129,8 +143,9 @@ def adjoint_source(f, *example_args):
         mask = "".join(category(a) for a in example_args)
     else:
         mask = "n" * code.co_argcount
-    transformed = transformed_for(fn, mask)
-    return render(transformed.primal, transformed.adjoint)
+    done = stages(fn, mask, "", protocol.HELPERS, functools.partial(planned.static_call, _TRANSFORMS),
+                  simplify=simplified, compile=False)
+    return render(done.transformed.primal, done.transformed.adjoint)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -141,73 +156,13 @@ def _check_callable(f):
         raise GradientUsageError(f"expected a function to differentiate, got {type(f).__name__} {f!r:.60}")
 
 
-def _seed(y):
-    """The cotangent 1 in the output's type, after checking the output is a real scalar."""
-    if type(y) is float:
-        return 1.0
-    if isinstance(y, bool) or not isinstance(y, (int, float, np.number, np.ndarray)):
-        if hasattr(y, "shape") and hasattr(y, "dtype"):
-            y = np.asarray(y)
-        else:
-            raise NonScalarOutputError(
-                f"gradient needs a function returning a real scalar, got {type(y).__name__}"
-                f"{' ' + repr(y)[:60] if not isinstance(y, (list, tuple, dict)) else ''}; "
-                "use zygote.pullback(f, x) and call back(dy) for other outputs")
-    if isinstance(y, np.ndarray) or isinstance(y, np.generic):
-        if y.size != 1:
-            raise NonScalarOutputError(
-                f"gradient needs a scalar output, got an array of shape {y.shape}; reduce it "
-                "(e.g. .sum()), or use zygote.pullback(f, x) with back(dy), or zygote.jacobian")
-        if y.dtype.kind not in "fiu":
-            raise NonScalarOutputError(f"gradient needs a real output, got dtype {y.dtype}")
-        if y.dtype.kind == "f":
-            return np.ones_like(y) if isinstance(y, np.ndarray) and y.ndim else y.dtype.type(1)
-        return 1.0
-    if isinstance(y, complex):
-        raise NonScalarOutputError("gradient needs a real output, got a complex number")
-    return 1.0
-
-
-def _public(g, x):
-    """Turn an internal cotangent into the form ``gradient`` promises for argument ``x``."""
-    if type(g) is float and type(x) is float:
-        return g
-    if runtime.is_zero(g) or category(x) == "-":
-        return None
-    if isinstance(x, (float, int)) and not isinstance(x, bool):
-        return float(np.real(g)) if np.ndim(g) == 0 else float(np.sum(g))
-    if isinstance(x, np.ndarray):
-        g = np.asarray(g)
-        if g.shape != x.shape:
-            g = np.broadcast_to(runtime.unbroadcast(g, x), x.shape).copy()
-        return g
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
-    if isinstance(x, (list, tuple)):
-        if not isinstance(g, (list, tuple)) or len(g) != len(x):
-            raise GradientUsageError(f"internal error: gradient of a {type(x).__name__} of length "
-                                     f"{len(x)} has the wrong structure")
-        return type(x)(_public(gi, xi) for gi, xi in zip(g, x))
-    if isinstance(x, dict):
-        return {k: _public(g.get(k, 0), v) for k, v in x.items()} if isinstance(g, dict) else g
-    if isinstance(g, dict):
-        out = {}
-        for name, part in g.items():
-            value = getattr(x, name, None)
-            cleaned = _public(part, value) if value is not None else part
-            if cleaned is not None:
-                out[name] = cleaned
-        return out or None
-    return g
-
-
 def _pullback_params(f, ps):
     ids = ps.ids
-    with runtime.params_scope(ids):
-        y, back = runtime.call("-", f)
+    with params_scope(ids):
+        y, back = protocol.call("-", f)
 
     def params_back(dy):
-        with runtime.params_scope(ids):
+        with params_scope(ids):
             parts = back(dy)
         grads = Grads(ps)
         _collect(f, parts[0], grads, ids)
@@ -217,11 +172,11 @@ def _pullback_params(f, ps):
 
 def _collect(value, cot, grads, ids, depth=0):
     """Walk ``value`` alongside its cotangent and record cotangents of arrays in ``ids``."""
-    if runtime.is_zero(cot) or depth > 64:
+    if is_zero(cot) or depth > 64:
         return
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         if id(value) in ids:
-            grads.accumulate(value, runtime.unbroadcast(cot, value))
+            grads.accumulate(value, unbroadcast(cot, value))
         return
     if isinstance(value, types.MethodType):
         _collect(value.__self__, cot, grads, ids, depth + 1)
@@ -313,3 +268,9 @@ def hessian(f, x):
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return gradient(grad_f, float(x))[0]
     return jacobian(grad_f, x)[0]
+
+
+# Inside differentiated code, gradient(f, x) runs as a call of f's generated code, and when
+# f and the kinds of x are known at transform time, as a direct call of f's fused gradient.
+rules.forward_rule(gradient, functools.partial(nested.forward_gradient, _TRANSFORMS),
+                   plan=functools.partial(planned.static_gradient, _TRANSFORMS))

@@ -67,6 +67,19 @@ def compare(left, op, right):
     return make(gast.Compare, left=left, ops=[op], comparators=[right])
 
 
+def and_(values):
+    """``v0 and v1 and ...`` (``True`` for no values)."""
+    values = list(values)
+    if not values:
+        return const(True)
+    return values[0] if len(values) == 1 else make(gast.BoolOp, op=gast.And(), values=values)
+
+
+def named(name, value):
+    """``(name := value)``."""
+    return make(gast.NamedExpr, target=store(name), value=value)
+
+
 def is_not_none(value):
     return compare(value, gast.IsNot(), const(None))
 
@@ -169,6 +182,31 @@ def at_line(node, lineno):
 def quote(source):
     """Parse a short template into a list of statements."""
     return gast.parse(source).body
+
+
+def fill(template, **parts):
+    r"""``template`` (a tree from ``quote``) with each name in ``parts`` replaced: a statement
+    that is just the name by the statements given (a list), a name elsewhere by the node given.
+
+    >>> import astor
+    >>> (tree,) = fill(quote("def f(a):\n    BODY\n    return RESULT"),
+    ...                BODY=[assign("b", binop(load("a"), "+", const(1)))], RESULT=load("b"))
+    >>> print(astor.to_source(gast.gast_to_ast(module([tree]))).strip())
+    def f(a):
+        b = a + 1
+        return b
+    """
+    class Filler(gast.NodeTransformer):
+        def visit_Expr(self, node):
+            if isinstance(node.value, gast.Name) and isinstance(parts.get(node.value.id), list):
+                return parts[node.value.id]
+            return self.generic_visit(node)
+
+        def visit_Name(self, node):
+            found = parts.get(node.id)
+            return found if found is not None and not isinstance(found, list) else node
+    filler = Filler()
+    return [filler.visit(stmt) for stmt in template]
 
 
 def names_loaded(node):

@@ -1,4 +1,6 @@
-"""Implicit parameters: ``Params``, an ordered identity set of arrays, and ``Grads``, their gradients."""
+"""Implicit parameters: ``Params`` (an ordered identity set of arrays), ``Grads`` (their gradients) and the mode that differentiates them."""
+import threading
+
 import numpy as np
 
 
@@ -95,3 +97,29 @@ class Grads:
 
     def __repr__(self):
         return f"Grads({len(self)} parameters)"
+
+
+class _State(threading.local):
+    params = None  # a class default makes the lookup cheap when nothing was set
+
+
+_state = _State()
+
+
+def params_mode():
+    """The identity set of parameters when running under ``gradient(f, ps)``, else None."""
+    return _state.params
+
+
+class params_scope:
+    """Context manager marking that environment arrays in ``ids`` are differentiated."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __enter__(self):
+        self.previous = _state.params
+        _state.params = self.ids
+
+    def __exit__(self, *exc):
+        _state.params = self.previous

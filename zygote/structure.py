@@ -18,7 +18,7 @@ iterated over, the arrays of a model) send each part's cotangent back to where i
 
 import types
 
-from . import runtime
+from . import cotangents
 from .errors import UnsupportedSyntaxError
 from .params import Params
 
@@ -61,7 +61,7 @@ def path_to(root, target):
 def cotangent_at(value, cot, path, d):
     """``cot``, a structural cotangent of ``value``, with ``d`` added at ``path``."""
     if not path:
-        return runtime.accum(cot, d, value)
+        return cotangents.accum(cot, d, value)
     key, rest = path[0], path[1:]
     if isinstance(value, (tuple, list)):
         entries = list(cot) if isinstance(cot, (tuple, list)) else [0] * len(value)
@@ -77,9 +77,9 @@ def cotangent_from_parts(root, paths, parts):
     """The structural cotangent of ``root`` from the cotangents ``parts`` of what it holds at
     ``paths`` (0 where none reach it)."""
     cot = 0
-    if not runtime.is_zero(parts):
+    if not cotangents.is_zero(parts):
         for path, d in zip(paths, parts):
-            if not runtime.is_zero(d):
+            if not cotangents.is_zero(d):
                 cot = cotangent_at(root, cot, path, d)
     return cot
 
@@ -97,7 +97,7 @@ def held_items_cotangent(seq, items, parts):
     held = held_paths(seq)
     paths = [held.get(id(item)) for item in items]
     for index, (path, d) in enumerate(zip(paths, parts)):
-        if path is None and not runtime.is_zero(d):
+        if path is None and not cotangents.is_zero(d):
             raise UnsupportedSyntaxError(
                 f"iterating over a {type(seq).__name__} whose item {index} is computed by its "
                 f"__iter__ rather than held by it", hint=(

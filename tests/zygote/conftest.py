@@ -9,7 +9,7 @@ key in ``zygote.rules.RULES`` or ``METHOD_RULES`` and gives:
 - ``mirrors``: whether ``static(*args)`` calls the rule as ``rule(*args, **kwargs)``
   (for a method, ``args[0]`` is the object), so the row can also be replayed without it,
 - ``kwargs``: the call's keyword arguments (literal in ``static``),
-- ``dynamic``: whether to pass the rule in as a value, called through ``zygote.runtime.call``,
+- ``dynamic``: whether to pass the rule in as a value, called through ``zygote.protocol.call``,
 - ``float32``: whether the rule itself must keep float32 arguments float32,
 - ``check``: keyword options for ``check_grad``,
 - ``xfail`` / ``xfail_dynamic``: a known compiler bug that breaks the checks through the
@@ -29,7 +29,7 @@ from zygote.testing import check_grad, output_weights, weighted_sum
 
 
 def apply1(f, x):
-    """``Σ w·f(x)``: ``f`` is a value here, so the call goes through ``runtime.call``."""
+    """``Σ w·f(x)``: ``f`` is a value here, so the call goes through ``protocol.call``."""
     return weighted_sum(f(x))
 
 
@@ -158,7 +158,7 @@ def check_sample():
 
 @pytest.fixture
 def check_sample_dynamically():
-    """Check a sample row with the rule passed in as a value and called through ``runtime.call``."""
+    """Check a sample row with the rule passed in as a value and called through ``protocol.call``."""
     def check(row):
         key, args, kwargs = row["key"], row["args"], row["kwargs"]
         if isinstance(key, tuple):

@@ -137,9 +137,8 @@ def test_adjoint_source_snapshot():
 def snapshot_target_adjoint(saved, dout):
     sin_x, y, x = saved
     # line {ret}: return z + y
-    dz_add_y = dout
-    dz = dz_add_y
-    dy = dz_add_y
+    dz = dout
+    dy = dout
     # line {z}: z = math.sin(x) * y
     dsin_x = dz * y
     dy = add_cotangent(dy, dz * sin_x, y)
@@ -169,13 +168,13 @@ def test_nan_and_inf_propagate():
 
 
 def test_a_name_reused_for_data_then_for_a_result_is_not_differentiated_as_data():
-    from zygote import cache
-    from zygote.codegen import render
+    from zygote.compiler.codegen import render
+    from zygote.protocol import TRANSFORMS
 
     def reuses_name(W, x):
         x = x @ W
         return x.sum()
-    transformed = cache.transformed_for(reuses_name, "n-")
+    transformed = TRANSFORMS.transformed_for(reuses_name, "n-")
     assert "matmul_da" not in render(transformed.adjoint)
     data = np.ones((4, 3))
     W = np.arange(6.0).reshape(3, 2)

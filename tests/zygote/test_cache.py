@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 import zygote
-from zygote import cache, parse
+from zygote.compiler import cache, parse, pipeline
+from zygote.protocol import TRANSFORMS
 
 
 def test_second_call_does_not_parse(monkeypatch):
@@ -14,7 +15,7 @@ def test_second_call_does_not_parse(monkeypatch):
     zygote.gradient(f, 1.0)
     calls = []
     original = parse.parse_function
-    monkeypatch.setattr(cache, "parse_function", lambda fn: calls.append(fn) or original(fn))
+    monkeypatch.setattr(pipeline, "parse_function", lambda fn: calls.append(fn) or original(fn))
     zygote.gradient(f, 2.0)
     assert calls == []
 
@@ -90,15 +91,15 @@ def test_thread_pool_stress():
 
 
 def test_many_lambdas_do_not_grow_the_cache():
-    before = cache.cache_size()
+    before = TRANSFORMS.size()
     for i in range(2000):
         assert zygote.gradient(lambda x: x * i, 1.0) == (float(i),)
-    assert cache.cache_size() - before <= 2
+    assert TRANSFORMS.size() - before <= 2
 
 
 def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
     import linecache
-    monkeypatch.setattr(cache, "MAX_CODE_OBJECTS", cache.cache_size() // 1 + 20)
+    monkeypatch.setattr(cache, "MAX_CODE_OBJECTS", TRANSFORMS.size() // 1 + 20)
     limit = cache.MAX_CODE_OBJECTS
     for i in range(limit + 30):
         filename = f"<generated source {i}>"
@@ -107,5 +108,5 @@ def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
         namespace = {}
         exec(compile(source, filename, "exec"), namespace)
         assert zygote.gradient(namespace["f"], 1.0) == (float(i),)
-    assert len(cache._CACHE) <= limit
+    assert len(TRANSFORMS.entries) <= limit
     assert len(parse.GENERATED_TREES) <= 2 * limit + 200

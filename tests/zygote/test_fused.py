@@ -13,10 +13,10 @@ import pytest
 
 import zygote
 from zygote import api
-from zygote.cache import entry_for
-from zygote.codegen import render
-from zygote.fused import fused_gradient
-from zygote.simplify import propagate_copies
+from zygote.protocol import TRANSFORMS
+from zygote.compiler.codegen import render
+from zygote.compiler.fused import fused_gradient
+from zygote.compiler.simplify import propagate_copies
 
 from corpus_functions import CORPUS
 
@@ -33,7 +33,7 @@ SCALAR_CORPUS = [pytest.param(f, args, id=name) for name, f, args in CORPUS
 def test_fused_gradient_equals_the_pullback(function, args):
     mask = "".join("f" for _ in args)
     expected = zygote.pullback(function, *args)[1](1.0)
-    fused = fused_gradient(function, entry_for(function, mask, ""))
+    fused = fused_gradient(function, TRANSFORMS.entry_for(function, mask, ""))
     got = fused(*args)
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
@@ -229,4 +229,4 @@ def test_a_rule_registered_for_a_planned_callee_takes_over():
         assert zygote.gradient(calls_planned_square, 2.0) == (10.0,)
     finally:
         del zygote.rules.RULES[planned_square]
-        zygote.cache.clear_cache()
+        TRANSFORMS.clear()

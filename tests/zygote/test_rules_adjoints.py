@@ -3,7 +3,7 @@ import functools
 
 import numpy as np
 
-from zygote import runtime
+from zygote import protocol, runtime
 from zygote.rules.numpy import expand_reduced
 from rule_samples import SampleTable
 from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
@@ -37,6 +37,8 @@ sample(runtime.copy_for_write, lambda x: weighted_sum(runtime.copy_for_write(x) 
 sample(runtime.dict_back, lambda v: runtime.dict_back({"a": v * 3.0}, "a") * 2.0, 0.4)
 sample(runtime.getitem_back, lambda d: weighted_sum(runtime.getitem_back(matrix, (1, slice(0, 2)), d)),
        np.array([0.3, -0.8]))
+sample(protocol.getitem_back, lambda d: weighted_sum(protocol.getitem_back(matrix, (0, slice(1, 3)), d)),
+       np.array([0.6, -0.2]))
 sample(runtime.split_cotangent, lambda a, b: runtime.split_cotangent((a * 2.0, b), 2)[0] * b, 0.4, 1.5)
 sample(expand_reduced, lambda d: weighted_sum(expand_reduced(d, matrix, 1, False)), np.array([0.2, 0.9]))
 sample(functools.partial, lambda a, b: functools.partial(scaled, a)(b) * 3.0, 0.4, 1.5)

@@ -1,27 +1,49 @@
-"""The registry of differentiation rules: expression rules the compiler inlines, pullback rules, nograd.
+"""The registry of differentiation rules, and the one API that registers them.
 
-Rules are looked up by the identity of the function being called. An expression rule is
-a lambda whose parameters are the primal function's parameters plus ``y`` (the result)
-and ``dy`` (its cotangent), returning one cotangent expression per primal parameter
-(``None`` where there is none); the compiler copies that expression into the adjoint.
-A pullback rule returns ``(y, back)`` with ``back(dy)`` giving one cotangent per argument.
+Rules are looked up by the identity of the function being called. There are three ways to
+register one, each taking its metadata as keyword arguments:
+
+- ``expr_rule(fn, lambda x, y, dy: ...)``: an *expression rule*, a lambda whose parameters
+  are the primal function's parameters plus ``y`` (the result) and ``dy`` (its cotangent),
+  returning one cotangent expression per primal parameter (``None`` where there is none);
+  the compiler copies that expression into the adjoint.
+- ``@adjoint(fn)``: a *pullback rule* returning ``(y, back)``, with ``back(dy)`` giving one
+  cotangent per positional argument. ``output_kind="a"`` says the result is a container or
+  object rather than a number or array; ``calls_back=True`` that the rule calls functions it
+  is given (``map``) and takes the call protocol as its first parameter.
+- ``nograd(fn, ...)``: functions that pass no gradient; ``keeps_numbers=True`` says one
+  returns a Python number for Python numbers.
+
+``forward_rule`` is the fourth kind, for zygote's own entry points (``gradient`` and the
+call protocol), which nested differentiation turns into calls of generated code.
 """
 import inspect
 
-__all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "lookup",
-           "lookup_method", "on_change"]
+__all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "forward_rule",
+           "lookup", "lookup_method", "on_change", "NUMERIC_OUTPUT", "ANY_OUTPUT"]
 
 RULES = {}
 METHOD_RULES = {}
 
+NUMERIC_OUTPUT = "n"  # a number or array: cotangents add with +
+ANY_OUTPUT = "a"      # a container or object: cotangents add structurally
+
 
 class Rule:
-    """One registered rule: ``kind`` is ``"expr"``, ``"pullback"`` or ``"nograd"``."""
+    """One registered rule: ``kind`` is ``"expr"``, ``"pullback"``, ``"nograd"`` or ``"forward"``.
+
+    ``output_kind`` is what a pullback rule returns (``"n"`` a number or array, ``"a"``
+    anything else); ``calls_back`` marks a pullback rule that takes the call protocol first;
+    ``keeps_numbers`` a nograd function that maps Python numbers to a Python number; ``plan``,
+    for a forward rule, plans calls whose callee and argument kinds the compiler knows,
+    ``plan(fn, categories, active) -> StaticCall or None`` (see ``zygote.compiler.nested``).
+    """
 
     __slots__ = ("fn", "kind", "impl", "params", "defaults", "elementwise", "name",
-                 "call_pullback", "static")
+                 "_output_kind", "calls_back", "keeps_numbers", "plan")
 
-    def __init__(self, fn, kind, impl=None, params=(), defaults=None, elementwise=False):
+    def __init__(self, fn, kind, impl=None, params=(), defaults=None, elementwise=False, *,
+                 output_kind=None, calls_back=False, keeps_numbers=False, plan=None):
         self.fn = fn
         self.kind = kind
         self.impl = impl
@@ -29,10 +51,19 @@ class Rule:
         self.defaults = defaults or {}
         self.elementwise = elementwise
         self.name = getattr(fn, "__name__", repr(fn))
-        self.call_pullback = None  # set by runtime: a (y, back) function of the call-site args
-        # For a forward rule: a plan for calls whose callee and argument kinds the transform
-        # knows, ``static(fn, categories, active) -> StaticCall or None`` (see zygote.nested).
-        self.static = None
+        self._output_kind = output_kind
+        self.calls_back = calls_back
+        self.keeps_numbers = keeps_numbers
+        self.plan = plan
+
+    @property
+    def output_kind(self):
+        """``"n"`` when the rule returns a number or array, ``"a"`` otherwise."""
+        if self._output_kind is not None:
+            return self._output_kind
+        # Rules written before the keyword existed said so with an attribute on the function.
+        impl = getattr(self.impl, "__wrapped__", self.impl)
+        return getattr(impl, "zygote_output_kind", NUMERIC_OUTPUT)
 
     def __repr__(self):
         return f"Rule({self.name}, {self.kind})"
@@ -76,11 +107,16 @@ def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
     return _register(fn, rule, method_of)
 
 
-def adjoint(fn, method_of=None):
+def adjoint(fn, method_of=None, *, output_kind=NUMERIC_OUTPUT, calls_back=False):
     """Decorator registering a pullback rule for ``fn``.
 
     The decorated function takes fn's arguments and returns ``(y, back)``;
     ``back(dy)`` returns a tuple with one cotangent per positional argument (None allowed).
+    ``output_kind="a"`` registers a rule whose result is a container or object (a list, a
+    tuple of arrays) rather than a number or array. With ``calls_back=True`` the rule
+    receives the call protocol (``zygote.protocol``) as its first argument, to differentiate
+    the functions it is handed: ``protocol.call(mask, g, *args) -> (y, back)``.
+    ``method_of=(type, name)`` registers a method of a built-in type instead.
 
     >>> import zygote
     >>> def cube(x):
@@ -91,8 +127,13 @@ def adjoint(fn, method_of=None):
     >>> zygote.gradient(lambda x: cube(x) + 1, 2.0)
     (12.0,)
     """
+    if output_kind not in (NUMERIC_OUTPUT, ANY_OUTPUT):
+        raise ValueError(f"output_kind must be {NUMERIC_OUTPUT!r} or {ANY_OUTPUT!r}, got {output_kind!r}")
+
     def register(rule_fn):
-        _register(fn, Rule(fn, "pullback", _zeros_for_none(rule_fn)), method_of)
+        explicit = None if output_kind == NUMERIC_OUTPUT else output_kind
+        _register(fn, Rule(fn, "pullback", _zeros_for_none(rule_fn), output_kind=explicit,
+                           calls_back=calls_back), method_of)
         return rule_fn
     return register
 
@@ -114,14 +155,15 @@ def _zeros_for_none(rule_fn):
         return y, back_without_none
     pullback_rule.__name__ = getattr(rule_fn, "__name__", "pullback_rule")
     pullback_rule.__wrapped__ = rule_fn
-    kind = getattr(rule_fn, "zygote_output_kind", None)
-    if kind is not None:
-        pullback_rule.zygote_output_kind = kind
     return pullback_rule
 
 
-def nograd(*fns, method_of=None):
+def nograd(*fns, method_of=None, keeps_numbers=False):
     """Mark ``fns`` non-differentiable: they run as usual and pass no gradient back.
+
+    ``keeps_numbers=True`` says that they return a Python number for Python numbers, so
+    that code on numbers around them stays code on numbers. ``method_of=(type, names)``
+    marks methods of a built-in type instead.
 
     >>> import zygote
     >>> def noisy(x):
@@ -135,8 +177,19 @@ def nograd(*fns, method_of=None):
             _register(None, Rule(None, "nograd"), (method_of[0], name))
         return fns[0] if len(fns) == 1 else fns
     for fn in fns:
-        _register(fn, Rule(fn, "nograd"))
+        _register(fn, Rule(fn, "nograd", keeps_numbers=keeps_numbers))
     return fns[0] if len(fns) == 1 else fns
+
+
+def forward_rule(fn, forward, *, plan=None):
+    """Register ``forward(*args, **kwargs) -> (target, new_args, mask, to_original)`` for ``fn``.
+
+    A call of ``fn`` inside differentiated code runs as the call ``target(*new_args)``, whose
+    cotangents ``to_original`` maps back onto fn's. zygote's own ``gradient`` and call
+    protocol are registered this way, which is what makes gradients nest. ``plan``, when
+    given, plans such calls at transform time (see ``Rule``).
+    """
+    return _register(fn, Rule(fn, "forward", forward, plan=plan))
 
 
 def lookup(fn):

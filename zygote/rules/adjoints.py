@@ -2,11 +2,14 @@
 
 Each helper is linear in the cotangent it receives, so its own pullback is short.
 """
+import functools
+
 import numpy as np
 
 from . import adjoint, nograd
 from .. import runtime
-from ..runtime import accum, dict_back, getitem_back, is_zero, split_cotangent, unbroadcast
+from ..cotangents import accum, is_zero, seed_like, unbroadcast
+from ..runtime import dict_back, getitem_back, split_cotangent
 from .numpy import clip_mask, expand_reduced, reduced_count
 
 
@@ -14,7 +17,7 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-@adjoint(unbroadcast)
+@adjoint(unbroadcast, output_kind="a")
 def unbroadcast_rule(g, x):
     y = unbroadcast(g, x)
 
@@ -32,7 +35,7 @@ def unbroadcast_rule(g, x):
     return y, unbroadcast_back
 
 
-@adjoint(accum)
+@adjoint(accum, output_kind="a")
 def accum_rule(a, b, x=None):
     def accum_back(dy):
         da = 0 if is_zero(a) else (dy if x is None else unbroadcast(dy, a))
@@ -41,7 +44,7 @@ def accum_rule(a, b, x=None):
     return accum(a, b, x), accum_back
 
 
-@adjoint(runtime.add_cotangent)
+@adjoint(runtime.add_cotangent, output_kind="a")
 def add_cotangent_rule(a, b, x):
     def add_cotangent_back(dy):
         return unbroadcast_to(dy, a), unbroadcast_to(dy, b), None
@@ -55,7 +58,7 @@ def unbroadcast_to(dy, g):
     return unbroadcast(dy, g)
 
 
-@adjoint(expand_reduced)
+@adjoint(expand_reduced, output_kind="a")
 def expand_reduced_rule(dy, x, axis, keepdims):
     def expand_reduced_back(d):
         summed = np.sum(d, axis=axis, keepdims=keepdims)
@@ -63,7 +66,7 @@ def expand_reduced_rule(dy, x, axis, keepdims):
     return expand_reduced(dy, x, axis, keepdims), expand_reduced_back
 
 
-@adjoint(split_cotangent)
+@adjoint(split_cotangent, output_kind="a")
 def split_cotangent_rule(dy, n):
     def split_back(parts):
         if is_zero(dy):
@@ -72,23 +75,26 @@ def split_cotangent_rule(dy, n):
     return split_cotangent(dy, n), split_back
 
 
-@adjoint(dict_back)
+@adjoint(dict_back, output_kind="a")
 def dict_back_rule(dy, key):
     return dict_back(dy, key), lambda d: ({key: d} if type(dy) is dict else 0, None)
 
 
-@adjoint(getitem_back)
+def getitem_back_back(index, dy, d):
+    """The pullback of ``getitem_back(x, index, dy)``, which is linear in ``dy``: ``d`` read at ``index``."""
+    if is_zero(d):
+        return None, None, 0
+    if isinstance(d, np.ndarray):
+        return None, None, unbroadcast(d[index], dy)
+    return None, None, d[index]
+
+
+@adjoint(getitem_back, output_kind="a")
 def getitem_back_rule(x, index, dy):
-    def getitem_back_back(d):
-        if is_zero(d):
-            return None, None, 0
-        if isinstance(d, np.ndarray):
-            return None, None, unbroadcast(d[index], dy)
-        return None, None, d[index]
-    return getitem_back(x, index, dy), getitem_back_back
+    return getitem_back(x, index, dy), functools.partial(getitem_back_back, index, dy)
 
 
-@adjoint(runtime.add_back)
+@adjoint(runtime.add_back, output_kind="a")
 def add_back_rule(dy, a, b):
     sequences = isinstance(a, (tuple, list)) and isinstance(b, (tuple, list))
 
@@ -104,12 +110,10 @@ def add_back_rule(dy, a, b):
     return runtime.add_back(dy, a, b), add_back_back
 
 
-@adjoint(runtime.copy_for_write)
+@adjoint(runtime.copy_for_write, output_kind="a")
 def copy_for_write_rule(x):
     return runtime.copy_for_write(x), lambda dy: (dy,)
 
 
-for _rule in (add_cotangent_rule, add_back_rule, unbroadcast_rule, accum_rule, expand_reduced_rule, split_cotangent_rule, dict_back_rule,
-              getitem_back_rule, copy_for_write_rule):
-    _rule.zygote_output_kind = "a"
 nograd(clip_mask, reduced_count, runtime.zeros_like_list)
+nograd(seed_like, keeps_numbers=True)  # the seed of a fused gradient: 1.0 for a Python number

@@ -6,7 +6,8 @@ import numpy as np
 from . import adjoint, expr_rule, nograd
 from .operators import log_positive, power_slope
 from .. import structure
-from ..runtime import accum, attr_back, call, getitem_back, is_zero, unbroadcast
+from ..cotangents import accum, is_zero, unbroadcast
+from ..runtime import getitem_back
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ adjoint(builtins.max)(_extremum_rule(lambda a, b: a > b, builtins.max))
 adjoint(builtins.min)(_extremum_rule(lambda a, b: a < b, builtins.min))
 
 
-@adjoint(builtins.zip)
+@adjoint(builtins.zip, output_kind="a")
 def zip_rule(*seqs):
     items = [list(s) for s in seqs]
     y = list(zip(*items))
@@ -83,10 +84,7 @@ def zip_rule(*seqs):
     return y, zip_back
 
 
-zip_rule.zygote_output_kind = "a"
-
-
-@adjoint(builtins.enumerate)
+@adjoint(builtins.enumerate, output_kind="a")
 def enumerate_rule(seq, *start, **keywords):
     items = list(seq)
     y = list(enumerate(items, *start, **keywords))
@@ -98,10 +96,7 @@ def enumerate_rule(seq, *start, **keywords):
     return y, enumerate_back
 
 
-enumerate_rule.zygote_output_kind = "a"
-
-
-@adjoint(builtins.reversed)
+@adjoint(builtins.reversed, output_kind="a")
 def reversed_rule(seq):
     items = list(seq)
 
@@ -112,27 +107,21 @@ def reversed_rule(seq):
     return items[::-1], reversed_back
 
 
-reversed_rule.zygote_output_kind = "a"
-
-
-@adjoint(builtins.list)
+@adjoint(builtins.list, output_kind="a")
 def list_rule(seq=()):
     return list(seq), lambda dy: (0 if is_zero(dy) else _like(seq, list(dy)),)
 
 
-@adjoint(builtins.tuple)
+@adjoint(builtins.tuple, output_kind="a")
 def tuple_rule(seq=()):
     return tuple(seq), lambda dy: (0 if is_zero(dy) else _like(seq, list(dy)),)
 
 
-list_rule.zygote_output_kind = tuple_rule.zygote_output_kind = "a"
-
-
-@adjoint(builtins.map)
-def map_rule(fn, *seqs):
+@adjoint(builtins.map, output_kind="a", calls_back=True)
+def map_rule(protocol, fn, *seqs):
     results, backs = [], []
     for args in zip(*seqs):
-        y, back = call("a" + "a" * len(args), fn, *args)
+        y, back = protocol.call("a" + "a" * len(args), fn, *args)
         results.append(y)
         backs.append(back)
 
@@ -151,18 +140,12 @@ def map_rule(fn, *seqs):
     return results, map_back
 
 
-map_rule.zygote_output_kind = "a"
+@adjoint(builtins.getattr, output_kind="a", calls_back=True)
+def getattr_rule(protocol, obj, name, *default):
+    return getattr(obj, name, *default), lambda dy: (protocol.attr_back(obj, name, dy), 0) + (0,) * len(default)
 
 
-@adjoint(builtins.getattr)
-def getattr_rule(obj, name, *default):
-    return getattr(obj, name, *default), lambda dy: (attr_back(obj, name, dy), 0) + (0,) * len(default)
-
-
-getattr_rule.zygote_output_kind = "a"
-
-
-@adjoint(builtins.sorted)
+@adjoint(builtins.sorted, output_kind="a")
 def sorted_rule(seq, key=None, reverse=False):
     items = list(seq)
     order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else items.__getitem__,
@@ -176,9 +159,6 @@ def sorted_rule(seq, key=None, reverse=False):
             parts[i] = dy[j]
         return (_like(seq, parts),)
     return [items[i] for i in order], sorted_back
-
-
-sorted_rule.zygote_output_kind = "a"
 
 
 def _like(seq, parts):

@@ -5,7 +5,8 @@ import numpy as np
 
 from . import METHOD_RULES, RULES, adjoint, expr_rule, nograd
 from .operators import log_positive, matmul_da, matmul_db, power_slope
-from ..runtime import getitem_back, is_zero, unbroadcast
+from ..cotangents import is_zero, unbroadcast
+from ..runtime import getitem_back
 
 LN2 = float(np.log(2.0))
 LN10 = float(np.log(10.0))
@@ -476,8 +477,6 @@ def einsum_rule(subscripts, *operands, **options):
     return y, einsum_back
 
 
-
-
 def nanmean_back(dy, x, axis, keepdims):
     """``dy`` shared among the entries of each slice that are not NaN."""
     present = ~np.isnan(x)
@@ -544,7 +543,6 @@ def convolve_rule(a, v, mode="full"):
     return y, convolve_back
 
 
-
 @adjoint(np.median)
 def median_rule(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The middle entry gets ``dy``, or each of the two middle entries half of it."""
@@ -600,7 +598,6 @@ expr_rule(np.ptp, lambda x, axis=None, out=None, keepdims=False, y=None, dy=None
           extremum_back(dy, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims)
           - extremum_back(dy, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims),
           elementwise=False)
-
 
 
 @adjoint(np.interp)
@@ -695,7 +692,7 @@ def det_rule(a):
     return y, det_back
 
 
-@adjoint(np.linalg.slogdet)
+@adjoint(np.linalg.slogdet, output_kind="a")
 def slogdet_rule(a):
     """``(sign, log|det a|)``: the log's cotangent gives ``a⁻ᵀ`` times it; the sign has none."""
     result = np.linalg.slogdet(a)
@@ -709,9 +706,6 @@ def slogdet_rule(a):
             return (0,)
         return (np.asarray(dlog)[..., None, None] * matrix_transpose(np.linalg.inv(a)),)
     return result, slogdet_back
-
-
-slogdet_rule.zygote_output_kind = "a"
 
 
 @adjoint(np.linalg.matrix_power)
@@ -759,7 +753,7 @@ def eigvalsh_rule(a, UPLO="L"):
     return w, eigvalsh_back
 
 
-@adjoint(np.linalg.eigh)
+@adjoint(np.linalg.eigh, output_kind="a")
 def eigh_rule(a, UPLO="L"):
     """Eigenvalues and eigenvectors of a symmetric matrix with distinct eigenvalues:
     ``dA = V (diag(dw) + F ∘ Vᵀ dV) Vᵀ``, ``F_ij = 1 / (w_j - w_i)`` off the diagonal."""
@@ -781,9 +775,6 @@ def eigh_rule(a, UPLO="L"):
         grad = v @ inner @ matrix_transpose(v)
         return lower_triangle_back(grad), None
     return result, eigh_back
-
-
-eigh_rule.zygote_output_kind = "a"
 
 
 @adjoint(np.linalg.cholesky)
@@ -879,14 +870,11 @@ def vstack_rule(arrays, *, dtype=None, casting="same_kind"):
     return y, lambda dy: (split_back(dy, arrays, 0, np.atleast_2d),)
 
 
-@adjoint(np.split)
+@adjoint(np.split, output_kind="a")
 def split_rule(x, indices_or_sections, *args, axis=0):
     axis = args[0] if args else axis
     pieces = np.split(x, indices_or_sections, axis=axis)
     return pieces, lambda dy: (np.concatenate(unsplit(dy, pieces), axis=axis), 0) + (None,) * len(args)
-
-
-split_rule.zygote_output_kind = "a"
 
 
 @adjoint(np.asarray)
@@ -954,15 +942,10 @@ def item_method_rule(x, *index):
     return float(x[where]), lambda dy: (getitem_back(x, where, dy),) + (0,) * len(index)
 
 
-@adjoint(None, method_of=(np.ndarray, "tolist"))
+@adjoint(None, method_of=(np.ndarray, "tolist"), output_kind="a")
 def tolist_method_rule(x):
     return x.tolist(), lambda dy: (nested_array(dy, x),)
 
-
-tolist_method_rule.zygote_output_kind = "a"
-for _rule in (reshape_method_rule, transpose_method_rule, astype_method_rule, copy_method_rule,
-              item_method_rule):
-    _rule.zygote_output_kind = "n"
 
 # -- no derivative -------------------------------------------------------------------------------
 nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_like, np.empty,

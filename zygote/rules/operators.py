@@ -5,7 +5,7 @@ import operator
 import numpy as np
 
 from . import expr_rule, nograd
-from ..runtime import unbroadcast
+from ..cotangents import unbroadcast
 
 
 def log_positive(a):

@@ -1,16 +1,9 @@
 """Static facts about a normalised function: where names are assigned, and which values are active."""
-import builtins
-import types
-
 import gast
 
-from .nodes import names_loaded, walk
-from .parse import GENERATED_HELPERS
-from .rules import lookup
-
-NUMERIC = "n"   # an active number or array: its cotangents add with +
-SCALAR = "f"    # (as a parameter category) a Python float or int: numeric, never broadcast
-ANY = "a"       # an active value of unknown type: cotangents add with accum()
+from ..activity import ANY, NUMERIC
+from ..nodes import names_loaded, walk
+from ..rules import lookup
 
 
 # Attributes whose values carry no derivative (shapes, sizes, types).
@@ -118,148 +111,6 @@ def outer_names(func_node):
             if isinstance(n, gast.Name):
                 (stored if isinstance(n.ctx, gast.Store) else loaded).add(n.id)
     return loaded - own - stored
-
-
-class Resolver:
-    """Resolves names that are not local to the function: globals, then builtins."""
-
-    def __init__(self, fn, local_names):
-        self.globals = fn.__globals__
-        self.builtins = self.globals.get("__builtins__", builtins)
-        if not isinstance(self.builtins, dict):
-            self.builtins = vars(self.builtins)
-        self.freevars = set(fn.__code__.co_freevars)
-        self.locals = set(local_names)
-        self.guards = {}
-        # Generated code reads its helpers from closure cells that never change.
-        self.fixed = {}
-        helpers = GENERATED_HELPERS.get(fn.__code__, ())
-        if helpers and fn.__closure__:
-            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-                if name in helpers:
-                    self.fixed[name] = cell.cell_contents
-
-    def is_env(self, name):
-        return name not in self.locals
-
-    def static(self, node):
-        """The object a callee expression denotes at transform time, if fixed by globals; else None."""
-        path = []
-        while isinstance(node, gast.Attribute):
-            path.append(node.attr)
-            node = node.value
-        if not isinstance(node, gast.Name) or node.id in self.locals:
-            return None
-        root = node.id
-        if root in self.fixed:
-            obj = self.fixed[root]
-            for attr in reversed(path):
-                obj = getattr(obj, attr, None)
-            return _Static(obj, None) if obj is not None else None
-        if root in self.freevars:
-            return None
-        if root in self.globals:
-            obj = self.globals[root]
-        elif root in self.builtins:
-            obj = self.builtins[root]
-        else:
-            return None
-        for attr in reversed(path):
-            try:
-                obj = getattr(obj, attr)
-            except AttributeError:
-                return None
-        key = (root, tuple(reversed(path)))
-        return _Static(obj, key)
-
-    def guard(self, static):
-        if static.key is not None:
-            self.guards[static.key] = static.obj
-
-    def guard_in(self, namespace, root, path, obj):
-        """Guard ``root.path`` in ``namespace``, another function's globals or this one's."""
-        if not isinstance(root, ForeignName) and namespace is not self.globals:
-            root = ForeignName(namespace, root)
-        self.guards[(root, tuple(path))] = obj
-
-
-def guard_terms(guards):
-    """Python expressions ``root.path is expected_i``, one per guard, and the objects they
-    name (``expected_i``, and ``namespace_j`` for another module's globals); a root read by
-    several guards is looked up once, by the first."""
-    terms, objects, roots, namespaces = [], {}, {}, {}
-    counts = {}
-    for root, _, _ in guards:
-        counts[_root_key(root)] = counts.get(_root_key(root), 0) + 1
-    for i, (root, path, obj) in enumerate(guards):
-        key = _root_key(root)
-        if isinstance(root, ForeignName):
-            space = namespaces.setdefault(id(root.namespace), f"namespace_{len(namespaces)}")
-            objects[space] = root.namespace
-            read = f"{space}[{root.name!r}]"
-        else:
-            read = root
-        if key in roots:
-            read = roots[key]
-        elif counts[key] > 1 and path:
-            roots[key] = f"root_{len(roots)}"
-            read = f"({roots[key]} := {read})"
-        objects[f"expected_{i}"] = obj
-        terms.append(".".join((read,) + tuple(path)) + f" is expected_{i}")
-    return terms, objects
-
-
-def _root_key(root):
-    return (id(root.namespace), root.name) if isinstance(root, ForeignName) else root
-
-
-class ForeignName:
-    """A guarded global of another module (a callee's), checked through its namespace."""
-
-    __slots__ = ("namespace", "name")
-
-    def __init__(self, namespace, name):
-        self.namespace = namespace
-        self.name = name
-
-    def __eq__(self, other):
-        return (isinstance(other, ForeignName) and other.namespace is self.namespace
-                and other.name == self.name)
-
-    def __hash__(self):
-        return hash((id(self.namespace), self.name))
-
-
-class _Static:
-    __slots__ = ("obj", "key")
-
-    def __init__(self, obj, key):
-        self.obj = obj
-        self.key = key
-
-
-def is_numeric_value(value):
-    """Whether a runtime value is a differentiable number or float array (cotangents add with +)."""
-    kind = type(value)
-    if kind is float or kind is int or kind is complex:
-        return True
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and dtype.kind in "fc" and hasattr(value, "shape")
-
-
-def category(value):
-    """'f' Python number, 'n' float array, 'a' other differentiable, '-' not differentiable."""
-    kind = type(value)
-    if kind is float or kind is int or kind is complex:
-        return SCALAR
-    if kind is bool or value is None or kind is str or kind is bytes:
-        return "-"
-    if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
-        return "-"
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and hasattr(value, "shape"):
-        return NUMERIC if getattr(dtype, "kind", "") in "fc" else "-"
-    return ANY
 
 
 class Activity:
@@ -378,8 +229,7 @@ class Activity:
             if rule is not None:
                 if rule.kind == "nograd" or not arg_active:
                     return None
-                impl = getattr(rule.impl, "__wrapped__", rule.impl)
-                return getattr(impl, "zygote_output_kind", NUMERIC)
+                return rule.output_kind
             root = call.func
             while isinstance(root, gast.Attribute):
                 root = root.value
@@ -511,7 +361,66 @@ def scalar_value(value, scalar, resolver, kind):
     if isinstance(value, gast.Call) and not value.keywords:
         static = resolver.static(value.func)
         fn = static.obj if static is not None else None
+        rule = lookup(fn) if fn is not None else None
         from_math = (getattr(fn, "__module__", None) == "math" or fn in (abs, float)
-                     or getattr(fn, "zygote_keeps_numbers", False))
+                     or (rule is not None and rule.keeps_numbers))
         return from_math and all(atom_ok(a) for a in value.args)
     return False
+
+
+class Analysis:
+    """What the transform needs to know of a function in normal form before generating code.
+
+    ``activity`` says which names carry a derivative at each statement and of which kind;
+    ``sites`` where each statement and assignment sits; ``scalar_closed`` the active names
+    whose cotangents add with plain ``+``; ``local_objects`` the names bound only to objects
+    made in the function; ``bound_calls`` the call each name is assigned from.
+    """
+
+    def __init__(self, activity, sites, scalar_closed, local_objects, bound_calls, scalars):
+        self.activity = activity
+        self.sites = sites
+        self.scalar_closed = scalar_closed
+        self.local_objects = local_objects
+        self.bound_calls = bound_calls
+        self.scalars = scalars
+
+    @property
+    def kind(self):
+        return self.activity.kind
+
+
+def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
+    """The ``Analysis`` of normal form ``nf`` whose active inputs have ``initial_kinds``.
+
+    ``scalars`` are the parameters passed Python numbers.
+
+    >>> from zygote.compiler.normalise import normalise
+    >>> from zygote.compiler.parse import parse_function
+    >>> from zygote.compiler.resolve import Resolver
+    >>> def f(x, n):
+    ...     y = x * 2.0
+    ...     return y + n
+    >>> nf = normalise(parse_function(f))
+    >>> facts = analyse(nf, Resolver(f, nf.namer.taken), {"x": NUMERIC})
+    >>> sorted(facts.kind)
+    ['x', 'y', 'y_add_n']
+    """
+    body = nf.tree.body
+    params = nf.params + other_params(nf.tree)
+    activity = Activity(body, resolver, initial_kinds)
+    closed = scalar_closed(body, scalars, activity.kind, resolver)
+    objects = local_objects(body, set(params))
+    sites = Sites(body, params)
+    bound_calls = {s.targets[0].id: s.value for s in walk_stmts(body)
+                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                   and isinstance(s.value, gast.Call)}
+    return Analysis(activity, sites, closed, objects, bound_calls, frozenset(scalars))
+
+
+def other_params(tree):
+    """The parameters of function ``tree`` beyond its positional ones: keyword-only, ``*args``, ``**kwargs``."""
+    args = tree.args
+    extra = [a.id for a in args.kwonlyargs]
+    extra += [a.id for a in (args.vararg, args.kwarg) if a is not None]
+    return extra

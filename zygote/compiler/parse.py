@@ -7,7 +7,7 @@ import textwrap
 
 import gast
 
-from .errors import SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
 # Trees of functions that zygote generated itself (they have no file to read),
 # keyed by code object, so that generated code can be differentiated again.

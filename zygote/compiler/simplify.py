@@ -16,7 +16,7 @@ Reads are renamed in place, so a primal and its adjoint, which share nodes, are 
 together (``propagate_copies_in_pair``).
 
 >>> import gast
->>> from zygote.codegen import render
+>>> from zygote.compiler.codegen import render
 >>> tree = gast.parse("def f(x):\\n    y = x\\n    z = y * 2\\n    return z").body[0]
 >>> print(render(propagate_copies(tree)).strip())
 def f(x):
@@ -25,7 +25,7 @@ def f(x):
 """
 import gast
 
-from . import nodes
+from .. import nodes
 
 _BLOCKS = ("body", "orelse", "finalbody")
 _SCOPES = (gast.Lambda, gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.ListComp,

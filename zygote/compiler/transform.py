@@ -8,19 +8,17 @@ backwards, replaying the branches the primal took and running each loop as many 
 the primal did, and accumulates cotangents named after the primal values (``dx``).
 """
 import operator
-import types
 
 import gast
 
-from . import nodes
-from .analysis import (ANY, NUMERIC, SCALAR, Activity, Site, Sites, assigned_by, category,
-                       loaded_names, local_objects, outer_names, scalar_closed, walk_stmts)
+from .. import nodes
+from .analysis import ANY, NUMERIC, Site, assigned_by, loaded_names, other_params, outer_names
+from .calls import CallAdjoints
 from .control import ControlFlow
-from .errors import UnsupportedSyntaxError
-from .inline import bind, free_objects, instantiate
+from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
 from .normalise import source_line
-from .rules import lookup
+from ..rules import lookup
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -45,32 +43,32 @@ class Transformed:
         self.stack = stack
 
 
-def transform(nf, parsed, resolver, initial_kinds, runtime, scalars=frozenset()):
-    """Generate primal and adjoint for normal form ``nf``.
+def transform(nf, parsed, analysis, resolver, helpers, plan_call=None):
+    """Generate primal and adjoint for normal form ``nf``, given its ``analysis``.
 
-    ``initial_kinds`` maps the active parameters and environment names to their kind;
-    ``runtime`` is the module of helpers the generated code calls.
+    ``helpers`` names the functions the generated code calls (``zygote.protocol.HELPERS``);
+    ``plan_call(fn, kinds, active)`` plans direct calls of global functions (see ``calls``).
     """
-    return _Generator(nf, parsed, resolver, initial_kinds, runtime, scalars).run()
+    return _Generator(nf, parsed, analysis, resolver, helpers, plan_call).run()
 
 
 class _Generator(ControlFlow):
-    def __init__(self, nf, parsed, resolver, initial_kinds, runtime, scalars):
+    def __init__(self, nf, parsed, analysis, resolver, helpers, plan_call):
         self.nf = nf
-        self.scalars = scalars
+        self.scalars = analysis.scalars
         self.parsed = parsed
         self.namer = nf.namer
         self.resolver = resolver
-        self.rt = runtime
+        self.rt = helpers
         self.tree = nf.tree
         self.params = nf.params
-        self.activity = Activity(self.tree.body, resolver, initial_kinds)
-        self.kind = self.activity.kind
-        self.scalar_closed = scalar_closed(self.tree.body, scalars, self.kind, resolver)
-        self.local_objects = local_objects(self.tree.body, set(self.params + self._other_params()))
-        self.sites = Sites(self.tree.body, self.params + self._other_params())
+        self.activity = analysis.activity
+        self.kind = analysis.kind
+        self.scalar_closed = analysis.scalar_closed
+        self.local_objects = analysis.local_objects
+        self.sites = analysis.sites
         self.primal_names = set(names_in(self.tree)) | set(nf.helpers)
-        self.helpers = {name: getattr(runtime, key) for name, key in nf.helpers.items()}
+        self.helpers = {name: getattr(helpers, key) for name, key in nf.helpers.items()}
         self._helper_ids = {id(obj): name for name, obj in self.helpers.items()}
         self.adjoint_vars = {}
         self.is_set = set()
@@ -79,15 +77,10 @@ class _Generator(ControlFlow):
         self.carried = []
         self.last_comment = None
         self.entry_aliases = []
-        self.bound_calls = {s.targets[0].id: s.value for s in walk_stmts(self.tree.body)
-                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                            and isinstance(s.value, gast.Call)}
+        self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
 
     def _other_params(self):
-        args = self.tree.args
-        extra = [a.id for a in args.kwonlyargs]
-        extra += [a.id for a in (args.vararg, args.kwarg) if a is not None]
-        return extra
+        return other_params(self.tree)
 
     # -- names ---------------------------------------------------------------------------
 
@@ -313,7 +306,7 @@ class _Generator(ControlFlow):
     def assign_name(self, stmt, name, value, site):
         dy = self.cotangent(name)
         if isinstance(value, gast.Call):
-            return self.call(stmt, name, value, site, dy)
+            return self.calls.call(stmt, name, value, site, dy)
         if dy is None or name not in self.kind:
             self.kill(name)
             return [stmt], []
@@ -343,14 +336,14 @@ class _Generator(ControlFlow):
                     self.contribute(atom.id, nodes.load(part), out)
             return
         rule = lookup(_BINOPS[type(value.op)])
-        self.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
+        self.calls.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
 
     def adjoint_UnaryOp(self, name, value, dy, out):
         fn = _UNARY.get(type(value.op))
         if fn is None:
             return
         rule = lookup(fn)
-        self.inline(rule, {rule.params[0]: value.operand}, name, dy, out)
+        self.calls.inline(rule, {rule.params[0]: value.operand}, name, dy, out)
 
     def adjoint_Attribute(self, name, value, dy, out):
         obj = value.value
@@ -361,7 +354,7 @@ class _Generator(ControlFlow):
         obj = value.value
         if not self.activity.active(obj):
             return
-        size = self.result_size(obj.id)
+        size = self.calls.result_size(obj.id)
         at = value.slice.value if isinstance(value.slice, gast.Constant) else None
         if size is not None and type(at) is int and -size <= at < size:
             # An item of a tuple of known length (a nested gradient's): its cotangent is a
@@ -476,278 +469,12 @@ class _Generator(ControlFlow):
     def stmt_Expr(self, stmt, site):
         return [stmt], []
 
-    # -- calls ---------------------------------------------------------------------------
-
-    def inline(self, rule, bound, name, dy, out):
-        """Copy expression rule ``rule``'s adjoint into ``out`` for the result ``name``."""
-        active = [p for p in rule.params if self.activity.active(bound[p])]
-        if not active:
-            return
-        helper_names = {}
-        for free, obj in free_objects(rule).items():
-            shared = self.resolver.static(nodes.load(free))
-            if shared is not None and shared.obj is obj and free in self.resolver.fixed:
-                helper_names[free] = free  # generated code: already a helper cell of its own
-            elif shared is not None and shared.obj is obj and free not in self.helpers:
-                # The user's own global names the same object: bind it under that name (the
-                # guard makes a rebinding of the global retransform the function).
-                self.resolver.guard(shared)
-                self.helpers[free] = obj
-                self._helper_ids[id(obj)] = free
-                helper_names[free] = free
-            elif free in self.helpers and self.helpers[free] is obj:
-                helper_names[free] = free
-            else:
-                helper_names[free] = self.helper(obj, free)
-        if not rule.elementwise:
-            dy = self.rt_call("unbroadcast", [dy, nodes.load(name)])
-        parts = instantiate(rule, bound, nodes.load(name), dy, helper_names)
-        for param, part in zip(rule.params, parts):
-            if part is not None and param in active:
-                self.contribute(bound[param].id, part, out)
-
-    def call(self, stmt, name, call, site, dy):
-        static = self.resolver.static(call.func)
-        if isinstance(call.func, gast.Name) and call.func.id in self.helpers:
-            static = _Fixed(self.helpers[call.func.id])
-        rule = lookup(static.obj) if static is not None else None
-        active = name in self.kind
-        if rule is not None and not isinstance(static, _Fixed):
-            self.resolver.guard(static)
-        if not active or (rule is not None and rule.kind == "nograd"):
-            self.kill(name)
-            return [stmt], []
-        positional = call.args
-        if any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords):
-            if dy is None:
-                self.kill(name)
-                return [stmt], []
-            return self.starred_call(stmt, name, call, site, dy)
-        keywords = [(k.arg, k.value) for k in call.keywords]
-        if rule is not None and rule.kind == "expr":
-            bound = bind(rule, positional, keywords)
-            if bound is not None:
-                self.kill(name)
-                if dy is None:
-                    return [stmt], []
-                adjoint = []
-                self.inline(rule, bound, name, dy, adjoint)
-                return self.with_saves(stmt, [stmt], adjoint, site)
-        if dy is None and not self.may_mutate(call):
-            self.kill(name)
-            return [stmt], []
-        if not keywords and call.args and rule is not None and rule.static is not None:
-            # gradient(f, *args): the transform of f's fused gradient, called directly.
-            planned = self.planned_call(stmt, name, site, dy, rule.static,
-                                        self.resolver.static(call.args[0]), call.args[1:])
-            if planned is not None:
-                return planned
-        if not keywords and rule is None and static is not None and not isinstance(static, _Fixed) \
-                and self.rt.plan_call is not None:
-            # A global Python function: its own primal and adjoint, called directly.
-            planned = self.planned_call(stmt, name, site, dy, self.rt.plan_call, static, call.args)
-            if planned is not None:
-                return planned
-        back = self.fresh_primal(f"{name}_back", site)
-        if rule is not None and rule.kind == "pullback" and not keywords:
-            func = nodes.load(self.helper(rule.impl, rule.impl.__name__))
-            primal_call = nodes.call(func, positional)
-            parts_for = list(positional)
-            lead = []
-        else:
-            primal_call, parts_for, lead = self.dynamic_call(call)
-        primal = nodes.assign([name, back], primal_call)
-        self.kill(name)
-        if dy is None:
-            return [primal], []
-        part_names = [self.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_")
-                      for a in lead + parts_for]
-        targets = [nodes.store(n) for n in part_names]
-        if rule is not None and rule.kind == "pullback" and _takes_more(rule.impl, len(parts_for)):
-            targets.append(nodes.make(gast.Starred, value=nodes.store(self.fresh_adjoint("_rest")),
-                                      ctx=gast.Store()))
-        if rule is not None and rule.kind == "pullback":
-            # A pullback rule wants a cotangent of exactly its output's shape.
-            dy = self.rt_call("unbroadcast", [dy, nodes.load(name)])
-        adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
-                                nodes.call(nodes.load(back), [dy]))]
-        for atom, part in zip(lead + parts_for, part_names):
-            if self.activity.active(atom):
-                self.contribute(atom.id, nodes.load(part), adjoint)
-        if keywords:
-            for key, atom in keywords:
-                if self.activity.active(atom):
-                    self.contribute(atom.id, self.rt_call("dict_back", [nodes.load(part_names[-1]),
-                                                                        nodes.const(key)]), adjoint)
-        return self.with_saves(stmt, [primal], adjoint, site)
-
-    def planned_call(self, stmt, name, site, dy, planner, target, args):
-        """A call whose callee (``target``) and argument kinds are known now, made by direct
-        calls of the code ``planner(callee, kinds, active)`` plans; None if it plans none."""
-        if target is None or target.key is None or any(isinstance(a, gast.Starred) for a in args):
-            return None
-        categories = [self.static_category(a) for a in args]
-        if None in categories:
-            return None
-        plan = planner(target.obj, categories, [self.activity.active(a) for a in args])
-        if plan is None:
-            return None
-        self.resolver.guard(target)
-        root, path = target.key
-        self.resolver.guard_in(self.resolver.globals, root, path + ("__code__",), target.obj.__code__)
-        for namespace, root, path, obj in plan.guards:
-            self.resolver.guard_in(namespace, root, path, obj)
-        saved = self.fresh_primal(f"{name}_saved", site)
-        primal_fn = self.helper(plan.primal, plan.hint + "_primal")
-        primal = nodes.assign([name, saved], nodes.call(nodes.load(primal_fn), args))
-        self.kill(name)
-        if dy is None:
-            return [primal], []
-        parts = [self.fresh_adjoint("_")] + [
-            self.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in args]
-        adjoint_fn = self.helper(plan.adjoint, plan.hint + "_adjoint")
-        adjoint = [nodes.assign(nodes.tuple_store(parts),
-                                nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))]
-        for atom, part in zip(args, parts[1:]):
-            if self.activity.active(atom):
-                self.contribute(atom.id, nodes.load(part), adjoint)
-        return self.with_saves(stmt, [primal], adjoint, site)
-
-    def result_size(self, name):
-        """The length of the tuple ``name`` holds when it is bound once by a gradient-like call
-        (a rule with a static plan: one result per argument after the callee), else None."""
-        call = self.bound_calls.get(name)
-        if call is None or len(self.sites.assigned.get(name, ())) != 1 or call.keywords:
-            return None
-        static = self.resolver.static(call.func)
-        rule = lookup(static.obj) if static is not None else None
-        if rule is None or rule.static is None or not call.args:
-            return None
-        args = call.args[1:]
-        if any(isinstance(a, gast.Starred) for a in args) or None in map(self.static_category, args):
-            return None  # a Params argument, for one, gives Grads
-        return len(args)
-
-    def static_category(self, atom):
-        """The run-time category of ``atom`` when this transform fixes it, else None."""
-        if isinstance(atom, gast.Constant):
-            return category(atom.value)
-        if not isinstance(atom, gast.Name):
-            return None
-        if atom.id in self.scalars and len(self.sites.assigned.get(atom.id, ())) <= 1:
-            return SCALAR  # a parameter passed a Python number and never rebound
-        if self.activity.active(atom) and self.kind.get(atom.id) == NUMERIC:
-            return NUMERIC
-        return None
-
-    def may_mutate(self, call):
-        """Whether a call whose result is unused hands a differentiated value to user code along
-        with an object that could keep it (``box.add(x * x)``). Such a call still goes through
-        ``call``, so that the callee is transformed and an attribute write it makes is refused
-        rather than lost."""
-        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
-        atoms += [k.value for k in call.keywords]
-        if isinstance(call.func, gast.Attribute):
-            atoms.append(call.func.value)
-        names = [a for a in atoms if isinstance(a, gast.Name)]
-        if not any(self.activity.active(a) for a in names):
-            return False
-        return any(self.kind.get(a.id) != NUMERIC for a in names)
-
-    def dynamic_call(self, call):
-        """A call through ``runtime.call``: (primal call node, atoms per cotangent, leading atoms)."""
-        keywords = call.keywords
-        func = call.func
-        if isinstance(func, gast.Attribute) and isinstance(func.value, (gast.Name, gast.Constant)) \
-                and not isinstance(self.resolver.static(func.value) and self.resolver.static(func.value).obj,
-                                   types.ModuleType):
-            # obj.method(...) on anything but a module: the object's cotangent must flow back.
-            obj = func.value
-            mask = self.mask([obj] + call.args + [k.value for k in keywords])
-            args = [nodes.const(mask), obj, nodes.const(func.attr)] + list(call.args)
-            primal = nodes.call(nodes.load(self.helper(self.rt.call_method, "call_method")), args,
-                                [(k.arg, k.value) for k in keywords])
-            lead = [obj]
-        else:
-            callee = func if isinstance(func, gast.Name) else None
-            mask = self.mask([callee] + call.args + [k.value for k in keywords])
-            args = [nodes.const(mask), func] + list(call.args)
-            primal = nodes.call(nodes.load(self.helper(self.rt.call, "call")), args,
-                                [(k.arg, k.value) for k in keywords])
-            lead = [func if isinstance(func, gast.Name) else nodes.const(None)]
-        parts = list(call.args)
-        if keywords:
-            parts = parts + [nodes.const("**")]
-        return primal, parts, lead
-
-    def starred_call(self, stmt, name, call, site, dy):
-        """A call with ``*args``: the mask and the regrouping of cotangents happen at run time."""
-        func = call.func
-        callee = func if isinstance(func, gast.Name) else None
-        if callee is None and self.resolver.static(func) is None:
-            raise UnsupportedSyntaxError("*args in a method call on a differentiated path",
-                                         self.parsed.filename, getattr(stmt, "lineno", None))
-        len_name = self.helper(len, "len")
-        mask = nodes.const(self.mask([callee]))
-        layout = []
-        for arg in call.args:
-            if isinstance(arg, gast.Starred):
-                inner = arg.value
-                kind = nodes.const(self.mask([inner]) if isinstance(inner, gast.Name) else "-")
-                size = nodes.call(nodes.load(len_name), [inner])
-                mask = nodes.binop(mask, "+", nodes.binop(kind, "*", size))
-                layout.append(nodes.tuple_load([size, nodes.const(True)]))
-            else:
-                mask = nodes.binop(mask, "+", nodes.const(self.mask([arg])))
-                layout.append(nodes.tuple_load([nodes.const(1), nodes.const(False)]))
-        for keyword in call.keywords:
-            if keyword.arg is None:
-                size = nodes.call(nodes.load(len_name), [keyword.value])
-                mask = nodes.binop(mask, "+", nodes.binop(nodes.const("a"), "*", size))
-            else:
-                mask = nodes.binop(mask, "+", nodes.const("a"))
-        back = self.fresh_primal(f"{name}_back", site)
-        primal_call = nodes.call(nodes.load(self.helper(self.rt.call, "call")),
-                                 [mask, func] + list(call.args), [(k.arg, k.value) for k in call.keywords])
-        self.kill(name)
-        parts = self.fresh_adjoint(f"d{name}_parts")
-        adjoint = [nodes.assign(parts, self.rt_call("regroup", [
-            nodes.call(nodes.load(back), [dy]), nodes.tuple_load(layout)]))]
-        atoms = [callee if callee is not None else nodes.const(None)]
-        atoms += [a.value if isinstance(a, gast.Starred) else a for a in call.args]
-        for i, atom in enumerate(atoms):
-            if self.activity.active(atom):
-                self.contribute(atom.id, nodes.subscript(nodes.load(parts), nodes.const(i)), adjoint)
-        if call.keywords:
-            dkw = self.rt_call("keyword_part", [nodes.load(parts), nodes.const(len(atoms))])
-            for key, atom in [(k.arg, k.value) for k in call.keywords]:
-                if self.activity.active(atom):
-                    part = dkw if key is None else self.rt_call("dict_back", [dkw, nodes.const(key)])
-                    self.contribute(atom.id, part, adjoint)
-        return self.with_saves(stmt, [nodes.assign([name, back], primal_call)], adjoint, site)
-
-    def mask(self, atoms):
-        return "".join(self.kind[a.id] if self.activity.active(a) else "-" for a in atoms)
-
     def stmt_Return(self, stmt, site):
         raise UnsupportedSyntaxError("return in this position", self.parsed.filename, stmt.lineno)
 
 
 # The site of values that exist when the function starts (parameters, environment).
 _ENTRY = Site(-1, (), True)
-
-
-class _Fixed:
-    """A callee that is one of the generated code's own helpers (no guard needed)."""
-
-    def __init__(self, obj):
-        self.obj = obj
-
-
-def _takes_more(fn, n):
-    """Whether ``fn`` may return more cotangents than the ``n`` arguments a call passes it."""
-    code = getattr(fn, "__wrapped__", fn).__code__
-    return code.co_argcount > n or bool(code.co_flags & 0x04)
 
 
 def _at(new, old):

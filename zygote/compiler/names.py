@@ -13,7 +13,7 @@ _MAX_LEN = 24
 
 def names_in(tree):
     """Every identifier that occurs in ``tree`` (variables, arguments, attributes)."""
-    from .nodes import walk  # nodes imports gast only; no cycle
+    from ..nodes import walk  # nodes imports gast only; no cycle
     found = set()
     for node in walk(tree):
         if isinstance(node, gast.Name):

@@ -7,8 +7,8 @@ import copy
 
 import gast
 
-from . import nodes
-from .errors import UnsupportedSyntaxError
+from .. import nodes
+from ..errors import UnsupportedSyntaxError
 
 
 def lower_loop_returns(stmts, namer):

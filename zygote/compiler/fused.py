@@ -7,10 +7,10 @@ no tuple of saved values, no copy of the stack, one call instead of two; and to
 differentiate the gradient, zygote transforms that one function like any other.
 
 >>> import math, zygote
->>> from zygote.cache import entry_for
+>>> from zygote.protocol import TRANSFORMS
 >>> def f(x):
 ...     return x * math.sin(x)
->>> f_gradient = fused_gradient(f, entry_for(f, "f", ""))
+>>> f_gradient = fused_gradient(f, TRANSFORMS.entry_for(f, "f", ""))
 >>> f_gradient(0.5) == zygote.gradient(f, 0.5)
 True
 """
@@ -19,20 +19,11 @@ import types
 
 import gast
 
-from . import api, nodes
+from .. import nodes
+from ..cotangents import seed_like
 from .compile import compile_trees
 from .names import names_in
 from .simplify import propagate_copies
-from .rules import nograd
-
-
-def seed_like(y):
-    """The output cotangent 1 for a scalar ``y`` (a constant)."""
-    return 1.0 if type(y) is float else api._seed(y)
-
-
-nograd(seed_like)
-seed_like.zygote_keeps_numbers = True  # 1.0 for a Python number, so cotangents stay numbers
 
 
 def fused_gradient(fn, entry):

@@ -4,7 +4,7 @@ import re
 import astor
 import gast
 
-from . import nodes
+from .. import nodes
 
 _MARKER = "ZYGOTE_COMMENT "
 _COMMENT_LINE = re.compile(r"^(\s*)(['\"]{1,3})" + _MARKER + r"(.*?)\2\s*$", re.M)

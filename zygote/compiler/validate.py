@@ -1,7 +1,7 @@
 """Rejecting Python constructs that the transformation does not handle, naming file and line."""
 import gast
 
-from .errors import UnsupportedSyntaxError
+from ..errors import UnsupportedSyntaxError
 
 _REFUSED = {
     gast.Try: ("try/except", "move the try block out of the differentiated function"),

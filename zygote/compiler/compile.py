@@ -1,9 +1,8 @@
 """Compiling generated function trees into code objects, keeping the user's file and line numbers."""
 import builtins
-import textwrap
 import types
 
-from . import nodes
+from .. import nodes
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 
 _FACTORY = "zygote_factory"
@@ -42,14 +41,13 @@ def compile_trees(trees, filename, helper_names, user_freevars):
     return codes
 
 
-
-
-def closure_function(name, definition, cells, namespace, filename):
-    """The function ``name`` that the source ``definition`` (one ``def``) defines, compiled with
-    the objects ``cells`` bound to its free names and ``namespace`` as its globals."""
-    source = "def zygote_closure_factory({}):\n{}\n    return {}\n".format(
-        ", ".join(cells), textwrap.indent(definition, "    "), name)
+def closure_function(tree, cells, namespace, filename):
+    """The function that the ``FunctionDef`` ``tree`` defines, compiled with the objects ``cells``
+    bound to its free names and ``namespace`` as its globals."""
+    factory = nodes.function("zygote_closure_factory", list(cells), [tree, nodes.ret(nodes.load(tree.name))])
+    nodes.at_line(factory, 1)
+    code = compile(nodes.to_ast(nodes.module([factory])), filename, "exec", dont_inherit=True)
     scope = {}
-    exec(compile(source, filename, "exec"), {"__builtins__": builtins}, scope)
+    exec(code, {"__builtins__": builtins}, scope)  # noqa: S102 -- a tree zygote built itself
     made = scope["zygote_closure_factory"](**cells)
-    return types.FunctionType(made.__code__, namespace, name, None, made.__closure__)
+    return types.FunctionType(made.__code__, namespace, tree.name, None, made.__closure__)

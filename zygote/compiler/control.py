@@ -7,7 +7,7 @@ import copy
 
 import gast
 
-from . import nodes
+from .. import nodes
 from .analysis import loaded_names, outer_names, walk_stmts
 
 

@@ -1,0 +1,120 @@
+"""Lowering the expressions that hide control flow: chained comparisons, ``and``/``or``,
+conditional expressions and comprehensions become ``if`` chains and loops in normal form.
+
+``BranchingExpressions`` is the part of the normaliser in ``normalise`` that handles them;
+it emits statements through the normaliser's ``emit``, ``atom`` and ``stmt``.
+"""
+import copy
+
+import gast
+
+from .. import nodes
+from .names import describe
+
+
+class BranchingExpressions:
+    """Methods of the normaliser for expressions whose parts run conditionally or repeatedly."""
+
+    def expr_Compare(self, node):
+        if len(node.ops) == 1:
+            return nodes.make(gast.Compare, left=self.atom(node.left), ops=node.ops,
+                              comparators=[self.atom(node.comparators[0])])
+        # a < b < c  ==  (a < b) and (b < c), evaluating b once
+        left = self.atom(node.left)
+        parts = []
+        for op, right in zip(node.ops, node.comparators):
+            right_atom = _Deferred(right)
+            parts.append((left, op, right_atom))
+            left = right_atom
+        result = self.namer.fresh("cond")
+        self._chain(parts, result)
+        return nodes.load(result)
+
+    def _chain(self, parts, result):
+        left, op, right = parts[0]
+        left = left.resolve(self) if isinstance(left, _Deferred) else left
+        right_value = right.resolve(self)
+        self.emit(nodes.assign(result, nodes.make(gast.Compare, left=left, ops=[op],
+                                                  comparators=[right_value])))
+        if len(parts) > 1:
+            outer, self.out = self.out, []
+            self._chain(parts[1:], result)
+            rest = self.out
+            self.out = outer
+            self.emit(nodes.if_(nodes.load(result), rest, []))
+
+    def expr_BoolOp(self, node):
+        result = self.namer.fresh(describe(node))
+        self._bool_chain(node.op, node.values, result)
+        return nodes.load(result)
+
+    def _bool_chain(self, op, values, result):
+        self.emit(nodes.assign(result, self.atom(values[0])))
+        if len(values) == 1:
+            return
+        outer, self.out = self.out, []
+        self._bool_chain(op, values[1:], result)
+        rest = self.out
+        self.out = outer
+        if isinstance(op, gast.And):
+            self.emit(nodes.if_(nodes.load(result), rest, []))
+        else:
+            self.emit(nodes.if_(nodes.load(result), [], rest))
+
+    def expr_IfExp(self, node):
+        result = self.namer.fresh("choice")
+        test = self.atom(node.test)
+        outer, self.out = self.out, []
+        self.emit(nodes.assign(result, self.atom(node.body)))
+        body, self.out = self.out, []
+        self.emit(nodes.assign(result, self.atom(node.orelse)))
+        orelse = self.out
+        self.out = outer
+        self.emit(nodes.if_(test, body, orelse))
+        return nodes.load(result)
+
+    def expr_ListComp(self, node):
+        return self.comprehension(node)
+
+    expr_GeneratorExp = expr_ListComp
+
+    def comprehension(self, node):
+        # Comprehension variables live in their own scope: give them fresh names.
+        renames = {}
+        for generator in node.generators:
+            for name in gast.walk(generator.target):
+                if isinstance(name, gast.Name):
+                    renames[name.id] = self.namer.fresh(name.id)
+        node = _rename(copy.deepcopy(node), renames)
+        result = self.namer.fresh("items")
+        self.emit(nodes.assign(result, nodes.list_load([])))
+        append = nodes.assign(result, nodes.call(self.helper("list_append"), [nodes.load(result), node.elt]))
+        inner = [append]
+        for generator in reversed(node.generators):
+            for condition in reversed(generator.ifs):
+                inner = [nodes.if_(condition, inner, [])]
+            inner = [nodes.for_(generator.target, generator.iter, inner)]
+        for stmt in inner:
+            nodes.at_line(stmt, self.line)
+            self.stmt(stmt)
+        return nodes.load(result)
+
+
+class _Deferred:
+    """An operand of a chained comparison, lowered only when its comparison runs."""
+
+    def __init__(self, node):
+        self.node = node
+        self.value = None
+
+    def resolve(self, lowering):
+        if self.value is None:
+            self.value = lowering.atom(self.node)
+        return self.value
+
+
+def _rename(tree, renames):
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and node.id in renames:
+            node.id = renames[node.id]
+    return tree

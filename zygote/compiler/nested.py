@@ -1,0 +1,136 @@
+"""Differentiating zygote's own gradients: ``gradient`` and run-time calls inside differentiated code.
+
+The primal and adjoint that zygote generates are Python functions whose trees are kept,
+so zygote can transform them like user code. Two forward rules make nesting work to any
+order: inside a differentiated function, ``gradient(f, *args)`` runs as the plain Python
+function ``gradient_of(primal, adjoint, *args)`` over f's generated code, and a dynamic
+call ``protocol.call(mask, g, *args) -> (y, back)`` runs as ``call_pair(primal, adjoint,
+*args)``, whose ``back`` is a ``functools.partial`` of g's adjoint over its saved values.
+``api`` and ``protocol`` register them (``rules.forward_rule``), each with the cache of
+transforms to use, ``transforms``, bound as the first argument.
+"""
+import functools
+import types
+
+from ..activity import CONSTANT, ANY, callee_active, category
+from ..cotangents import seed_like
+from ..errors import ZygoteError
+from ..rules import RULES
+from ..runtime import split_cotangent
+from .cache import env_mask, param_mask_for
+
+
+def gradient_of(primal, adjoint_fn, n_var, *args):
+    """∇f(args): f's generated adjoint applied to what its generated primal saved."""
+    y, saved = primal(*args)
+    parts = protocol_back(adjoint_fn, n_var, None, saved, seed_like(y))
+    return parts[1:]
+
+
+def call_pair(primal, adjoint_fn, n_var, to_call, *args):
+    """``(y, back)`` of g from its generated primal and adjoint, as ``protocol.call`` returns them."""
+    y, saved = primal(*args)
+    return y, functools.partial(protocol_back, adjoint_fn, n_var, to_call, saved)
+
+
+def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
+    """The adjoint's cotangents per parameter, as the call protocol's ``(dfn, *dargs)``."""
+    parts = adjoint_fn(saved, dy)
+    if n_var >= 0:
+        parts = parts[:-1] + split_cotangent(parts[-1], n_var)
+    if to_call is not None:
+        parts = to_call(parts)
+    return parts
+
+
+def _generated(transforms, fn, mask, args):
+    """(primal, adjoint, number of arguments gathered by *args or -1) for a Python function."""
+    if type(fn) is not types.FunctionType:
+        raise ZygoteError(
+            f"nested differentiation through a call of {type(fn).__name__} {getattr(fn, '__name__', '')!s} "
+            "is not supported; call it from a Python function")
+    code = fn.__code__
+    if code.co_kwonlyargcount or len(args) < code.co_argcount:
+        raise ZygoteError(f"nested differentiation of {fn.__qualname__}: call it with all of its "
+                          "positional arguments and no keyword-only parameters")
+    entry = transforms.entry_for(fn, param_mask_for(fn, mask, args, {}),
+                                 env_mask(fn, callee_active(mask)))
+    n_var = len(args) - code.co_argcount if code.co_flags & 0x04 else -1
+    adjoint_fn = entry.adjoint
+    if code.co_flags & 0x08:
+        adjoint_fn = _without_keywords_part(adjoint_fn)  # **kwargs, passed nothing
+    return entry.primal_for(fn), adjoint_fn, n_var
+
+
+def _without_keywords_part(adjoint_fn):
+    """The adjoint of a function with ``**kwargs`` called without keywords, less its last
+    part (the cotangent of that empty dict), so that the call protocol's layout holds."""
+    def adjoint_without_keywords(saved, dy):
+        return adjoint_fn(saved, dy)[:-1]
+    return adjoint_without_keywords
+
+
+def gradient_by_rule(rule_impl, *args):
+    """∇f(args) from f's pullback rule: the rule's ``back`` applied to the seed."""
+    y, back = rule_impl(*args)
+    return back(seed_like(y))
+
+
+def forward_gradient(transforms, f, *args, **kwargs):
+    """The forward rule of ``gradient``: ``gradient(f, *args)`` as ``gradient_of(f's primal, adjoint, ...)``."""
+    if kwargs:
+        raise ZygoteError("nested gradient with keyword arguments is not supported")
+    cats = "".join(category(a) for a in args)
+    rule = RULES.get(f) if isinstance(f, types.FunctionType) else None
+    if rule is not None and rule.kind == "pullback":
+        # The rule defines f's gradient, at every order: differentiate the rule's code.
+        def through_rule(parts):
+            # (dgradient_by_rule, drule_impl, *dargs) -> (dgradient, df, *dargs)
+            return (0, 0) + parts[2:]
+        return gradient_by_rule, (rule.impl,) + args, "-" + cats, through_rule
+    primal, adjoint_fn, n_var = _generated(transforms, f, "-" + cats, args)
+
+    def to_original(parts):
+        # (dgradient_of, dprimal, dadjoint, dn_var, *dargs) -> (dgradient, df, *dargs)
+        return (0, parts[1]) + parts[4:]
+    return gradient_of, (primal, adjoint_fn, n_var) + args, "a--" + cats, to_original
+
+
+def forward_call(transforms, mask, fn, *args, **kwargs):
+    """The forward rule of the call protocol: ``call(mask, g, *args)`` as ``call_pair(g's primal, adjoint, ...)``."""
+    if kwargs:
+        raise ZygoteError("nested differentiation of a call with keyword arguments is not supported")
+    rule = RULES.get(fn)
+    if rule is not None and rule.kind == "forward":
+        # call(mask, fn, *args) returns (y, back): pair up the function fn forwards to.
+        target, new_args, new_mask, inner = rule.impl(*args)
+        primal, adjoint_fn, n_var = _generated(transforms, target, "-" + new_mask, new_args)
+
+        def through_target(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dnew_args) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0) + inner((parts[1],) + parts[5:])
+        return (call_pair, (primal, adjoint_fn, n_var, inner) + tuple(new_args), "a---" + new_mask,
+                through_target)
+    fn_char = ANY if callee_active(mask) else CONSTANT
+    if type(fn) is functools.partial and not fn.keywords:
+        # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
+        bound = tuple(fn.args)
+        inner_mask = "a" * len(bound) + mask[1:]
+        primal, adjoint_fn, n_var = _generated(transforms, fn.func, "-" + inner_mask, bound + args)
+        n = len(bound)
+
+        def as_partial_call(parts):
+            # g's (denv, *dbound, *dargs) -> the call protocol's (dpartial, *dargs) for the partial
+            return ({"args": parts[1:1 + n]},) + parts[1 + n:]
+
+        def through_partial(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dbound, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, {"args": parts[5:5 + n]}) + parts[5 + n:]
+        return (call_pair, (primal, adjoint_fn, n_var, as_partial_call) + bound + args,
+                fn_char + "---" + inner_mask, through_partial)
+    primal, adjoint_fn, n_var = _generated(transforms, fn, mask, args)
+
+    def to_original(parts):
+        # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dargs) -> (dcall, dmask, dfn, *dargs)
+        return (0, 0, parts[1]) + parts[5:]
+    return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
