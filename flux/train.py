@@ -116,38 +116,9 @@ def gradient_of(loss, ps, args, explicit):
 
 def objective_for(loss, args, explicit):
     """The closure zygote differentiates: ``loss(*args)``, or ``loss(m, *args)`` for a model ``m``."""
-    if len(args) <= 3:
-        return unstarred_objective(loss, args, explicit)
     if explicit:
         return lambda m: loss(m, *args)
     return lambda: loss(*args)
-
-
-def unstarred_objective(loss, args, explicit):
-    """`objective_for` of one to three arguments, passed one by one instead of by a starred call.
-
-    Through ``loss(*args)`` zygote's activity analysis loses track of the data being constant
-    and differentiates with respect to it too (for an MLP, a wasted matmul and a gradient the
-    size of the batch). Once starred calls keep their arguments' activity, this function and
-    its use in `objective_for` go.
-    """
-    if explicit:
-        if len(args) == 1:
-            (a,) = args
-            return lambda m: loss(m, a)
-        if len(args) == 2:
-            a, b = args
-            return lambda m: loss(m, a, b)
-        a, b, c = args
-        return lambda m: loss(m, a, b, c)
-    if len(args) == 1:
-        (a,) = args
-        return lambda: loss(a)
-    if len(args) == 2:
-        a, b = args
-        return lambda: loss(a, b)
-    a, b, c = args
-    return lambda: loss(a, b, c)
 
 
 def stepper(opt, model):

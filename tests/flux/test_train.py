@@ -139,15 +139,19 @@ def test_epochs_count_and_log(caplog):
     assert [r.getMessage() for r in caplog.records] == ["Epoch 1", "Epoch 2"]
 
 
-def test_train_does_not_differentiate_with_respect_to_the_data():
+@pytest.mark.parametrize("style", ["implicit", "explicit"])
+def test_train_does_not_differentiate_with_respect_to_the_data(style):
     import tracemalloc
     x = np.ones((512, 4096), np.float32)           # 8 MiB; its gradient would be as big
     y = np.zeros((512, 2), np.float32)
     model = Chain(Dense(4096, 2, rng=0), Dense(2, 2, rng=1))
-    loss = lambda x, y: mse(model(x), y)  # noqa: E731
-    train(loss, params(model), [(x, y)], Descent(0.1))          # compile first
+    if style == "implicit":
+        loss, ps, opt = (lambda x, y: mse(model(x), y)), params(model), Descent(0.1)
+    else:
+        loss, ps, opt = (lambda m, x, y: mse(m(x), y)), model, flux.setup(Descent(0.1), model)
+    train(loss, ps, [(x, y)], opt)          # compile first
     tracemalloc.start()
-    train(loss, params(model), [(x, y)], Descent(0.1))
+    train(loss, ps, [(x, y)], opt)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < x.nbytes / 2
