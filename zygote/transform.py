@@ -19,7 +19,6 @@ from .control import ControlFlow
 from .errors import UnsupportedSyntaxError
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name, names_in
-from .normalise import source_line
 from .rules import lookup
 
 _BINOPS = {
@@ -196,7 +195,7 @@ class _Generator(ControlFlow):
         if isinstance(result, gast.Name) and result.id in self.kind:
             line = getattr(ret, "zygote_line", None)
             if line is not None:
-                adjoint.append(nodes.comment_line(line, source_line(self.parsed.filename, line)))
+                adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
             self.is_set.add(result.id)
             adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
@@ -281,7 +280,7 @@ class _Generator(ControlFlow):
             nodes.at_line(s, line)
         if adjoint:
             if line is not None and line != self.last_comment and not isinstance(stmt, (gast.If, gast.For, gast.While)):
-                text = source_line(self.parsed.filename, line)
+                text = self.parsed.line_text(line)
                 adjoint.insert(0, nodes.comment_line(line, text))
                 self.last_comment = line
             for s in adjoint:

@@ -1,0 +1,488 @@
+"""Rebuilding structured statements (if, while, for, break, continue, return) from the jump graph.
+
+The compiler lays structured code out in a few shapes, and the jumps say which: a
+conditional jump forward over a region is an ``if`` (a jump at the region's end over a
+second region makes an ``else``); a backward jump closes a loop, ``FOR_ITER`` opens a ``for``,
+and a test whose fall-through is a loop head and whose exit is the loop's end is a
+``while`` (the compiler repeats the test at the bottom of the loop); inside a loop, a jump to
+its head is ``continue`` and a jump to its end is ``break``. A run of conditional jumps is one
+``and``/``or`` test, parsed back from where each jump goes. The jump optimiser threads jumps
+and copies small exit blocks, so the reading is checked afterwards: ``verify`` compiles the
+result and compares instructions, and any wrong guess is caught there.
+"""
+import gast
+
+from .. import nodes
+from .expressions import NULL, Machine, Marker, negate
+from .instructions import Unrecoverable, decode
+
+_CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "LIST_APPEND", "YIELD_VALUE"}
+NEXT = Marker("next")  # the value FOR_ITER pushes: the loop target's store takes it
+
+
+class Loop:
+    """The innermost loop around a region: ``head`` is where continue goes, ``exit`` where break goes."""
+
+    __slots__ = ("head", "exit", "kind")
+
+    def __init__(self, head, exit, kind):
+        self.head, self.exit, self.kind = head, exit, kind
+
+
+class Atom:
+    """One test of a condition: ``expr`` jumps to ``target`` when its truth is ``when``."""
+
+    __slots__ = ("start", "jump", "expr", "when", "target", "after")
+
+    def __init__(self, start, jump, expr, when, target, after):
+        self.start, self.jump, self.expr, self.when, self.target = start, jump, expr, when, target
+        self.after = after  # the machine once the atom's value is popped
+
+
+def _as_truth(expr, kind):
+    """A jump on ``kind`` ("true", "false", "none", "not none") as an expression and the truth that jumps."""
+    if kind == "none":
+        return nodes.compare(expr, gast.Is(), nodes.const(None)), True
+    if kind == "not none":
+        return nodes.compare(expr, gast.IsNot(), nodes.const(None)), True
+    return expr, kind == "true"
+
+
+def _boolop(op, values):
+    flat = []
+    for value in values:
+        if isinstance(value, gast.BoolOp) and isinstance(value.op, op):
+            flat.extend(value.values)
+        else:
+            flat.append(value)
+    return nodes.make(gast.BoolOp, op=op(), values=flat)
+
+
+class Structurer:
+    """The statements of one code object, rebuilt region by region."""
+
+    def __init__(self, code, lift_code):
+        self.code = code
+        self.ins = decode(code)
+        self.lift_code = lift_code
+        self.back = {}  # loop head -> index of the last backward jump to it
+        for i, ins in enumerate(self.ins):
+            if ins.op in ("JUMP", "JUMP_IF") and ins.target <= i:
+                self.back[ins.target] = max(self.back.get(ins.target, i), i)
+
+    def fail(self, construct, i):
+        line = self.ins[min(i, len(self.ins) - 1)].line if self.ins else self.code.co_firstlineno
+        raise Unrecoverable(construct, line)
+
+    def body(self):
+        return self.block(0, len(self.ins), [], None, None) or [nodes.pass_()]
+
+    # -- regions ----------------------------------------------------------------------
+
+    def block(self, start, stop, stack, loop, follow):
+        """Statements of instructions ``start:stop`` entered with ``stack``; falling off goes to ``follow``."""
+        out = []
+        machine = Machine(stack, self.lift_code)
+        i = start
+        while i < stop:
+            ins = self.ins[i]
+            statement = None
+            if machine.idle() and (i in self.back or self._may_open_while(i)):
+                found = self.while_loop(i, stop, machine, follow)
+                if found is not None:
+                    statement, i = found
+                    out.append(statement)
+                    continue
+            if ins.op == "JUMP_IF":
+                statement, i = self.branch(i, stop, machine, loop, follow)
+            elif ins.op == "JUMP_IF_OR_POP":
+                i = self.boolean_value(i, machine)
+            elif ins.op == "FOR_ITER":
+                statement, i = self.for_loop(i, machine)
+            elif ins.op == "JUMP":
+                statement = self.jump(i, stop, machine, loop, follow)
+                i += 1
+            elif ins.op == "POP_TOP" and loop is not None and loop.kind == "for" and machine.idle() \
+                    and machine.stack and machine.stack[-1] is machine.stack[machine.base - 1] \
+                    and isinstance(machine.stack[-1], Marker) and machine.stack[-1].kind == "iterator":
+                statement, i = self.break_to_exit_copy(i, machine, loop)
+            else:
+                statement = machine.step(ins)
+                i += 1
+            if statement is not None:
+                out.append(statement)
+        if not machine.idle() and not machine.popped_iterator:
+            self.fail("a statement that does not end where its block ends", stop - 1)
+        return out
+
+    def _may_open_while(self, i):
+        """Whether a test starts at ``i`` (it may be the test of a ``while``)."""
+        for k in range(i, len(self.ins)):
+            op = self.ins[k].op
+            if op == "JUMP_IF":
+                return True
+            if op in _CONTROL or op in ("STORE", "STORE_ATTR", "STORE_SUBSCR", "RETURN", "POP_TOP"):
+                return False
+        return False
+
+    def jump(self, i, stop, machine, loop, follow):
+        ins = self.ins[i]
+        at_rest = machine.idle() or (machine.popped_iterator and len(machine.stack) == machine.base - 1)
+        if not at_rest:
+            self.fail("a jump inside an expression", i)
+        line = ins.line if machine.idle() else machine.line
+        if loop is not None and ins.target == loop.exit and (loop.kind == "while" or machine.popped_iterator):
+            return nodes.at_line(machine.finish(nodes.break_()), line)
+        if machine.popped_iterator:
+            self.fail("a jump out of a for loop", i)
+        if loop is not None and ins.target == loop.head:
+            return nodes.at_line(machine.finish(nodes.continue_()), line)
+        if (ins.target == follow or ins.target == stop) and i == stop - 1:
+            return None  # the end of a branch, jumping where falling off would go
+        self.fail("a jump that is not a break, a continue or the end of a branch", i)
+
+    def break_to_exit_copy(self, i, machine, loop):
+        """``break`` where the compiler copied the loop's exit block (ending in a return) into the loop."""
+        k = i + 1
+        while k < len(self.ins) and self.ins[k].op not in ("RETURN", *_CONTROL):
+            k += 1
+        copied, exit_block = self.ins[i + 1:k + 1], self.ins[loop.exit:loop.exit + k - i]
+        same = len(copied) == len(exit_block) and k < len(self.ins) and self.ins[k].op == "RETURN" and all(
+            a.op == b.op and a.kind == b.kind and a.arg == b.arg for a, b in zip(copied, exit_block))
+        if not same:
+            return machine.step(self.ins[i]), i + 1
+        line = self.ins[i].line
+        machine.step(self.ins[i])
+        return nodes.at_line(machine.finish(nodes.break_()), line), k + 1
+
+    # -- loops ------------------------------------------------------------------------
+
+    def while_loop(self, i, stop, machine, follow):
+        test = self.condition(i, machine, speculative=True)
+        if test is not None:
+            expr, fall, false_target, _ = test
+            last = self.back.get(fall)
+            if last is not None and last < stop and false_target == last + 1 \
+                    and self.ins[last].op == "JUMP_IF":
+                bottom = last + 1 - (fall - i)
+                if bottom >= fall:
+                    body = self.block(fall, bottom, machine.stack, Loop(i, last + 1, "while"), bottom)
+                    line = self.ins[i].line
+                    return nodes.at_line(nodes.while_(expr, body or [nodes.pass_()]), line), last + 1
+        last = self.back.get(i)
+        if last is not None and last < stop and self.ins[last].op == "JUMP":
+            body = self.block(i, last, machine.stack, Loop(i, last + 1, "while"), i)
+            line = self.ins[i].line
+            return nodes.at_line(nodes.while_(nodes.const(True), body or [nodes.pass_()]), line), last + 1
+        return None
+
+    def for_loop(self, i, machine):
+        iterator = machine.stack[-1] if machine.stack else None
+        if not (isinstance(iterator, Marker) and iterator.kind == "iterator") \
+                or len(machine.stack) != machine.base + 1 or machine.stores:
+            self.fail("a for loop", i)
+        exit = self.ins[i].target
+        end = exit
+        if self.ins[exit - 1].op == "JUMP" and self.ins[exit - 1].target == i:
+            end = exit - 1
+        target, start = self.loop_target(i + 1, machine.stack)
+        body = self.block(start, end, machine.stack, Loop(i, exit, "for"), i)
+        machine.pop()
+        line = machine.line
+        statement = nodes.for_(target, iterator.value, body or [nodes.pass_()])
+        return nodes.at_line(machine.finish(statement), line), exit
+
+    def loop_target(self, i, stack):
+        """The target a loop assigns its items to, read from the stores after ``FOR_ITER``."""
+        machine = Machine(stack, self.lift_code)
+        machine.push(NEXT)
+        while i < len(self.ins):
+            statement = machine.step(self.ins[i])
+            i += 1
+            if statement is not None:
+                if not getattr(statement, "zygote_loop_target", False):
+                    self.fail("the target of a for loop", i - 1)
+                return statement.targets[0], i
+        self.fail("the target of a for loop", i)
+
+    # -- conditions -------------------------------------------------------------------
+
+    def condition(self, i, machine, speculative=False):
+        """The test whose conditional jumps start at ``i`` (or at the first one after it).
+
+        Returns ``(test, fall, false_target, machine)``: control reaches ``fall`` when the
+        test holds and ``false_target`` when not; ``machine`` is past the test. ``None`` when
+        ``speculative`` and no test starts here.
+        """
+        if self.ins[i].op == "JUMP_IF":
+            k, probe = i, machine.copy()
+        else:
+            found = self.run_to_test(i, machine)
+            if found is None:
+                if speculative:
+                    return None
+                self.fail("a condition", i)
+            k, probe = found
+        atoms = self.atoms(i, k, probe)
+        for n in range(len(atoms), 0, -1):
+            chosen = atoms[:n]
+            fall = chosen[-1].jump + 1
+            labels = [a.start for a in chosen[1:]] + [fall]
+            test = _parse(chosen, 0, n, chosen[-1].target, False, labels)
+            if test is not None:
+                return test, fall, chosen[-1].target, chosen[-1].after
+        if speculative:
+            return None
+        self.fail("a condition with and/or", i)
+
+    def atoms(self, start, jump, probe):
+        """The tests of one condition: each ends in a conditional jump; the first one's is ``jump``."""
+        out = []
+        while True:
+            ins = self.ins[jump]
+            expr, when = _as_truth(probe.pop_expression(), ins.kind)
+            out.append(Atom(start, jump, expr, when, ins.target, probe))
+            start = jump + 1
+            if start in self.back:
+                return out
+            found = self.run_to_test(start, probe)
+            if found is None:
+                return out
+            jump, probe = found
+
+    def run_to_test(self, k, machine):
+        """Run a copy of ``machine`` from ``k`` to the next test that is not inside a conditional expression.
+
+        Returns ``(index of its jump, machine)``, or None when a statement, another kind of jump
+        or anything but one more value comes first.
+        """
+        probe = machine.copy()
+        depth = len(probe.stack)
+        try:
+            while k < len(self.ins):
+                ins = self.ins[k]
+                if ins.op == "JUMP_IF":
+                    if len(probe.stack) >= depth + 1:
+                        test, fall, false_target, after = self.condition(k, probe)
+                        value = self.conditional_value(test, fall, false_target, after)
+                        if value is not None:
+                            _adopt(probe, after)
+                            probe.push(value[0])
+                            k = value[1]
+                            continue
+                    return (k, probe) if len(probe.stack) == depth + 1 else None
+                if ins.op == "JUMP_IF_OR_POP":
+                    k = self.boolean_value(k, probe)
+                    continue
+                if ins.op in _CONTROL or probe.step(ins) is not None:
+                    return None
+                k += 1
+        except Unrecoverable:
+            return None
+        return None
+
+    def branch(self, i, stop, machine, loop, follow):
+        """A conditional jump at ``i``: a conditional expression, or an if statement."""
+        test, fall, false_target, after = self.condition(i, machine)
+        value = self.conditional_value(test, fall, false_target, after)
+        if value is not None:
+            expression, resume = value
+            _adopt(machine, after)
+            machine.push(expression)
+            return None, resume
+        if len(after.stack) != machine.base or after.stores:
+            self.fail("a conditional jump inside an expression", i)
+        _adopt(machine, after)
+        line = machine.line
+        body_stop, else_range, resume = None, None, None
+        if fall < false_target <= stop:
+            body_stop, resume = false_target, false_target
+            last = self.ins[false_target - 1]
+            if last.op == "JUMP" and false_target - 1 >= fall and last.target > false_target:
+                if last.target <= stop:
+                    body_stop, else_range, resume = false_target - 1, (false_target, last.target), last.target
+                elif last.target == follow:
+                    body_stop, else_range, resume = false_target - 1, (false_target, stop), stop
+        elif false_target == follow and false_target is not None:
+            body_stop, resume = stop, stop
+        elif loop is not None and false_target == loop.exit:
+            body_stop, resume, else_range = stop, stop, "break"
+        else:
+            self.fail("an if statement", i)
+        inner_follow = follow if resume == stop else resume
+        body = self.block(fall, body_stop, after.stack, loop, inner_follow)
+        if else_range == "break":
+            orelse = [nodes.at_line(nodes.break_(), self.ins[i].line)]
+        elif else_range is not None:
+            orelse = self.block(else_range[0], else_range[1], after.stack, loop, inner_follow)
+        else:
+            orelse = []
+        statement = _if_statement(test, body, orelse)
+        return nodes.at_line(machine.finish(statement), line), resume
+
+    def conditional_value(self, test, fall, false_target, machine):
+        """``a if test else b`` (or ``test and a or b``) when the two branches each push one value."""
+        last = self.ins[false_target - 1] if 0 < false_target <= len(self.ins) else None
+        if last is None or false_target <= fall:
+            return None
+        if last.op == "JUMP" and last.target > false_target:
+            body = self.expression(fall, false_target - 1, machine)
+            orelse = body is not None and self.expression(false_target, last.target, machine)
+            if orelse:
+                node = nodes.make(gast.IfExp, test=test, body=body.stack[-1], orelse=orelse.stack[-1])
+                return node, last.target
+        if last.op == "JUMP_IF_OR_POP" and last.kind == "true" and last.target > false_target:
+            body = self.expression(fall, false_target - 1, machine)
+            orelse = body is not None and self.expression(false_target, last.target, machine)
+            if orelse:
+                both = _boolop(gast.And, [test, body.stack[-1]])
+                return _boolop(gast.Or, [both, orelse.stack[-1]]), last.target
+        return None
+
+    def expression(self, start, stop, machine):
+        """The machine after instructions ``start:stop`` push exactly one value, or None."""
+        probe = machine.copy()
+        depth = len(probe.stack)
+        k = start
+        try:
+            while k < stop:
+                ins = self.ins[k]
+                if ins.op == "JUMP_IF":
+                    test, fall, false_target, after = self.condition(k, probe)
+                    value = self.conditional_value(test, fall, false_target, after)
+                    if value is None:
+                        return None
+                    _adopt(probe, after)
+                    probe.push(value[0])
+                    k = value[1]
+                elif ins.op == "JUMP_IF_OR_POP":
+                    k = self.boolean_value(k, probe)
+                elif ins.op in _CONTROL:
+                    return None
+                else:
+                    if probe.step(ins) is not None:
+                        return None
+                    k += 1
+        except Unrecoverable:
+            return None
+        if k != stop or len(probe.stack) != depth + 1:
+            return None
+        return probe
+
+    def boolean_value(self, i, machine):
+        """``a and b`` / ``a or b`` as a value: the jump keeps ``a`` when it decides the result."""
+        ins = self.ins[i]
+        left = machine.pop_expression()
+        right = self.expression(i + 1, ins.target, machine)
+        if right is None:
+            self.fail("an and/or expression", i)
+        value = right.stack[-1]
+        _adopt(machine, right)
+        machine.pop()
+        machine.push(_boolop(gast.And if ins.kind == "false" else gast.Or, [left, value]))
+        return ins.target
+
+    # -- comprehensions ---------------------------------------------------------------
+
+    def comprehension(self, iterable):
+        """The list comprehension or generator expression this code object is, over ``iterable``."""
+        ins, name = self.ins, self.code.co_name
+        k = 0
+        if name == "<genexpr>":
+            if [x.op for x in ins[:2]] != ["RETURN_GENERATOR", "POP_TOP"]:
+                self.fail("a generator expression", 0)
+            k = 2
+        elif not (ins and ins[0].op == "BUILD_LIST" and ins[0].arg == 0):
+            self.fail("a list comprehension", 0)
+        else:
+            k = 1
+        machine = Machine([], self.lift_code)
+        generators, head, element = [], None, None
+        while element is None and k < len(ins):
+            op = ins[k].op
+            if op == "FOR_ITER":
+                source = machine.pop()
+                if isinstance(source, gast.Name) and source.id == ".0":
+                    source = iterable
+                elif isinstance(source, Marker) and source.kind == "iterator":
+                    source = source.value
+                else:
+                    self.fail("a comprehension's loop", k)
+                head = k
+                target, k = self.loop_target(k + 1, machine.stack)
+                generators.append(nodes.make(gast.comprehension, target=target, iter=source, ifs=[], is_async=0))
+                machine = Machine([], self.lift_code)
+            elif op == "JUMP_IF":
+                test, fall, false_target, after = self.condition(k, machine)
+                if false_target == head:
+                    generators[-1].ifs.append(test)
+                    machine, k = after, fall
+                    continue
+                value = self.conditional_value(test, fall, false_target, after)
+                if value is None:
+                    self.fail("a condition in a comprehension", k)
+                machine = after
+                machine.push(value[0])
+                k = value[1]
+            elif op == "JUMP_IF_OR_POP":
+                k = self.boolean_value(k, machine)
+            elif op in ("LIST_APPEND", "YIELD_VALUE"):
+                element = machine.pop_expression()
+            else:
+                if machine.step(ins[k]) is not None:
+                    self.fail("a statement inside a comprehension", k)
+                k += 1
+        if element is None:
+            self.fail("a comprehension", k)
+        kind = gast.GeneratorExp if name == "<genexpr>" else gast.ListComp
+        return nodes.make(kind, elt=element, generators=generators)
+
+
+def _adopt(machine, other):
+    """Make ``machine`` continue from the state of ``other`` (a probe that ran ahead of it)."""
+    machine.stack[:] = other.stack
+    machine.kwnames, machine.stores = other.kwnames, list(other.stores)
+    machine.popped_iterator = other.popped_iterator
+
+
+def _if_statement(test, body, orelse):
+    if not orelse and len(body) == 1 and getattr(body[0], "zygote_assertion", False):
+        statement = nodes.make(gast.Assert, test=negate(test), msg=body[0].exc)
+        return statement
+    return nodes.if_(test, body or [nodes.pass_()], orelse)
+
+
+def _parse(atoms, lo, hi, target, when, labels):
+    """The expression whose test jumps to ``target`` when its truth is ``when``, from ``atoms[lo:hi]``.
+
+    ``labels[k]`` is where control goes after atom ``k`` when it does not jump (the start of
+    atom ``k + 1``, or the fall-through of the whole test).
+    """
+    if hi - lo == 1:
+        atom = atoms[lo]
+        if atom.target != target:
+            return None
+        return atom.expr if atom.when == when else negate(atom.expr)
+    # Every part jumps to ``target`` on the same truth: an ``or`` of parts (when true) or an ``and``.
+    starts = [a.start for a in atoms]
+    cuts = [cut for cut in range(lo + 1, hi) if all(
+        a.target == target or a.target in starts[q + 1:cut + 1] for q, a in enumerate(atoms[lo:cut], lo))]
+    if cuts:
+        bounds = [lo] + cuts + [hi]
+        parts = [_parse(atoms, p, q, target, when, labels) for p, q in zip(bounds, bounds[1:])]
+        if all(p is not None for p in parts):
+            return _boolop(gast.Or if when else gast.And, parts)
+    # All parts but the last skip past the test on the other truth: an ``and`` that jumps when
+    # true (or an ``or`` that jumps when false).
+    end = labels[hi - 1]
+    for split in range(hi - 1, lo, -1):
+        last = _parse(atoms, split, hi, target, when, labels)
+        if last is None:
+            continue
+        first = _parse(atoms, lo, split, end, not when, labels)
+        if first is not None:
+            return _boolop(gast.And if when else gast.Or, [first, last])
+    return None
+
+
+__all__ = ["Structurer", "NULL"]
