@@ -88,12 +88,13 @@ def _lift_code(code, defaults, kwdefaults):
     """A nested code object as the expression or statement that made it."""
     if code.co_name in ("<listcomp>", "<genexpr>"):
         return Marker("comprehension", Structurer(code, _lift_code).comprehension)
+    if code.co_name.startswith("<") and code.co_name != "<lambda>":
+        kind = {"<dictcomp>": "a dict comprehension", "<setcomp>": "a set comprehension"}
+        raise Unrecoverable(kind.get(code.co_name, f"a {code.co_name[1:-1]}"), code.co_firstlineno)
     body = Structurer(code, _lift_code).body()
     args = arguments(code, defaults, kwdefaults)
     if code.co_name == "<lambda>":
         return nodes.make(gast.Lambda, args=args, body=_as_expression(body, code))
-    if code.co_name.startswith("<"):
-        raise Unrecoverable(f"a {code.co_name[1:-1]}", code.co_firstlineno)
     return nodes.at_line(nodes.function(code.co_name, args, body), code.co_firstlineno)
 
 

@@ -122,6 +122,8 @@ class Machine:
 
     def step(self, ins):
         """Run one non-jump instruction; return the statement it finished, if any."""
+        if ins.op == "SKIP":
+            return None
         if not self.started:
             self.started, self.line = True, ins.line
         handler = getattr(self, "op_" + ins.op, None)
@@ -175,6 +177,20 @@ class Machine:
     def op_COMPARE(self, ins):
         left, right = self.pop_many(2)
         self.push(nodes.compare(left, _COMPARE[ins.arg](), right))
+
+    def op_CHAIN(self, ins):
+        left, right = self.pop_many(2)
+        self.push(nodes.compare(left, _COMPARE[ins.arg](), right))
+
+    def op_CHAIN_MORE(self, ins):
+        right = self.pop_expression()
+        chain = self.pop_expression()
+        if not isinstance(chain, gast.Compare):
+            raise Unrecoverable("a chained comparison", ins.line)
+        self.push(nodes.make(gast.Compare, left=chain.left, ops=chain.ops + [_COMPARE[ins.arg]()],
+                             comparators=chain.comparators + [right]))
+
+    op_CHAIN_END = op_CHAIN_MORE
 
     def op_SUBSCR(self, ins):
         value, index = self.pop_many(2)

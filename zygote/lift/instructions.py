@@ -6,11 +6,10 @@ rest of the lifter understands, whatever the version; the structurer and the exp
 builder never look at ``dis`` themselves. Only Python 3.11 is decoded today: for any other
 version ``decode`` raises ``Unrecoverable``, and zygote says so instead of guessing.
 
->>> import sys
 >>> def double(x):
 ...     return x + x
->>> [i.op for i in decode(double.__code__)] if sys.version_info[:2] == (3, 11) else ['LOAD', 'LOAD', 'BINARY', 'RETURN']
-['LOAD', 'LOAD', 'BINARY', 'RETURN']
+>>> [(i.op, i.arg) for i in decode(double.__code__)]
+[('LOAD', 'x'), ('LOAD', 'x'), ('BINARY', '+'), ('RETURN', None)]
 """
 import dis
 import sys
@@ -76,9 +75,9 @@ def check_version():
 def decode(code):
     """The instructions of ``code`` as a list of ``Instruction``, jump targets as list indices."""
     check_version()
-    if code.co_exceptiontable:
-        raise Unrecoverable("a try, with or except block", code.co_firstlineno)
     raw = list(dis.get_instructions(code))
+    if code.co_exceptiontable:
+        _refuse_exception_handling(code, raw)
     positions = list(code.co_positions())
     out, index_at, jumps = [], {}, []
     line = code.co_firstlineno
@@ -131,16 +130,84 @@ def decode(code):
             out.append(Instruction("SUBSCR", **where))
         elif name == "STORE_SUBSCR":
             out.append(Instruction("STORE_SUBSCR", **where))
-        elif name in ("KW_NAMES", "MAKE_FUNCTION"):
-            # KW_NAMES's argval is an index in co_consts; MAKE_FUNCTION's argval is its flags
+        elif name in ("KW_NAMES", "MAKE_FUNCTION", "FORMAT_VALUE"):
+            # KW_NAMES's argument indexes co_consts; the others' are flags
             value = code.co_consts[instruction.arg] if name == "KW_NAMES" else instruction.arg
             out.append(Instruction(name, value, **where))
+        elif name in _CONSTRUCTS:
+            raise Unrecoverable(_CONSTRUCTS[name], line)
         else:
             out.append(Instruction(name, arg, **where))
-    end = len(out)
     for i in jumps:
-        out[i].target = index_at.get(out[i].arg, end)
-        # A target that was skipped (a NOP) lands on the next kept instruction.
-        if out[i].arg not in index_at:
-            raise Unrecoverable("a jump into the middle of an instruction", out[i].line)
+        out[i].target = index_at[out[i].arg]  # a NOP's offset maps to the next kept instruction
+    _mark_chained_comparisons(out)
     return out
+
+
+# Instructions that only a construct zygote does not lift compiles to, by that construct.
+_CONSTRUCTS = {
+    "DELETE_FAST": "del", "DELETE_NAME": "del", "DELETE_GLOBAL": "del", "DELETE_DEREF": "del",
+    "DELETE_SUBSCR": "del", "DELETE_ATTR": "del", "IMPORT_NAME": "an import statement",
+    "LOAD_BUILD_CLASS": "a class definition", "BUILD_SET": "a set display",
+    "SET_ADD": "a set comprehension", "MAP_ADD": "a dict comprehension",
+    "BEFORE_WITH": "a with statement",
+    "GET_AWAITABLE": "await", "MATCH_CLASS": "a match statement", "MATCH_SEQUENCE": "a match statement",
+    "MATCH_MAPPING": "a match statement",
+}
+
+
+def _refuse_exception_handling(code, raw):
+    """Raise for the with or try statement that gave ``code`` its exception table."""
+    lines = {}
+    line = code.co_firstlineno
+    for instruction in raw:
+        line = instruction.starts_line or line
+        lines[instruction.offset] = line
+        if instruction.opname == "BEFORE_WITH":
+            raise Unrecoverable("a with statement", line)
+    start = min(entry.start for entry in dis.Bytecode(code).exception_entries)
+    # The protected block starts after the NOP that carries the try's own line.
+    before = [offset for offset in lines if offset < start]
+    raise Unrecoverable("a try statement", lines[max(before)] if before else code.co_firstlineno)
+
+
+def _mark_chained_comparisons(out):
+    """Rewrite the layout of ``a < b < c`` into CHAIN, CHAIN_MORE and CHAIN_END on the comparisons.
+
+    Python 3.11 compiles a chained comparison as ``a; b; SWAP 2; COPY 2; COMPARE; jump to
+    cleanup if false`` per link, then the last comparison, and a cleanup block that pops the
+    kept operand. The bookkeeping instructions become SKIP, so the comparisons read as one.
+    """
+    for i in range(len(out) - 3):
+        if not (_is(out[i], "SWAP", 2) and _is(out[i + 1], "COPY", 2) and out[i + 2].op == "COMPARE"
+                and out[i + 3].op in ("JUMP_IF", "JUMP_IF_OR_POP") and out[i + 3].kind == "false"):
+            continue
+        cleanup = out[i + 3].target
+        value = out[i + 3].op == "JUMP_IF_OR_POP"
+        last = cleanup - (2 if value else 3)
+        if last <= i + 3 or cleanup + 1 >= len(out) or out[last].op != "COMPARE":
+            continue
+        if value:
+            shape = out[last + 1].op == "JUMP" and _is(out[cleanup], "SWAP", 2) and out[cleanup + 1].op == "POP_TOP"
+        else:
+            shape = out[last + 1].op == "JUMP_IF" and out[last + 2].op == "JUMP" \
+                and out[last + 2].target == cleanup + 2 and out[cleanup].op == "POP_TOP" \
+                and out[cleanup + 1].op == "JUMP"
+        if not shape:
+            continue
+        links = [k for k in range(i + 4, last - 3) if _is(out[k], "SWAP", 2) and _is(out[k + 1], "COPY", 2)
+                 and out[k + 2].op == "COMPARE" and out[k + 3].target == cleanup]
+        for k in (i, *links):
+            _skip(out[k], out[k + 1], out[k + 3])
+            out[k + 2].op = "CHAIN" if k == i else "CHAIN_MORE"
+        out[last].op = "CHAIN_END"
+        _skip(out[cleanup], out[cleanup + 1], out[last + 1] if value else out[last + 2])
+
+
+def _is(ins, op, arg):
+    return ins.op == op and ins.arg == arg
+
+
+def _skip(*instructions):
+    for ins in instructions:
+        ins.op, ins.target = "SKIP", None

@@ -75,7 +75,11 @@ class Structurer:
         raise Unrecoverable(construct, line)
 
     def body(self):
-        return self.block(0, len(self.ins), [], None, None) or [nodes.pass_()]
+        body = self.block(0, len(self.ins), [], None, None) or [nodes.pass_()]
+        declared = sorted({i.arg for i in self.ins if i.op == "STORE" and i.kind == "global"})
+        if declared:  # a function that assigns a global says so
+            body.insert(0, nodes.at_line(nodes.make(gast.Global, names=declared), self.code.co_firstlineno))
+        return body
 
     # -- regions ----------------------------------------------------------------------
 
@@ -262,15 +266,23 @@ class Structurer:
             while k < len(self.ins):
                 ins = self.ins[k]
                 if ins.op == "JUMP_IF":
-                    if len(probe.stack) >= depth + 1:
-                        test, fall, false_target, after = self.condition(k, probe)
-                        value = self.conditional_value(test, fall, false_target, after)
-                        if value is not None:
-                            _adopt(probe, after)
-                            probe.push(value[0])
-                            k = value[1]
-                            continue
-                    return (k, probe) if len(probe.stack) == depth + 1 else None
+                    if len(probe.stack) < depth + 1:
+                        return None
+                    test, fall, false_target, after = self.condition(k, probe)
+                    value = self.conditional_value(test, fall, false_target, after)
+                    if value is None:
+                        return (k, probe) if len(probe.stack) == depth + 1 else None
+                    inside = probe.copy()
+                    _adopt(inside, after)
+                    inside.push(value[0])
+                    if len(probe.stack) > depth + 1:
+                        probe, k = inside, value[1]
+                        continue
+                    # The tested value is a whole test: it may be the next one of a condition,
+                    # or a conditional expression whose value a later jump tests.
+                    later = self.run_to_test(value[1], inside)
+                    return later if later is not None else (k, probe)
+
                 if ins.op == "JUMP_IF_OR_POP":
                     k = self.boolean_value(k, probe)
                     continue
