@@ -2,8 +2,8 @@
 
 Each case is compiled from text under a file name that has no source, lifted, and compared
 with the syntax tree of its text (both rendered by ``ast.unparse``). Where the compiler
-makes two spellings into one bytecode (``if a: if b:`` and ``if a and b:``), the case gives
-the spelling the lifter reads back. Differentiable cases are also checked against central
+makes two spellings into one bytecode (``elif`` after a branch that jumps away and ``if``),
+the case gives the spelling the lifter reads back. Differentiable cases are also checked against central
 differences.
 """
 import ast
@@ -33,7 +33,8 @@ def text(tree):
     return ast.unparse(nodes.to_ast(tree))
 
 
-# name: (source, what the lifter reads back or None for the source itself, arguments to check)
+# name: (source, what the lifter reads back: None for the source itself, a text, or (old, new)
+# replacements in the source; arguments to check the gradient at, or None)
 CASES = {
     "while with continue and break": ("""
         def f(x, n):
@@ -47,19 +48,7 @@ CASES = {
                     break
                 total = total + x ** i
             return total
-        """, """
-        def f(x, n):
-            total = 0.0
-            i = 0
-            while i < n:
-                i += 1
-                if i % 2 == 0:
-                    continue
-                if i > 7:
-                    break
-                total = total + x ** i
-            return total
-        """, (0.7, 10)),
+        """, [("elif i > 7", "if i > 7")], (0.7, 10)),
     "break as the last statement of a while": ("""
         def f(x):
             while x > 1:
@@ -163,16 +152,7 @@ CASES = {
             def inner(u, *, k=3.0):
                 return u * x + k
             return sum(squares) + sum(pairs) + shift(x) + inner(x) + sum(y * scale for y in ys)
-        """, """
-        def f(x, ys):
-            scale = 2.0
-            squares = [y * x for y in ys if y > 0 and y < 10]
-            pairs = [a * b for a in ys for b in squares]
-            shift = lambda t, s=1.0: t * scale + s
-            def inner(u, *, k=3.0):
-                return u * x + k
-            return sum(squares) + sum(pairs) + shift(x) + inner(x) + sum(y * scale for y in ys)
-        """, (0.7, [1.0, -2.0, 3.0])),
+        """, [("if y > 0 if y < 10", "if y > 0 and y < 10")], (0.7, [1.0, -2.0, 3.0])),
     "assert, raise and f-strings": ("""
         def f(x):
             assert x > 0, "needs a positive x"
@@ -194,6 +174,11 @@ def test_lifted_tree_reads_like_the_source(name):
     source, expected, args = CASES[name]
     f = define(source)
     tree = lift_function(f)
+    if isinstance(expected, list):
+        for old, new in expected:
+            assert old in source
+            source = source.replace(old, new)
+        expected = None
     want = ast.unparse(ast.parse(textwrap.dedent(expected or source)).body[0])
     assert text(tree) == want
     assert verify.difference(tree, f.__code__) is None
