@@ -105,7 +105,9 @@ class Machine:
 
     def pop_expression(self):
         item = self.pop()
-        if not isinstance(item, gast.AST) or isinstance(item, gast.FunctionDef):
+        if isinstance(item, gast.FunctionDef):
+            raise Unrecoverable("a decorated nested function", getattr(item, "lineno", None))
+        if not isinstance(item, gast.AST):
             raise Unrecoverable(f"a stack entry {item!r} used as a value")
         return item
 
