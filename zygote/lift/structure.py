@@ -13,7 +13,9 @@ result and compares instructions, and any wrong guess is caught there.
 import gast
 
 from .. import nodes
-from .expressions import NULL, Machine, Marker, negate
+from .comprehensions import comprehension
+from .conditions import Atom, as_truth, boolop, test_from_atoms
+from .expressions import Machine, Marker, negate
 from .instructions import Unrecoverable, decode
 
 _CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "LIST_APPEND", "YIELD_VALUE"}
@@ -27,35 +29,6 @@ class Loop:
 
     def __init__(self, head, exit, kind):
         self.head, self.exit, self.kind = head, exit, kind
-
-
-class Atom:
-    """One test of a condition: ``expr`` jumps to ``target`` when its truth is ``when``."""
-
-    __slots__ = ("start", "jump", "expr", "when", "target", "after")
-
-    def __init__(self, start, jump, expr, when, target, after):
-        self.start, self.jump, self.expr, self.when, self.target = start, jump, expr, when, target
-        self.after = after  # the machine once the atom's value is popped
-
-
-def _as_truth(expr, kind):
-    """A jump on ``kind`` ("true", "false", "none", "not none") as an expression and the truth that jumps."""
-    if kind == "none":
-        return nodes.compare(expr, gast.Is(), nodes.const(None)), True
-    if kind == "not none":
-        return nodes.compare(expr, gast.IsNot(), nodes.const(None)), True
-    return expr, kind == "true"
-
-
-def _boolop(op, values):
-    flat = []
-    for value in values:
-        if isinstance(value, gast.BoolOp) and isinstance(value.op, op):
-            flat.extend(value.values)
-        else:
-            flat.append(value)
-    return nodes.make(gast.BoolOp, op=op(), values=flat)
 
 
 class Structurer:
@@ -232,7 +205,7 @@ class Structurer:
             chosen = atoms[:n]
             fall = chosen[-1].jump + 1
             labels = [a.start for a in chosen[1:]] + [fall]
-            test = _parse(chosen, 0, n, chosen[-1].target, False, labels)
+            test = test_from_atoms(chosen, 0, n, chosen[-1].target, False, labels)
             if test is not None:
                 return test, fall, chosen[-1].target, chosen[-1].after
         if speculative:
@@ -244,7 +217,7 @@ class Structurer:
         out = []
         while True:
             ins = self.ins[jump]
-            expr, when = _as_truth(probe.pop_expression(), ins.kind)
+            expr, when = as_truth(probe.pop_expression(), ins.kind)
             out.append(Atom(start, jump, expr, when, ins.target, probe))
             start = jump + 1
             if start in self.back:
@@ -347,8 +320,8 @@ class Structurer:
             body = self.expression(fall, false_target - 1, machine)
             orelse = body is not None and self.expression(false_target, last.target, machine)
             if orelse:
-                both = _boolop(gast.And, [test, body.stack[-1]])
-                return _boolop(gast.Or, [both, orelse.stack[-1]]), last.target
+                both = boolop(gast.And, [test, body.stack[-1]])
+                return boolop(gast.Or, [both, orelse.stack[-1]]), last.target
         return None
 
     def expression(self, start, stop, machine):
@@ -391,63 +364,13 @@ class Structurer:
         value = right.stack[-1]
         _adopt(machine, right)
         machine.pop()
-        machine.push(_boolop(gast.And if ins.kind == "false" else gast.Or, [left, value]))
+        machine.push(boolop(gast.And if ins.kind == "false" else gast.Or, [left, value]))
         return ins.target
 
     # -- comprehensions ---------------------------------------------------------------
 
     def comprehension(self, iterable):
-        """The list comprehension or generator expression this code object is, over ``iterable``."""
-        ins, name = self.ins, self.code.co_name
-        k = 0
-        if name == "<genexpr>":
-            if [x.op for x in ins[:2]] != ["RETURN_GENERATOR", "POP_TOP"]:
-                self.fail("a generator expression", 0)
-            k = 2
-        elif not (ins and ins[0].op == "BUILD_LIST" and ins[0].arg == 0):
-            self.fail("a list comprehension", 0)
-        else:
-            k = 1
-        machine = Machine([], self.lift_code)
-        generators, head, element = [], None, None
-        while element is None and k < len(ins):
-            op = ins[k].op
-            if op == "FOR_ITER":
-                source = machine.pop()
-                if isinstance(source, gast.Name) and source.id == ".0":
-                    source = iterable
-                elif isinstance(source, Marker) and source.kind == "iterator":
-                    source = source.value
-                else:
-                    self.fail("a comprehension's loop", k)
-                head = k
-                target, k = self.loop_target(k + 1, machine.stack)
-                generators.append(nodes.make(gast.comprehension, target=target, iter=source, ifs=[], is_async=0))
-                machine = Machine([], self.lift_code)
-            elif op == "JUMP_IF":
-                test, fall, false_target, after = self.condition(k, machine)
-                if false_target == head:
-                    generators[-1].ifs.append(test)
-                    machine, k = after, fall
-                    continue
-                value = self.conditional_value(test, fall, false_target, after)
-                if value is None:
-                    self.fail("a condition in a comprehension", k)
-                machine = after
-                machine.push(value[0])
-                k = value[1]
-            elif op == "JUMP_IF_OR_POP":
-                k = self.boolean_value(k, machine)
-            elif op in ("LIST_APPEND", "YIELD_VALUE"):
-                element = machine.pop_expression()
-            else:
-                if machine.step(ins[k]) is not None:
-                    self.fail("a statement inside a comprehension", k)
-                k += 1
-        if element is None:
-            self.fail("a comprehension", k)
-        kind = gast.GeneratorExp if name == "<genexpr>" else gast.ListComp
-        return nodes.make(kind, elt=element, generators=generators)
+        return comprehension(self, iterable)
 
 
 def _adopt(machine, other):
@@ -462,39 +385,3 @@ def _if_statement(test, body, orelse):
         statement = nodes.make(gast.Assert, test=negate(test), msg=body[0].exc)
         return statement
     return nodes.if_(test, body or [nodes.pass_()], orelse)
-
-
-def _parse(atoms, lo, hi, target, when, labels):
-    """The expression whose test jumps to ``target`` when its truth is ``when``, from ``atoms[lo:hi]``.
-
-    ``labels[k]`` is where control goes after atom ``k`` when it does not jump (the start of
-    atom ``k + 1``, or the fall-through of the whole test).
-    """
-    if hi - lo == 1:
-        atom = atoms[lo]
-        if atom.target != target:
-            return None
-        return atom.expr if atom.when == when else negate(atom.expr)
-    # Every part jumps to ``target`` on the same truth: an ``or`` of parts (when true) or an ``and``.
-    starts = [a.start for a in atoms]
-    cuts = [cut for cut in range(lo + 1, hi) if all(
-        a.target == target or a.target in starts[q + 1:cut + 1] for q, a in enumerate(atoms[lo:cut], lo))]
-    if cuts:
-        bounds = [lo] + cuts + [hi]
-        parts = [_parse(atoms, p, q, target, when, labels) for p, q in zip(bounds, bounds[1:])]
-        if all(p is not None for p in parts):
-            return _boolop(gast.Or if when else gast.And, parts)
-    # All parts but the last skip past the test on the other truth: an ``and`` that jumps when
-    # true (or an ``or`` that jumps when false).
-    end = labels[hi - 1]
-    for split in range(hi - 1, lo, -1):
-        last = _parse(atoms, split, hi, target, when, labels)
-        if last is None:
-            continue
-        first = _parse(atoms, lo, split, end, not when, labels)
-        if first is not None:
-            return _boolop(gast.And if when else gast.Or, [first, last])
-    return None
-
-
-__all__ = ["Structurer", "NULL"]
