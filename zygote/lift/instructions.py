@@ -76,8 +76,7 @@ def decode(code):
     """The instructions of ``code`` as a list of ``Instruction``, jump targets as list indices."""
     check_version()
     raw = list(dis.get_instructions(code))
-    if code.co_exceptiontable:
-        _refuse_exception_handling(code, raw)
+    handlers = _with_handlers(code, raw) if code.co_exceptiontable else set()
     positions = list(code.co_positions())
     out, index_at, jumps = [], {}, []
     line = code.co_firstlineno
@@ -86,7 +85,7 @@ def decode(code):
         name = instruction.opname
         if instruction.starts_line is not None:
             line = instruction.starts_line
-        if name in _SKIPPED:
+        if name in _SKIPPED or instruction.offset in handlers:
             continue
         where = dict(line=line, position=positions[instruction.offset // 2])
         arg = instruction.argval
@@ -134,6 +133,8 @@ def decode(code):
             # KW_NAMES's argument indexes co_consts; the others' are flags
             value = code.co_consts[instruction.arg] if name == "KW_NAMES" else instruction.arg
             out.append(Instruction(name, value, **where))
+        elif name == "BEFORE_WITH":
+            out.append(Instruction("WITH", **where))
         elif name in _CONSTRUCTS:
             raise Unrecoverable(_CONSTRUCTS[name], line)
         else:
@@ -141,6 +142,8 @@ def decode(code):
     for i in jumps:
         out[i].target = index_at[out[i].arg]  # a NOP's offset maps to the next kept instruction
     _mark_chained_comparisons(out)
+    if handlers:
+        _mark_with_exits(out)
     return out
 
 
@@ -150,25 +153,53 @@ _CONSTRUCTS = {
     "DELETE_SUBSCR": "del", "DELETE_ATTR": "del", "IMPORT_NAME": "an import statement",
     "LOAD_BUILD_CLASS": "a class definition", "BUILD_SET": "a set display",
     "SET_ADD": "a set comprehension", "MAP_ADD": "a dict comprehension",
-    "BEFORE_WITH": "a with statement",
+    "BEFORE_ASYNC_WITH": "async with",
     "GET_AWAITABLE": "await", "MATCH_CLASS": "a match statement", "MATCH_SEQUENCE": "a match statement",
     "MATCH_MAPPING": "a match statement",
 }
 
 
-def _refuse_exception_handling(code, raw):
-    """Raise for the with or try statement that gave ``code`` its exception table."""
-    lines = {}
-    line = code.co_firstlineno
+def _with_handlers(code, raw):
+    """Offsets of the exception handlers ``with`` blocks compile to, which source does not show.
+
+    3.11 follows a ``with`` body by the normal exit (``__exit__(None, None, None)``), a jump
+    over the handler that calls ``__exit__`` with the exception, and the handler. Any other
+    handler belongs to a ``try`` statement, which is refused.
+    """
+    skipped, line = set(), code.co_firstlineno
+    for k, instruction in enumerate(raw):
+        line = instruction.starts_line or line
+        if instruction.opname != "PUSH_EXC_INFO":
+            continue
+        jump = raw[k - 1] if k else None
+        if k + 1 >= len(raw) or raw[k + 1].opname != "WITH_EXCEPT_START":
+            raise Unrecoverable("a try statement", _try_line(code, raw))
+        if jump is None or jump.opname != "JUMP_FORWARD":
+            with_line = max((i.positions.lineno for i in raw[:k] if i.opname == "BEFORE_WITH"), default=line)
+            raise Unrecoverable("a return or break inside a with statement", with_line)
+        skipped.add(jump.offset)
+        skipped.update(i.offset for i in raw[k:] if i.offset < jump.argval)
+    return skipped
+
+
+def _try_line(code, raw):
+    """The line of the ``try`` whose protected block starts first."""
+    start = min(entry.start for entry in dis.Bytecode(code).exception_entries)
+    line, found = code.co_firstlineno, code.co_firstlineno
     for instruction in raw:
         line = instruction.starts_line or line
-        lines[instruction.offset] = line
-        if instruction.opname == "BEFORE_WITH":
-            raise Unrecoverable("a with statement", line)
-    start = min(entry.start for entry in dis.Bytecode(code).exception_entries)
-    # The protected block starts after the NOP that carries the try's own line.
-    before = [offset for offset in lines if offset < start]
-    raise Unrecoverable("a try statement", lines[max(before)] if before else code.co_firstlineno)
+        if instruction.offset < start:
+            found = line  # the try's own line is on the NOP just before its block
+    return found
+
+
+def _mark_with_exits(out):
+    """Turn each ``with`` block's normal exit, ``__exit__(None, None, None)``, into WITH_EXIT."""
+    for k in range(len(out) - 4):
+        nones = all(out[k + j].op == "CONST" and out[k + j].arg is None for j in range(3))
+        if nones and _is(out[k + 3], "CALL", 2) and out[k + 4].op == "POP_TOP":
+            out[k].op, out[k].arg = "WITH_EXIT", None
+            _skip(*out[k + 1:k + 5])
 
 
 def _mark_chained_comparisons(out):

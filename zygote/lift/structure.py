@@ -18,7 +18,7 @@ from .conditions import Atom, as_truth, boolop, test_from_atoms
 from .expressions import Machine, Marker, negate
 from .instructions import Unrecoverable, decode
 
-_CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "LIST_APPEND", "YIELD_VALUE"}
+_CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "LIST_APPEND", "YIELD_VALUE", "WITH", "WITH_EXIT"}
 NEXT = Marker("next")  # the value FOR_ITER pushes: the loop target's store takes it
 
 
@@ -76,6 +76,8 @@ class Structurer:
                 i = self.boolean_value(i, machine)
             elif ins.op == "FOR_ITER":
                 statement, i = self.for_loop(i, machine)
+            elif ins.op == "WITH":
+                statement, i = self.with_block(i, machine, loop)
             elif ins.op == "JUMP":
                 statement = self.jump(i, stop, machine, loop, follow)
                 i += 1
@@ -181,6 +183,30 @@ class Structurer:
                     self.fail("the target of a for loop", i - 1)
                 return statement.targets[0], i
         self.fail("the target of a for loop", i)
+
+    def with_block(self, i, machine, loop):
+        """``with context as target:`` from BEFORE_WITH to the matching normal exit."""
+        context = machine.pop_expression()
+        depth, end = 0, None
+        for k in range(i + 1, len(self.ins)):
+            if self.ins[k].op == "WITH":
+                depth += 1
+            elif self.ins[k].op == "WITH_EXIT":
+                if depth == 0:
+                    end = k
+                    break
+                depth -= 1
+        if end is None or len(machine.stack) != machine.base or machine.stores:
+            self.fail("a with statement", i)
+        inside = machine.stack + [Marker("with", context)]
+        if self.ins[i + 1].op == "POP_TOP":
+            target, start = None, i + 2
+        else:
+            target, start = self.loop_target(i + 1, inside)
+        body = self.block(start, end, inside, loop, end)
+        item = nodes.make(gast.withitem, context_expr=context, optional_vars=target)
+        statement = nodes.make(gast.With, items=[item], body=body or [nodes.pass_()])
+        return nodes.at_line(machine.finish(statement), machine.line), end + 1
 
     # -- conditions -------------------------------------------------------------------
 

@@ -160,6 +160,17 @@ CASES = {
                 raise ValueError(f"too large: {x!r:>8} of {x:.3f}")
             return x * x
         """, None, (2.0,)),
+    "with blocks": ("""
+        def f(x):
+            with np.errstate(over="ignore") as state:
+                y = np.exp(x)
+                with np.errstate(divide="ignore"):
+                    y = y / (1.0 + x * x)
+            if x > 0:
+                with np.errstate(all="ignore"):
+                    y = y * x
+            return y
+        """, None, (0.7,)),
     "a global statement": ("""
         def f(x):
             global COUNT
@@ -224,10 +235,10 @@ def test_adjoint_source_of_a_lifted_function_shows_the_recovered_text():
 
 
 @pytest.mark.parametrize("source, construct, line", [
-    ("def f(x):\n    with open(x) as h:\n        return h\n", "a with statement", 2),
     ("def f(x):\n    y = x\n    try:\n        y = 1 / x\n    except ZeroDivisionError:\n        pass\n    return y\n",
      "a try statement", 3),
     ("def f(x):\n    y = x\n    del y\n    return x\n", "del", 3),
+    ("def f(x):\n    with x:\n        return x\n", "a return or break inside a with statement", 2),
     ("def f(x):\n    return {k: x for k in range(3)}\n", "a dict comprehension", 2),
 ])
 def test_constructs_that_cannot_be_lifted_are_named_with_their_line(source, construct, line):
