@@ -159,6 +159,32 @@ _CONSTRUCTS = {
 }
 
 
+_LOAD_GLOBAL, _LOAD_ATTR = dis.opmap["LOAD_GLOBAL"], dis.opmap["LOAD_ATTR"]
+_CACHE, _EXTENDED_ARG = dis.opmap["CACHE"], dis.opmap["EXTENDED_ARG"]
+
+
+def called_through_attribute(code):
+    """Globals of ``code`` loaded with a NULL and then an attribute: ``np`` in ``np.sum(x)``.
+
+    The compiler uses that form instead of LOAD_METHOD when the name was bound by an
+    import statement. A scan of the raw bytes: this runs on every verification.
+    """
+    found, previous, extended = set(), None, 0
+    raw = code.co_code
+    for i in range(0, len(raw), 2):
+        op, arg = raw[i], raw[i + 1] | extended
+        if op == _CACHE:
+            continue
+        if op == _EXTENDED_ARG:
+            extended = arg << 8
+            continue
+        extended = 0
+        if op == _LOAD_ATTR and previous is not None:
+            found.add(code.co_names[previous >> 1])
+        previous = arg if op == _LOAD_GLOBAL and arg & 1 else None
+    return found
+
+
 def _with_handlers(code, raw):
     """Offsets of the exception handlers ``with`` blocks compile to, which source does not show.
 

@@ -20,6 +20,7 @@ import inspect
 import gast
 
 from .. import nodes
+from .instructions import called_through_attribute
 
 _JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
 _IGNORED = {"NOP", "EXTENDED_ARG", "CACHE"}
@@ -43,6 +44,8 @@ def difference(tree, code):
         return f"the rebuilt function does not compile ({exc})"
     if compiled is None:
         return "the rebuilt function could not be found in its compiled scope"
+    if _identical(compiled, code):
+        return None
     line = _first_difference(compiled, code)
     if line is None:
         return None
@@ -74,14 +77,7 @@ def compile_in_scope(tree, code):
 
 def _imported_names(code):
     """Globals that ``code`` calls attributes of as the compiler does for imported modules."""
-    found = set()
-    previous = None
-    for ins in dis.get_instructions(code):
-        if ins.opname == "LOAD_ATTR" and previous is not None and previous.opname == "LOAD_GLOBAL" \
-                and previous.arg & 1:
-            found.add(previous.argval)
-        if ins.opname not in _IGNORED:
-            previous = ins
+    found = called_through_attribute(code)
     for const in code.co_consts:
         if inspect.iscode(const):
             found |= _imported_names(const)
@@ -97,6 +93,22 @@ def _find(code, name):
             if found is not None:
                 return found
     return None
+
+
+def _identical(mine, theirs):
+    """Whether the two code objects have the same bytes, names and constants (the usual case, fast)."""
+    if mine.co_code != theirs.co_code or mine.co_names != theirs.co_names \
+            or mine.co_varnames != theirs.co_varnames or mine.co_freevars != theirs.co_freevars \
+            or mine.co_cellvars != theirs.co_cellvars or len(mine.co_consts) != len(theirs.co_consts) \
+            or _signature(mine) != _signature(theirs):
+        return False
+    for a, b in zip(mine.co_consts, theirs.co_consts):
+        if inspect.iscode(a) and inspect.iscode(b):
+            if not _identical(a, b):
+                return False
+        elif inspect.iscode(a) or inspect.iscode(b) or _constant_key(a) != _constant_key(b):
+            return False
+    return True
 
 
 def _first_difference(mine, theirs):
