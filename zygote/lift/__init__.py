@@ -14,6 +14,7 @@ instructions. A tree that does not compile back to the code that runs is never r
 ('cube', ['Return'])
 """
 import ast
+import copy
 
 import gast
 
@@ -70,6 +71,12 @@ def lift_function(fn):
         name = "lambda" if code.co_name == "<lambda>" else code.co_name
         tree = nodes.at_line(nodes.function(name, arguments(code), body), code.co_firstlineno)
         problem = verify.difference(tree, code)
+        if problem is not None:
+            # The compiler's implicit ``return None`` at the end reads as explicit returns;
+            # where those compile differently, the function falls off its end instead.
+            implicit = _without_final_returns(tree)
+            if verify.difference(implicit, code) is None:
+                tree, problem = implicit, None
     except Unrecoverable as exc:
         line = exc.line if exc.line is not None else code.co_firstlineno
         raise SourceUnavailableError(fn, f"{exc.construct} at {where}:{line} could not be "
@@ -82,6 +89,29 @@ def lift_function(fn):
 def matches(tree, code):
     """Whether the gast ``FunctionDef`` ``tree`` compiles to the instructions of ``code``."""
     return verify.difference(tree, code) is None
+
+
+def _without_final_returns(tree):
+    """A copy of ``tree`` whose functions end without ``return None`` where falling off does the same."""
+    tree = copy.deepcopy(tree)
+    for function in nodes.walk(tree):
+        if isinstance(function, gast.FunctionDef):
+            _drop_final_returns(function.body)
+            if not function.body:
+                function.body.append(nodes.pass_())
+    return tree
+
+
+def _drop_final_returns(body):
+    """Remove the ``return None`` statements at the end of ``body`` and of its last branches."""
+    while body and isinstance(body[-1], gast.Return) and (
+            body[-1].value is None or isinstance(body[-1].value, gast.Constant) and body[-1].value.value is None):
+        body.pop()
+    if body and isinstance(body[-1], gast.If):
+        for branch in (body[-1].body, body[-1].orelse):
+            _drop_final_returns(branch)
+        if not body[-1].body:
+            body[-1].body.append(nodes.pass_())
 
 
 def _lift_code(code, defaults, kwdefaults):

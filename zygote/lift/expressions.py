@@ -61,17 +61,6 @@ def negate(test):
     return nodes.not_(test)
 
 
-def _store_form(target):
-    """A copy of the load-context tree ``target`` as an assignment target."""
-    if isinstance(target, gast.Name):
-        return nodes.store(target.id)
-    if isinstance(target, gast.Attribute):
-        return nodes.make(gast.Attribute, value=target.value, attr=target.attr, ctx=gast.Store())
-    if isinstance(target, gast.Subscript):
-        return nodes.make(gast.Subscript, value=target.value, slice=target.slice, ctx=gast.Store())
-    raise Unrecoverable("an assignment target")
-
-
 class Machine:
     """A symbolic stack for one straight run of instructions; ``step`` returns finished statements.
 
@@ -224,6 +213,13 @@ class Machine:
             target.elts.extend(extra.elts)  # [1.0, 2.0, 3.0] is built from a constant tuple
         else:
             target.elts.append(nodes.make(gast.Starred, value=extra, ctx=gast.Load()))
+
+    def op_LIST_APPEND(self, ins):
+        item = self.pop_expression()
+        target = self.stack[-ins.arg] if ins.arg <= len(self.stack) else None
+        if not isinstance(target, gast.List):
+            raise Unrecoverable("a list display", ins.line)
+        target.elts.append(item)
 
     def op_LIST_TO_TUPLE(self, ins):
         items = self.pop_expression()
@@ -383,13 +379,21 @@ class Machine:
         stores = self.stores
         items = [item for _, item in stores]
         first = items[0]
-        if isinstance(first, Slot):
-            target, value = first.root
-            if not all(isinstance(i, Slot) and i.root is first.root for i in items):
+        slots = [i for i in items if isinstance(i, Slot)]
+        if slots:
+            target, value = slots[0].root
+            # ``w, v = result = f()``: the unpacked tuple and plain targets of the same value.
+            if not all(i.root is slots[0].root if isinstance(i, Slot) else i is value for i in items):
                 raise Unrecoverable("an unpacking assignment", ins.line)
-            if isinstance(value, Marker) and value.kind == "next":
+            if isinstance(value, Marker) and value.kind == "next" and len(slots) == len(items):
                 return value_with_target(target)
-            return nodes.make(gast.Assign, targets=[target], value=self._value(value, ins))
+            targets = []
+            for store, item in stores:
+                if not isinstance(item, Slot):
+                    targets.append(store)
+                elif target not in targets:
+                    targets.append(target)
+            return nodes.make(gast.Assign, targets=targets, value=self._value(value, ins))
         if all(i is first for i in items):
             if len(items) == 1:
                 statement = self._single(stores[0][0], first, ins)

@@ -247,9 +247,13 @@ def _mark_chained_comparisons(out):
         if value:
             shape = out[last + 1].op == "JUMP" and _is(out[cleanup], "SWAP", 2) and out[cleanup + 1].op == "POP_TOP"
         else:
+            # After the last link: the test's own jump, a jump over the cleanup to where the
+            # test falls through, and the cleanup, which jumps where a false chain goes (or,
+            # for ``not a < b < c``, falls through).
             shape = out[last + 1].op == "JUMP_IF" and out[last + 2].op == "JUMP" \
-                and out[last + 2].target == cleanup + 2 and out[cleanup].op == "POP_TOP" \
-                and out[cleanup + 1].op == "JUMP"
+                and out[cleanup].op == "POP_TOP" and (
+                    out[last + 2].target == cleanup + 1
+                    or out[last + 2].target == cleanup + 2 and out[cleanup + 1].op == "JUMP")
         if not shape:
             continue
         links = [k for k in range(i + 4, last - 3) if _is(out[k], "SWAP", 2) and _is(out[k + 1], "COPY", 2)
@@ -258,7 +262,10 @@ def _mark_chained_comparisons(out):
             _skip(out[k], out[k + 1], out[k + 3])
             out[k + 2].op = "CHAIN" if k == i else "CHAIN_MORE"
         out[last].op = "CHAIN_END"
-        _skip(out[cleanup], out[cleanup + 1], out[last + 1] if value else out[last + 2])
+        if value:
+            _skip(out[cleanup], out[cleanup + 1], out[last + 1])
+        else:
+            _skip(out[cleanup], out[last + 2], *([out[cleanup + 1]] if out[last + 2].target == cleanup + 2 else []))
 
 
 def _is(ins, op, arg):

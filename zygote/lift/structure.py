@@ -18,7 +18,7 @@ from .conditions import Atom, as_truth, boolop, test_from_atoms
 from .expressions import Machine, Marker, negate
 from .instructions import Unrecoverable, decode
 
-_CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "LIST_APPEND", "YIELD_VALUE", "WITH", "WITH_EXIT"}
+_CONTROL = {"JUMP", "JUMP_IF", "JUMP_IF_OR_POP", "FOR_ITER", "YIELD_VALUE", "WITH", "WITH_EXIT"}
 NEXT = Marker("next")  # the value FOR_ITER pushes: the loop target's store takes it
 
 
@@ -42,6 +42,30 @@ class Structurer:
         for i, ins in enumerate(self.ins):
             if ins.op in ("JUMP", "JUMP_IF") and ins.target <= i:
                 self.back[ins.target] = max(self.back.get(ins.target, i), i)
+
+    def _same_exits(self, atoms):
+        """``atoms`` with jumps to copies of the last one's exit block sent to that block.
+
+        The compiler copies a small block that returns (the implicit ``return None`` above
+        all) into each place that jumps to it, so one test can jump to two copies.
+        """
+        target = atoms[-1].target
+        block = self._exit_block(target)
+        if block is None:
+            return atoms
+        return [a if a.target == target or self._exit_block(a.target) != block else
+                Atom(a.start, a.jump, a.expr, a.when, target, a.after) for a in atoms]
+
+    def _exit_block(self, start):
+        """The instructions from ``start`` to a RETURN, when they are a few plain ones."""
+        block = []
+        for ins in self.ins[start:start + 4]:
+            if ins.op in _CONTROL or ins.op == "SKIP":
+                return None
+            block.append((ins.op, ins.kind, repr(ins.arg)))
+            if ins.op == "RETURN":
+                return tuple(block)
+        return None
 
     def fail(self, construct, i):
         line = self.ins[min(i, len(self.ins) - 1)].line if self.ins else self.code.co_firstlineno
@@ -127,7 +151,8 @@ class Structurer:
             k += 1
         copied, exit_block = self.ins[i + 1:k + 1], self.ins[loop.exit:loop.exit + k - i]
         same = len(copied) == len(exit_block) and k < len(self.ins) and self.ins[k].op == "RETURN" and all(
-            a.op == b.op and a.kind == b.kind and a.arg == b.arg for a, b in zip(copied, exit_block))
+            a.op == b.op and a.kind == b.kind and a.arg == b.arg and a.line == b.line
+            for a, b in zip(copied, exit_block))  # a copy keeps its lines; a return has its own
         if not same:
             return machine.step(self.ins[i]), i + 1
         line = self.ins[i].line
@@ -228,7 +253,7 @@ class Structurer:
             k, probe = found
         atoms = self.atoms(i, k, probe)
         for n in range(len(atoms), 0, -1):
-            chosen = atoms[:n]
+            chosen = self._same_exits(atoms[:n])
             fall = chosen[-1].jump + 1
             labels = [a.start for a in chosen[1:]] + [fall]
             test = test_from_atoms(chosen, 0, n, chosen[-1].target, False, labels)

@@ -16,6 +16,7 @@ True
 """
 import dis
 import inspect
+import linecache
 
 import gast
 
@@ -71,8 +72,34 @@ def compile_in_scope(tree, code):
     imports = [nodes.make(gast.Import, names=[nodes.make(gast.alias, name=name, asname=None)])
                for name in sorted(_imported_names(code))]
     module = nodes.to_ast(nodes.module(imports + body))
+    if _names(code) & _PYTEST_NAMES:
+        _rewrite_asserts_as_pytest_does(module, code)
     compiled = compile(module, code.co_filename, "exec", dont_inherit=True)
     return _find(compiled, tree.name)
+
+
+_PYTEST_NAMES = {"@pytest_ar", "@py_builtins"}
+
+
+def _names(code):
+    """The global and attribute names ``code`` and its nested code objects use."""
+    found = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            found |= _names(const)
+    return found
+
+
+def _rewrite_asserts_as_pytest_does(module, code):
+    """Rewrite the ``assert`` statements of ``module`` the way pytest did to ``code``'s test module.
+
+    pytest compiles test modules with each ``assert`` expanded into code that explains a
+    failure, so their code objects differ from their text; the text is checked against
+    the code by applying the same rewrite, with the file's text for the messages.
+    """
+    from _pytest.assertion.rewrite import rewrite_asserts
+    source = "".join(linecache.getlines(code.co_filename)).encode()
+    rewrite_asserts(module, source, code.co_filename, None)
 
 
 def _imported_names(code):

@@ -7,6 +7,7 @@ the case gives the spelling the lifter reads back. Differentiable cases are also
 differences.
 """
 import ast
+import math
 import sys
 import textwrap
 
@@ -17,6 +18,7 @@ import pytest
 import zygote
 from zygote import nodes
 from zygote.errors import SourceUnavailableError
+from zygote import parse
 from zygote.lift import expressions, instructions, lift_function, verify
 from zygote.testing import check_grad
 
@@ -274,3 +276,15 @@ def test_a_generator_without_source_is_refused_as_with_source():
     f = define("def f(x):\n    yield x\n")
     with pytest.raises(zygote.UnsupportedSyntaxError, match="a generator"):
         zygote.gradient(f, 1.0)
+
+
+def test_a_test_module_rewritten_by_pytest_is_still_read_from_its_source():
+    # pytest compiles this module with each assert expanded; the text is checked against
+    # the code after the same rewrite, so it is used, not lifted.
+    def f(x):
+        assert x > 0, "a positive x"
+        return x * math.sin(x)
+
+    parsed = parse.parse_function(f)
+    assert parsed.lines is None and isinstance(parsed.tree.body[0], gast.Assert)
+    check_grad(f, 1.5)
