@@ -39,7 +39,7 @@ def comprehension(structurer, iterable):
             machine = Machine([], structurer.lift_code)
         elif op == "JUMP_IF":
             test, fall, false_target, after = structurer.condition(k, machine)
-            if false_target == head:
+            if structurer.destination(false_target) == head:
                 generators[-1].ifs.append(test)
                 machine, k = after, fall
                 continue

@@ -120,7 +120,10 @@ class Machine:
         handler = getattr(self, "op_" + ins.op, None)
         if handler is None:
             raise Unrecoverable(f"the instruction {ins.op}", ins.line)
+        depth = len(self.stack)
         statement = handler(ins)
+        if self.stack and len(self.stack) <= depth + 2:
+            _place(self.stack[-1], ins.position)
         if statement is not None:
             statement = nodes.at_line(statement, self.line)
             self.started, self.stores, self.popped_iterator = False, [], False
@@ -449,6 +452,18 @@ class Machine:
             statement.zygote_assertion = True
             return statement
         return nodes.make(gast.Raise, exc=self._value(exc, ins), cause=None)
+
+
+def _place(node, position):
+    """Give a new expression node the source span its instruction came from.
+
+    The compiler decides some layouts by line (it threads a jump to a jump only on one
+    line), so the rebuilt tree carries the original spans and compiles the same way.
+    """
+    if not isinstance(node, gast.expr) or getattr(node, "lineno", None) is not None \
+            or position is None or None in position:
+        return
+    node.lineno, node.end_lineno, node.col_offset, node.end_col_offset = position
 
 
 def value_with_target(target):

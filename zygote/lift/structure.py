@@ -44,17 +44,26 @@ class Structurer:
                 self.back[ins.target] = max(self.back.get(ins.target, i), i)
 
     def _same_exits(self, atoms):
-        """``atoms`` with jumps to copies of the last one's exit block sent to that block.
+        """``atoms`` with jumps to where the last one goes sent to the last one's target.
 
         The compiler copies a small block that returns (the implicit ``return None`` above
-        all) into each place that jumps to it, so one test can jump to two copies.
+        all) into each place that jumps to it, so one test can jump to two copies; and a
+        jump to a jump may or may not have been threaded to the second one's target.
         """
         target = atoms[-1].target
-        block = self._exit_block(target)
-        if block is None:
-            return atoms
-        return [a if a.target == target or self._exit_block(a.target) != block else
+        block, destination = self._exit_block(target), self.destination(target)
+        return [a if a.target == target or (block is None or self._exit_block(a.target) != block)
+                and self.destination(a.target) != destination else
                 Atom(a.start, a.jump, a.expr, a.when, target, a.after) for a in atoms]
+
+    def destination(self, target):
+        """Where control goes from ``target``, through unconditional jumps (the compiler
+        threads a jump to a jump only when both are on one line)."""
+        seen = set()
+        while target < len(self.ins) and self.ins[target].op == "JUMP" and target not in seen:
+            seen.add(target)
+            target = self.ins[target].target
+        return target
 
     def _exit_block(self, start):
         """The instructions from ``start`` to a RETURN, when they are a few plain ones."""
@@ -278,14 +287,14 @@ class Structurer:
                 return out
             jump, probe = found
 
-    def run_to_test(self, k, machine):
+    def run_to_test(self, k, machine, depth=None):
         """Run a copy of ``machine`` from ``k`` to the next test that is not inside a conditional expression.
 
         Returns ``(index of its jump, machine)``, or None when a statement, another kind of jump
         or anything but one more value comes first.
         """
         probe = machine.copy()
-        depth = len(probe.stack)
+        depth = len(probe.stack) if depth is None else depth
         try:
             while k < len(self.ins):
                 ins = self.ins[k]
@@ -304,7 +313,7 @@ class Structurer:
                         continue
                     # The tested value is a whole test: it may be the next one of a condition,
                     # or a conditional expression whose value a later jump tests.
-                    later = self.run_to_test(value[1], inside)
+                    later = self.run_to_test(value[1], inside, depth)
                     return later if later is not None else (k, probe)
 
                 if ins.op == "JUMP_IF_OR_POP":
@@ -362,8 +371,9 @@ class Structurer:
         if last is None or false_target <= fall:
             return None
         if last.op == "JUMP" and last.target > false_target:
-            body = self.expression(fall, false_target - 1, machine)
-            orelse = body is not None and self.expression(false_target, last.target, machine)
+            end = last.target
+            body = self.expression(fall, false_target - 1, machine, end)
+            orelse = body is not None and self.expression(false_target, end, machine, end)
             if orelse:
                 node = nodes.make(gast.IfExp, test=test, body=body.stack[-1], orelse=orelse.stack[-1])
                 return node, last.target
@@ -375,8 +385,12 @@ class Structurer:
                 return boolop(gast.Or, [both, orelse.stack[-1]]), last.target
         return None
 
-    def expression(self, start, stop, machine):
-        """The machine after instructions ``start:stop`` push exactly one value, or None."""
+    def expression(self, start, stop, machine, exit=None):
+        """The machine after instructions ``start:stop`` push exactly one value, or None.
+
+        A jump to ``exit`` ends the run early: the branch of a conditional expression whose
+        own end jump the compiler sent straight to the end of an enclosing one.
+        """
         probe = machine.copy()
         depth = len(probe.stack)
         k = start
@@ -390,9 +404,11 @@ class Structurer:
                         return None
                     _adopt(probe, after)
                     probe.push(value[0])
-                    k = value[1]
+                    k = stop if value[1] == exit else value[1]
                 elif ins.op == "JUMP_IF_OR_POP":
                     k = self.boolean_value(k, probe)
+                elif ins.op == "JUMP" and exit is not None and ins.target == exit:
+                    k = stop
                 elif ins.op in _CONTROL:
                     return None
                 else:
