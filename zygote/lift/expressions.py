@@ -55,9 +55,14 @@ def constant(value):
 
 
 def negate(test):
-    """``not test``, without doubling a ``not`` already there."""
+    """``not test`` for a test that decides a jump, without doubling a ``not`` already there."""
     if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
         return test.operand
+    if isinstance(test, gast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (gast.Is, gast.IsNot)) \
+            and isinstance(test.comparators[0], gast.Constant) and test.comparators[0].value is None:
+        # In a test, ``x is None`` and ``x is not None`` are one jump either way round.
+        flipped = gast.IsNot() if isinstance(test.ops[0], gast.Is) else gast.Is()
+        return nodes.compare(test.left, flipped, test.comparators[0])
     return nodes.not_(test)
 
 

@@ -119,13 +119,28 @@ CASES = {
             w = x or y
             return (z if w else x) + (x if (x and y) else y * y)
         """, None, (0.5, 1.5)),
+    "conditional expressions inside tests and inside each other": ("""
+        def f(x, y):
+            n = 0
+            while n < 2 and (x if y > 2 else y) > -3.0:
+                n += 1
+                x = (y * x if x < 0.5 else 0.3 * x) if y ** 2 < 4.0 else x
+            return x
+        """, None, (0.7, 1.5)),
     "chained comparisons": ("""
         def f(x):
             inside = 0 < x <= 2
+            if not -5.0 <= x < 5.0:
+                raise ValueError(x)
             if -1.0 < x < 1.0 < 2.0:
                 return x * x
             return x * float(inside)
         """, None, (0.5,)),
+    "a test that jumps to two copies of the implicit return": ("""
+        def f(x, table):
+            if x is not None and x in table:
+                table[x] = 1.0
+        """, None, None),
     "assignments": ("""
         def f(a, x):
             a = list(a)

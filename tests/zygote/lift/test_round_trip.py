@@ -5,6 +5,7 @@ function in it must be lifted from bytecode. The lifted tree must pass verificat
 the gradient zygote computes from it must equal the gradient from the source.
 """
 import inspect
+import os
 import types
 import warnings
 from pathlib import Path
@@ -90,7 +91,11 @@ def test_corpus_gradients_from_bytecode_equal_gradients_from_source(index):
     same_gradients(lifted, original, lifted_args)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+# ``make fuzz`` sets ZYGOTE_FUZZ_EXAMPLES for a long random run, as for test_fuzz.
+LONG_RUN = int(os.environ.get("ZYGOTE_FUZZ_EXAMPLES", "0"))
+
+
+@settings(max_examples=LONG_RUN or 25, deadline=None, derandomize=not LONG_RUN, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(program=programs())
 def test_fuzzed_programs_lift_and_give_the_gradients_of_their_source(program, tmp_path_factory):
