@@ -12,7 +12,6 @@ After ``normalise`` every statement is one of:
 - one final ``return result``.
 """
 import copy
-import linecache
 
 import gast
 
@@ -517,10 +516,3 @@ def _rename(tree, renames):
         if isinstance(node, gast.Name) and node.id in renames:
             node.id = renames[node.id]
     return tree
-
-
-def source_line(filename, lineno):
-    """The user's source line ``lineno`` of ``filename``, stripped, for comments."""
-    if not filename or lineno is None:
-        return ""
-    return linecache.getline(filename, lineno).strip()
