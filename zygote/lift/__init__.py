@@ -15,6 +15,8 @@ instructions. A tree that does not compile back to the code that runs is never r
 """
 import ast
 import copy
+import linecache
+import weakref
 
 import gast
 
@@ -87,8 +89,22 @@ def lift_function(fn):
 
 
 def matches(tree, code):
-    """Whether the gast ``FunctionDef`` ``tree`` compiles to the instructions of ``code``."""
-    return verify.difference(tree, code) is None
+    """Whether the gast ``FunctionDef`` ``tree``, parsed from ``code``'s file, compiles to ``code``.
+
+    A function is parsed again for each activity pattern; while its file's text in
+    ``linecache`` stays the same, the first answer stands.
+    """
+    entry = linecache.cache.get(code.co_filename)
+    token = (entry[0], entry[1], id(entry[2])) if entry and len(entry) == 4 else None
+    if token is not None and _MATCHED.get(code) == token:
+        return True
+    found = verify.difference(tree, code) is None
+    if found and token is not None:
+        _MATCHED[code] = token
+    return found
+
+
+_MATCHED = weakref.WeakKeyDictionary()  # code object -> the linecache entry its text matched
 
 
 def _without_final_returns(tree):
