@@ -52,9 +52,14 @@ class Structurer:
         """
         target = atoms[-1].target
         block, destination = self._exit_block(target), self.destination(target)
-        return [a if a.target == target or (block is None or self._exit_block(a.target) != block)
-                and self.destination(a.target) != destination else
-                Atom(a.start, a.jump, a.expr, a.when, target, a.after) for a in atoms]
+
+        def goes_there(atom):
+            if block is not None and self._exit_block(atom.target) == block:
+                return True
+            return self.destination(atom.target) == destination
+
+        return [Atom(a.start, a.jump, a.expr, a.when, target, a.after)
+                if a.target != target and goes_there(a) else a for a in atoms]
 
     def destination(self, target):
         """Where control goes from ``target``, through unconditional jumps (the compiler
@@ -115,8 +120,7 @@ class Structurer:
                 statement = self.jump(i, stop, machine, loop, follow)
                 i += 1
             elif ins.op == "POP_TOP" and loop is not None and loop.kind == "for" and machine.idle() \
-                    and machine.stack and machine.stack[-1] is machine.stack[machine.base - 1] \
-                    and isinstance(machine.stack[-1], Marker) and machine.stack[-1].kind == "iterator":
+                    and machine.stack and _is_iterator(machine.stack[-1]):
                 statement, i = self.break_to_exit_copy(i, machine, loop)
             else:
                 statement = machine.step(ins)
@@ -191,7 +195,7 @@ class Structurer:
 
     def for_loop(self, i, machine):
         iterator = machine.stack[-1] if machine.stack else None
-        if not (isinstance(iterator, Marker) and iterator.kind == "iterator") \
+        if not _is_iterator(iterator) \
                 or len(machine.stack) != machine.base + 1 or machine.stores:
             self.fail("a for loop", i)
         exit = self.ins[i].target
@@ -315,7 +319,6 @@ class Structurer:
                     # or a conditional expression whose value a later jump tests.
                     later = self.run_to_test(value[1], inside, depth)
                     return later if later is not None else (k, probe)
-
                 if ins.op == "JUMP_IF_OR_POP":
                     k = self.boolean_value(k, probe)
                     continue
@@ -348,7 +351,7 @@ class Structurer:
                     body_stop, else_range, resume = false_target - 1, (false_target, last.target), last.target
                 elif last.target == follow:
                     body_stop, else_range, resume = false_target - 1, (false_target, stop), stop
-        elif false_target == follow and false_target is not None:
+        elif follow is not None and false_target == follow:
             body_stop, resume = stop, stop
         elif loop is not None and false_target == loop.exit:
             body_stop, resume, else_range = stop, stop, "break"
@@ -438,6 +441,10 @@ class Structurer:
 
     def comprehension(self, iterable):
         return comprehension(self, iterable)
+
+
+def _is_iterator(item):
+    return isinstance(item, Marker) and item.kind == "iterator"
 
 
 def _adopt(machine, other):
