@@ -3,13 +3,16 @@ PYTHON ?= python
 FUZZ_EXAMPLES ?= 2000
 FUZZ_FAILURES ?= /tmp/zygote-fuzz-failures
 
-.PHONY: test fuzz fuzz-collect bench bench-quick
+.PHONY: test fuzz fuzz-lift fuzz-collect bench bench-quick
 
 test:  ## the test suite, doctests included (the fuzzer runs 60 fixed programs)
 	$(PYTHON) -m pytest -q
 
 fuzz:  ## a long random fuzz run; stops at the first failure and shrinks it
 	ZYGOTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTHON) -m pytest -q -s tests/zygote/test_fuzz.py -k gradients
+
+fuzz-lift:  ## a long random run of the lifter: fuzzed programs without source against their source
+	ZYGOTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTHON) -m pytest -q tests/zygote/lift/test_round_trip.py -k fuzzed
 
 fuzz-collect:  ## a long random fuzz run that goes on past failures, writing each to $(FUZZ_FAILURES)
 	ZYGOTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ZYGOTE_FUZZ_COLLECT=$(FUZZ_FAILURES) \

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CASES = ("overhead", "arrays", "first_gradient", "higher_order", "loops", "mnist", "conv",
-         "distributed")
+CASES = ("overhead", "arrays", "first_gradient", "no_source", "higher_order", "loops", "mnist",
+         "conv", "distributed")
 
 
 def run_suite(out, *args, env=None, timeout=300):

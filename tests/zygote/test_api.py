@@ -101,8 +101,10 @@ def test_unsupported_syntax_names_construct_and_line():
 def test_missing_source_and_missing_rule():
     namespace = {}
     exec("def made(x):\n    return x * 2\n", namespace)
+    assert zygote.gradient(namespace["made"], 1.0) == (2.0,)  # lifted from its bytecode
+    exec("def unliftable(x):\n    y = x\n    del y\n    return x * 2\n", namespace)
     with pytest.raises(SourceUnavailableError, match="zygote.adjoint"):
-        zygote.gradient(namespace["made"], 1.0)
+        zygote.gradient(namespace["unliftable"], 1.0)
     with pytest.raises(MissingRuleError, match="lgamma"):
         zygote.gradient(lambda x: math.lgamma(x), 2.0)
 

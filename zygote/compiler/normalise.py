@@ -12,7 +12,6 @@ After ``normalise`` every statement is one of:
 - one final ``return result``.
 """
 import copy
-import linecache
 
 import gast
 
@@ -415,8 +414,3 @@ class _Lowering(BranchingExpressions):
         node.zygote_opaque = True
         return node
 
-def source_line(filename, lineno):
-    """The user's source line ``lineno`` of ``filename``, stripped, for comments."""
-    if not filename or lineno is None:
-        return ""
-    return linecache.getline(filename, lineno).strip()

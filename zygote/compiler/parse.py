@@ -7,6 +7,7 @@ import textwrap
 
 import gast
 
+from .. import lift
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
 # Trees of functions that zygote generated itself (they have no file to read),
@@ -19,17 +20,43 @@ GENERATED_HELPERS = {}
 class ParsedFunction:
     """A parsed function: its gast tree, where it came from, and its code object."""
 
-    __slots__ = ("tree", "filename", "code", "is_lambda", "shared")
+    __slots__ = ("tree", "filename", "code", "is_lambda", "shared", "lines")
 
-    def __init__(self, tree, filename, code, is_lambda, shared=False):
+    def __init__(self, tree, filename, code, is_lambda, shared=False, lines=None):
         self.tree = tree
         self.shared = shared  # the tree is kept elsewhere too: copy before changing it
         self.filename = filename
         self.code = code
         self.is_lambda = is_lambda
+        self.lines = lines  # line number -> text, when the text is not in the file (lifted code)
+
+    def line_text(self, lineno):
+        """The source text of line ``lineno``, stripped, for comments in generated code."""
+        if self.lines is not None:
+            return self.lines.get(lineno, "")
+        if not self.filename or lineno is None:
+            return ""
+        return linecache.getline(self.filename, lineno).strip()
 
 
 def parse_function(fn):
+    """Parse ``fn`` into a gast ``FunctionDef``: from its source, else lifted from its bytecode.
+
+    The source is used when it compiles to the code object that runs; without a readable
+    source (``python -c``, the interactive interpreter, ``exec``), or when the file was edited
+    after the function was defined, the tree is rebuilt from the bytecode (``zygote.lift``).
+    """
+    try:
+        parsed = parse_source(fn)
+    except SourceUnavailableError:
+        parsed = None
+    if parsed is not None and (parsed.shared or lift.matches(parsed.tree, parsed.code)):
+        return parsed
+    tree, lines = lift.recover(fn)
+    return ParsedFunction(tree, fn.__code__.co_filename, fn.__code__, tree.name == "lambda", lines=lines)
+
+
+def parse_source(fn):
     """Parse the source of Python function ``fn`` into a gast ``FunctionDef``.
 
     Lambdas come back as a ``FunctionDef`` whose body returns the lambda's

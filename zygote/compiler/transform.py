@@ -17,7 +17,6 @@ from .calls import CallAdjoints
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
-from .normalise import source_line
 from ..rules import lookup
 
 _BINOPS = {
@@ -189,7 +188,7 @@ class _Generator(ControlFlow):
         if isinstance(result, gast.Name) and result.id in self.kind:
             line = getattr(ret, "zygote_line", None)
             if line is not None:
-                adjoint.append(nodes.comment_line(line, source_line(self.parsed.filename, line)))
+                adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
             self.is_set.add(result.id)
             adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
@@ -274,7 +273,7 @@ class _Generator(ControlFlow):
             nodes.at_line(s, line)
         if adjoint:
             if line is not None and line != self.last_comment and not isinstance(stmt, (gast.If, gast.For, gast.While)):
-                text = source_line(self.parsed.filename, line)
+                text = self.parsed.line_text(line)
                 adjoint.insert(0, nodes.comment_line(line, text))
                 self.last_comment = line
             for s in adjoint:
