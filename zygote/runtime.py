@@ -210,6 +210,26 @@ def getitem_back(x, index, dy):
     raise MissingRuleError(type(x).__getitem__)
 
 
+def index_back(x, index, dy):
+    """Cotangent of the key ``index`` from the cotangent ``dy`` of ``x[index]``.
+
+    A container looked up by key is piecewise constant in the key (0); an object with a rule
+    (``np.r_``) or its own ``__getitem__`` passes back what that says; any other object
+    raises ``MissingRuleError`` rather than drop the key's gradient.
+    """
+    if is_zero(dy) or isinstance(x, (np.ndarray, list, tuple, dict, str, Params)):
+        return 0
+    rule = rules.lookup(x)
+    if rule is not None and rule.kind == "pullback":
+        _, back = rule.impl(index)
+        return back(dy)[0]
+    method = getattr(type(x), "__getitem__", None)
+    if isinstance(method, types.FunctionType):
+        _, back = call("--a", method, x, index)
+        return back(dy)[2]
+    raise MissingRuleError(method if method is not None else x)
+
+
 def _indexed_like(x, index):
     """An array of the shape and dtype of ``x[index]``; for one integer array indexing the
     first axis (an embedding lookup), a broadcast view instead of a second gather."""

@@ -13,7 +13,7 @@ import types
 import gast
 
 from . import nodes
-from .analysis import (ANY, NUMERIC, SCALAR, Activity, Site, Sites, assigned_by, category,
+from .analysis import (ANY, NUMERIC, SCALAR, Activity, Site, Sites, assigned_by, category, index_atoms,
                        loaded_names, local_objects, outer_names, scalar_closed, walk_stmts)
 from .control import ControlFlow
 from .errors import UnsupportedSyntaxError
@@ -343,6 +343,8 @@ class _Generator(ControlFlow):
                     self.contribute(atom.id, nodes.load(part), out)
             return
         rule = lookup(_BINOPS[type(value.op)])
+        if rule.kind == "nograd":
+            return  # a // b is piecewise constant: nothing flows back
         self.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
 
     def adjoint_UnaryOp(self, name, value, dy, out):
@@ -359,6 +361,15 @@ class _Generator(ControlFlow):
 
     def adjoint_Subscript(self, name, value, dy, out):
         obj = value.value
+        if any(self.activity.active(atom) for atom in index_atoms(value.slice)):
+            # a differentiated key: the object's rule or __getitem__ says what reaches it
+            dindex = self.fresh_adjoint("dindex")
+            out.append(nodes.assign(dindex, self.rt_call("index_back", [
+                nodes.load(obj.id), _index_value(value.slice, self), dy])))
+            if isinstance(value.slice, gast.Tuple):
+                self._display(value.slice.elts, nodes.load(dindex), out)
+            else:
+                self.contribute(value.slice.id, nodes.load(dindex), out)
         if not self.activity.active(obj):
             return
         size = self.result_size(obj.id)

@@ -118,17 +118,6 @@ def diff_back(dy, n, axis):
     return dy
 
 
-def norm_back(dy, x, y, ord, axis, keepdims):
-    """Cotangent of ``np.linalg.norm`` for the Euclidean/Frobenius norm and the vector 1-norm."""
-    vector = axis is not None and not isinstance(axis, tuple) or axis is None and np.ndim(x) == 1
-    if ord is None or ord == "fro" or (ord == 2 and vector):
-        safe_y = np.where(y == 0, 1, y)
-        return expand_reduced(dy / safe_y, x, axis, keepdims) * x
-    if ord == 1 and vector:
-        return expand_reduced(dy, x, axis, keepdims) * np.sign(x)
-    raise NotImplementedError(f"the gradient of np.linalg.norm with ord={ord!r} is not implemented")
-
-
 # -- helpers: linear algebra ---------------------------------------------------------------------
 
 
@@ -409,6 +398,7 @@ expr_rule(np.clip, lambda x, a_min=None, a_max=None, out=None, min=None, max=Non
     None,
     None if min is None else dy * (x < min),
     None if max is None else dy * (x > max)))
+expr_rule(np.heaviside, lambda x1, x2, y, dy: (None, dy * (x1 == 0)))
 expr_rule(np.where, lambda condition, x, y_, y, dy: (
     None, np.where(condition, dy, 0), np.where(condition, 0, dy)))
 for _cast in (np.float64, np.float32, np.float16):
@@ -438,8 +428,6 @@ expr_rule(np.nanmean, lambda x, axis=None, dtype=None, out=None, keepdims=False,
 expr_rule(np.cumsum, lambda x, axis=None, dtype=None, out=None, y=None, dy=None: cumsum_back(dy, x, axis),
           elementwise=False)
 expr_rule(np.diff, lambda x, n=1, axis=-1, y=None, dy=None: diff_back(dy, n, axis), elementwise=False)
-expr_rule(np.linalg.norm, lambda x, ord=None, axis=None, keepdims=False, y=None, dy=None:
-          norm_back(dy, x, y, ord, axis, keepdims), elementwise=False)
 
 # -- linear algebra ------------------------------------------------------------------------------
 expr_rule(np.matmul, lambda a, b, y, dy: (matmul_da(dy, a, b), matmul_db(dy, a, b)), elementwise=False)
@@ -462,17 +450,37 @@ expr_rule(np.diag, lambda x, k=0, y=None, dy=None:
           np.diagonal(dy, k) if np.ndim(x) == 1 else diagonal_back(dy, x, k, 0, 1), elementwise=False)
 
 
+def sublist_letters(sublist):
+    """An einsum operand-list subscript (``[0, 1]``, ``[Ellipsis, 0]``) as letters."""
+    return "".join("..." if axis is Ellipsis else string.ascii_letters[axis] for axis in sublist)
+
+
+def einsum_as_string(arguments):
+    """``(subscripts, operands, places)`` of an einsum call in either form; ``places`` are the
+    positions of the operands among the call's arguments."""
+    if isinstance(arguments[0], str):
+        return arguments[0], arguments[1:], range(1, len(arguments))
+    operands = arguments[0:-1:2] if len(arguments) % 2 else arguments[0::2]
+    spec = ",".join(sublist_letters(sub) for sub in arguments[1::2])
+    places = range(0, 2 * len(operands), 2)
+    if len(arguments) % 2:      # an output sublist ends the call
+        spec += "->" + sublist_letters(arguments[-1])
+    return spec, operands, places
+
+
 @adjoint(np.einsum)
-def einsum_rule(subscripts, *operands, **options):
-    """``np.einsum`` in its subscript-string form, explicit (``->``) or implicit, with ``...``."""
-    if not isinstance(subscripts, str):
-        raise NotImplementedError("the gradient of np.einsum needs the subscripts as a string")
-    y = np.einsum(subscripts, *operands, **options)
+def einsum_rule(*arguments, **options):
+    """``np.einsum`` in its subscript-string form, explicit (``->``) or implicit, with ``...``,
+    or in its operand-list form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    y = np.einsum(*arguments, **options)
+    subscripts, operands, places = einsum_as_string(arguments)
     inputs, out = einsum_parse(subscripts, operands)
 
     def einsum_back(dy):
-        return (None,) + tuple(einsum_operand_back(dy, k, inputs, out, operands)
-                               for k in range(len(operands)))
+        grads = [None] * len(arguments)
+        for k, place in enumerate(places):
+            grads[place] = einsum_operand_back(dy, k, inputs, out, operands)
+        return tuple(grads)
     return y, einsum_back
 
 
@@ -516,18 +524,6 @@ def average_rule(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 expr_rule(np.vdot, lambda a, b, y, dy: (np.reshape(dy * np.ravel(b), np.shape(a)),
                                         np.reshape(dy * np.ravel(a), np.shape(b))), elementwise=False)
-
-
-@adjoint(np.cross)
-def cross_rule(a, b):
-    """The cross product of 3-vectors along the last axis: ``da = b × dy``, ``db = dy × a``."""
-    if np.shape(a)[-1:] != (3,) or np.shape(b)[-1:] != (3,):
-        raise NotImplementedError("the gradient of np.cross is implemented for 3-vectors along "
-                                  "the last axis")
-
-    def cross_back(dy):
-        return unbroadcast(np.cross(b, dy), a), unbroadcast(np.cross(dy, a), b)
-    return np.cross(a, b), cross_back
 
 
 @adjoint(np.convolve)
@@ -746,16 +742,21 @@ def lower_triangle_back(grad):
     return lower_halving_diagonal(grad + matrix_transpose(grad))
 
 
+def triangle_back(grad, UPLO):
+    """``lower_triangle_back`` for ``UPLO='L'``; for ``'U'`` the same in the upper triangle."""
+    if UPLO == "L":
+        return lower_triangle_back(grad)
+    return matrix_transpose(lower_triangle_back(matrix_transpose(grad)))
+
+
 @adjoint(np.linalg.eigvalsh)
 def eigvalsh_rule(a, UPLO="L"):
     """Eigenvalues of a symmetric matrix: ``dA = V diag(dw) Vᵀ``."""
-    if UPLO != "L":
-        raise NotImplementedError("the gradient of np.linalg.eigvalsh is implemented for UPLO='L'")
-    w, v = np.linalg.eigh(a)
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
 
     def eigvalsh_back(dw):
         grad = (v * np.asarray(dw)[..., None, :]) @ matrix_transpose(v)
-        return lower_triangle_back(grad), None
+        return triangle_back(grad, UPLO), None
     return w, eigvalsh_back
 
 
@@ -763,9 +764,7 @@ def eigvalsh_rule(a, UPLO="L"):
 def eigh_rule(a, UPLO="L"):
     """Eigenvalues and eigenvectors of a symmetric matrix with distinct eigenvalues:
     ``dA = V (diag(dw) + F ∘ Vᵀ dV) Vᵀ``, ``F_ij = 1 / (w_j - w_i)`` off the diagonal."""
-    if UPLO != "L":
-        raise NotImplementedError("the gradient of np.linalg.eigh is implemented for UPLO='L'")
-    w, v = result = np.linalg.eigh(a)
+    w, v = result = np.linalg.eigh(a, UPLO=UPLO)
 
     def eigh_back(dresult):
         dw, dv = (dresult.get("eigenvalues", 0), dresult.get("eigenvectors", 0)) \
@@ -779,7 +778,7 @@ def eigh_rule(a, UPLO="L"):
             f = np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
             inner = inner + f * (matrix_transpose(v) @ dv)
         grad = v @ inner @ matrix_transpose(v)
-        return lower_triangle_back(grad), None
+        return triangle_back(grad, UPLO), None
     return result, eigh_back
 
 
@@ -906,7 +905,7 @@ def array_rule(a, *args, dtype=None, copy=True, order="K", ndmin=0):
 
     def array_back(dy):
         dy = np.reshape(dy, np.shape(a))
-        return (dy if isinstance(a, np.ndarray) else list(dy),) + (None,) * len(args)
+        return (list(dy) if isinstance(a, (list, tuple)) else unbroadcast(dy, a),) + (None,) * len(args)
     return y, array_back
 
 
@@ -954,6 +953,12 @@ def item_method_rule(x, *index):
     return float(x[where]), lambda dy: (getitem_back(x, where, dy),) + (0,) * len(index)
 
 
+@adjoint(None, method_of=(np.generic, "item"))
+def scalar_item_method_rule(x, *index):
+    """``x.item()`` of a numpy scalar: the Python number, with the scalar's cotangent."""
+    return x.item(*index), lambda dy: (dy,) + (0,) * len(index)
+
+
 @adjoint(None, method_of=(np.ndarray, "tolist"))
 def tolist_method_rule(x):
     return x.tolist(), lambda dy: (nested_array(dy, x),)
@@ -961,22 +966,21 @@ def tolist_method_rule(x):
 
 tolist_method_rule.zygote_output_kind = "a"
 for _rule in (reshape_method_rule, transpose_method_rule, astype_method_rule, copy_method_rule,
-              item_method_rule):
+              item_method_rule, scalar_item_method_rule):
     _rule.zygote_output_kind = "n"
 
 # -- no derivative -------------------------------------------------------------------------------
 nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_like, np.empty,
-       np.empty_like, np.full, np.full_like, np.arange, np.linspace, np.eye, np.identity, np.tri,
+       np.empty_like, np.eye, np.identity, np.tri,
        np.argmax, np.argmin, np.argsort, np.argwhere, np.flatnonzero, np.searchsorted, np.digitize,
-       np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix, np.floor_divide, np.heaviside,
+       np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix, np.floor_divide,
        np.isnan, np.isinf, np.isfinite, np.signbit, np.equal, np.not_equal, np.less, np.less_equal,
        np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
        np.all, np.any, np.count_nonzero, np.nonzero, np.allclose, np.isclose, np.array_equal,
        np.result_type, np.dtype, np.broadcast_shapes, np.unravel_index, np.ravel_multi_index,
        np.indices, np.tril_indices, np.triu_indices, np.diag_indices, np.isscalar, np.issubdtype,
        np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
-       np.random.normal, np.random.uniform, np.random.choice, np.random.permutation,
-       np.random.shuffle, np.random.default_rng)
+       np.random.default_rng)
 nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any")))
 
 # numpy scalars (np.float64(...), results of full reductions) share the array casts.
