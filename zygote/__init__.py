@@ -13,6 +13,8 @@ from .rules import numpy as _numpy  # noqa: F401
 from .rules import builtins as _builtins  # noqa: F401
 from .rules import construction as _construction  # noqa: F401
 from .rules import linalg as _linalg  # noqa: F401
+from .rules import complex as _complex  # noqa: F401
+from .rules import fft as _fft  # noqa: F401
 from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
 from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
 from . import nested as _nested  # noqa: F401  (rules that nest gradient)

@@ -21,6 +21,12 @@ def float_dtype(value):
     return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
 
 
+def holomorphic(slope):
+    """The conjugate of a complex derivative ``f'(z)``, as it multiplies a cotangent (see
+    ``zygote.rules.complex`` for the convention); a real slope as it is."""
+    return np.conj(slope) if np.iscomplexobj(slope) else slope
+
+
 def clip_mask(x, lo, hi):
     """1 where ``clip`` passed ``x`` through, 0 where it clipped."""
     inside = np.ones(np.shape(x), dtype=bool)
@@ -341,29 +347,29 @@ def along_axis_index(x, indices, axis):
 
 
 # -- elementwise ---------------------------------------------------------------------------------
-expr_rule(np.sin, lambda x, y, dy: dy * np.cos(x))
-expr_rule(np.cos, lambda x, y, dy: -dy * np.sin(x))
-expr_rule(np.tan, lambda x, y, dy: dy * (1 + y * y))
-expr_rule(np.exp, lambda x, y, dy: dy * y)
-expr_rule(np.exp2, lambda x, y, dy: dy * y * LN2)
-expr_rule(np.expm1, lambda x, y, dy: dy * (y + 1))
-expr_rule(np.log, lambda x, y, dy: dy / x)
-expr_rule(np.log2, lambda x, y, dy: dy / (x * LN2))
-expr_rule(np.log10, lambda x, y, dy: dy / (x * LN10))
-expr_rule(np.log1p, lambda x, y, dy: dy / (1 + x))
-expr_rule(np.sqrt, lambda x, y, dy: dy / (2 * y))
+expr_rule(np.sin, lambda x, y, dy: dy * holomorphic(np.cos(x)))
+expr_rule(np.cos, lambda x, y, dy: -dy * holomorphic(np.sin(x)))
+expr_rule(np.tan, lambda x, y, dy: dy * holomorphic(1 + y * y))
+expr_rule(np.exp, lambda x, y, dy: dy * holomorphic(y))
+expr_rule(np.exp2, lambda x, y, dy: dy * holomorphic(y) * LN2)
+expr_rule(np.expm1, lambda x, y, dy: dy * holomorphic(y + 1))
+expr_rule(np.log, lambda x, y, dy: dy / holomorphic(x))
+expr_rule(np.log2, lambda x, y, dy: dy / (holomorphic(x) * LN2))
+expr_rule(np.log10, lambda x, y, dy: dy / (holomorphic(x) * LN10))
+expr_rule(np.log1p, lambda x, y, dy: dy / holomorphic(1 + x))
+expr_rule(np.sqrt, lambda x, y, dy: dy / holomorphic(2 * y))
 expr_rule(np.cbrt, lambda x, y, dy: dy / (3 * y * y))
-expr_rule(np.square, lambda x, y, dy: dy * 2 * x)
-expr_rule(np.reciprocal, lambda x, y, dy: -dy * y * y)
-expr_rule(np.tanh, lambda x, y, dy: dy * (1 - y * y))
-expr_rule(np.sinh, lambda x, y, dy: dy * np.cosh(x))
-expr_rule(np.cosh, lambda x, y, dy: dy * np.sinh(x))
-expr_rule(np.arcsin, lambda x, y, dy: dy / np.sqrt(1 - x * x))
-expr_rule(np.arccos, lambda x, y, dy: -dy / np.sqrt(1 - x * x))
-expr_rule(np.arctan, lambda x, y, dy: dy / (1 + x * x))
-expr_rule(np.arcsinh, lambda x, y, dy: dy / np.sqrt(x * x + 1))
-expr_rule(np.arccosh, lambda x, y, dy: dy / np.sqrt(x * x - 1))
-expr_rule(np.arctanh, lambda x, y, dy: dy / (1 - x * x))
+expr_rule(np.square, lambda x, y, dy: dy * 2 * holomorphic(x))
+expr_rule(np.reciprocal, lambda x, y, dy: -dy * holomorphic(y * y))
+expr_rule(np.tanh, lambda x, y, dy: dy * holomorphic(1 - y * y))
+expr_rule(np.sinh, lambda x, y, dy: dy * holomorphic(np.cosh(x)))
+expr_rule(np.cosh, lambda x, y, dy: dy * holomorphic(np.sinh(x)))
+expr_rule(np.arcsin, lambda x, y, dy: dy / holomorphic(np.sqrt(1 - x * x)))
+expr_rule(np.arccos, lambda x, y, dy: -dy / holomorphic(np.sqrt(1 - x * x)))
+expr_rule(np.arctan, lambda x, y, dy: dy / holomorphic(1 + x * x))
+expr_rule(np.arcsinh, lambda x, y, dy: dy / holomorphic(np.sqrt(x * x + 1)))
+expr_rule(np.arccosh, lambda x, y, dy: dy / holomorphic(np.sqrt(x - 1) * np.sqrt(x + 1)))  # (the branch numpy takes)
+expr_rule(np.arctanh, lambda x, y, dy: dy / holomorphic(1 - x * x))
 expr_rule(np.sinc, lambda x, y, dy: dy * sinc_slope(x, y))
 expr_rule(np.deg2rad, lambda x, y, dy: dy * DEGREE)
 expr_rule(np.radians, lambda x, y, dy: dy * DEGREE)
@@ -376,8 +382,8 @@ expr_rule(np.negative, lambda x, y, dy: -dy)
 expr_rule(np.positive, lambda x, y, dy: dy)
 expr_rule(np.add, lambda a, b, y, dy: (dy, dy))
 expr_rule(np.subtract, lambda a, b, y, dy: (dy, -dy))
-expr_rule(np.multiply, lambda a, b, y, dy: (dy * b, dy * a))
-expr_rule(np.divide, lambda a, b, y, dy: (dy / b, -dy * y / b))
+expr_rule(np.multiply, lambda a, b, y, dy: (dy * holomorphic(b), dy * holomorphic(a)))
+expr_rule(np.divide, lambda a, b, y, dy: (dy / holomorphic(b), -dy * holomorphic(y / b)))
 expr_rule(np.power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
 expr_rule(np.float_power, lambda a, b, y, dy: (dy * b * np.float_power(a, b - 1), dy * y * log_positive(a)))
 expr_rule(np.remainder, lambda a, b, y, dy: (dy, -dy * np.floor_divide(a, b)))
