@@ -60,6 +60,11 @@ HOLOMORPHIC = [np.sin, np.cos, np.tan, np.exp, np.exp2, np.expm1, np.log, np.log
                np.arctan, np.arcsinh, np.arccosh, np.arctanh]
 
 
+# the rules whose complex inputs the tests below check (the coverage table lists them)
+COMPLEX_CHECKED = HOLOMORPHIC + [np.multiply, np.divide, np.abs, np.real, np.imag, np.conj, np.angle,
+                                 np.real_if_close, (np.ndarray, "conj"), (np.ndarray, "conjugate")]
+
+
 @pytest.mark.parametrize("fn", HOLOMORPHIC, ids=lambda fn: fn.__name__)
 def test_holomorphic_rules_follow_the_convention(fn):
     loss = parts_loss(fn)
