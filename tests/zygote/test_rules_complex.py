@@ -14,6 +14,7 @@ from rule_samples import (  # noqa: F401 -- the checks pytest runs over this mod
     test_rule_called_as_a_value,
     test_rule_keeps_float32,
     test_rule_cotangents_have_the_arguments_shapes,
+    test_rule_value_is_the_plain_value,
 )
 
 TABLE = SampleTable(20261205)

@@ -12,6 +12,7 @@ from rule_samples import (  # noqa: F401 -- the checks pytest runs over this mod
     test_rule_called_as_a_value,
     test_rule_keeps_float32,
     test_rule_cotangents_have_the_arguments_shapes,
+    test_rule_value_is_the_plain_value,
 )
 
 TABLE = SampleTable(20261203)
@@ -131,3 +132,27 @@ def test_a_c_getitem_without_a_rule_at_a_differentiated_key_raises():
     table = types.MappingProxyType({1.5: 2.0})
     with pytest.raises(zygote.MissingRuleError, match="__getitem__"):
         zygote.gradient(lambda x: table[x] * x, 1.5)
+
+
+# -- shapes and counts vary, with hypothesis -----------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(num=st.integers(1, 6), endpoint=st.booleans(), size=st.integers(1, 3), axis=st.sampled_from([0, -1]),
+       seed=st.integers(0, 2 ** 16))
+def test_linspace_of_any_count_and_axis(num, endpoint, size, axis, seed):
+    rng = np.random.default_rng(seed)
+    check_grad(lambda a, b: weighted_sum(np.linspace(a, b, num, endpoint, axis=axis)),
+               rng.normal(size=size), rng.normal(size=size))
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 2 ** 16))
+def test_r_and_c_of_any_pieces(lengths, seed):
+    rng = np.random.default_rng(seed)
+    pieces = [rng.normal(size=n) for n in lengths]
+    check_grad(lambda pieces: weighted_sum(np.r_[tuple(pieces)]), pieces)
+    same = [rng.normal(size=3) for _ in lengths]
+    check_grad(lambda same: weighted_sum(np.c_[tuple(same)]), same)

@@ -10,6 +10,7 @@ from rule_samples import (  # noqa: F401 -- the checks pytest runs over this mod
     test_rule_called_as_a_value,
     test_rule_keeps_float32,
     test_rule_cotangents_have_the_arguments_shapes,
+    test_rule_value_is_the_plain_value,
 )
 
 TABLE = SampleTable(20261204)
@@ -137,3 +138,26 @@ def test_second_order_through_kron_and_norm():
     weights = u(4, 4)
     check_grad(lambda a: np.sum(zygote.gradient(lambda a: np.sum(np.kron(a, b) ** 2 * weights), a)[0] * b), a)
     check_grad(lambda x: np.sum(zygote.gradient(lambda x: np.linalg.norm(x, 3), x)[0] ** 2), away(4))
+
+
+# -- shapes and orders vary, with hypothesis ------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+DIMS = st.lists(st.integers(1, 3), min_size=1, max_size=3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(a_shape=DIMS, b_shape=DIMS, seed=st.integers(0, 2 ** 16))
+def test_kron_of_any_shapes(a_shape, b_shape, seed):
+    rng = np.random.default_rng(seed)
+    check_grad(lambda a, b: weighted_sum(np.kron(a, b)), rng.normal(size=a_shape), rng.normal(size=b_shape))
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3), seed=st.integers(0, 2 ** 16),
+       ord=st.sampled_from([None, 1, 2, 3, -1, np.inf, -np.inf, 0.5]), keepdims=st.booleans(), data=st.data())
+def test_vector_norm_of_any_axis_and_order(shape, seed, ord, keepdims, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(seed).uniform(0.5, 2.0, shape) * np.random.default_rng(seed + 1).choice([-1, 1], shape)
+    check_grad(lambda x: weighted_sum(np.linalg.norm(x, ord, axis, keepdims)), x, rtol=1e-4)
