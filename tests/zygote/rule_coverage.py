@@ -3,7 +3,7 @@
 For every rule zygote registers: whether its first derivative is checked against central
 differences (every differentiable rule is: the registry test fails otherwise), whether its
 second derivative is (the keys in ``SECOND_ORDER``, each checked by ``second_order_check`` in
-test_rule_coverage), whether complex inputs are (the keys the complex tests list in their
+test_rule_coverage, and those of the test modules' ``SECOND_ORDER_CASES``), whether complex inputs are (the keys the complex tests list in their
 ``COMPLEX_CHECKED``), and whether float32 arguments keep float32 cotangents (a sample row
 with ``float32`` checks it). Regenerate the page with ``python tests/zygote/rule_coverage.py``.
 """
@@ -129,6 +129,25 @@ def second_order_check(row):
     return check_grad(slope, *args, rtol=1e-4, atol=1e-6, full_max=0, directions=1)
 
 
+def second_derivative_check(f, x):
+    """Check the gradient of ``Σ cos(x) ∇f(x)`` (``f`` calls the rule by name) against differences."""
+    def second(x):
+        (g,) = zygote.gradient(f, x)
+        return np.sum(g * np.cos(x))
+    return check_grad(second, x, rtol=1e-4, atol=1e-6)
+
+
+def second_order_checked():
+    """The names of the rules whose second derivative is checked: ``SECOND_ORDER`` and the keys of
+    the test modules' ``SECOND_ORDER_CASES``."""
+    import test_rules_construction
+    import test_rules_fft
+    import test_rules_linalg
+    cases = {**test_rules_construction.SECOND_ORDER_CASES, **test_rules_fft.SECOND_ORDER_CASES,
+             **test_rules_linalg.SECOND_ORDER_CASES}
+    return SECOND_ORDER | {describe(key) for key in cases}
+
+
 def complex_checked():
     """The keys whose complex inputs the complex tests check against differences."""
     import test_rules_complex
@@ -142,13 +161,13 @@ def coverage_table():
     for rows in sample_tables().values():
         for row in complete_rows(rows):
             rows_by_key.setdefault(row["key"], []).append(row)
-    complex_keys = complex_checked()
+    complex_keys, second = complex_checked(), second_order_checked()
     lines = ["| function | first order | second order | complex | float32 |",
              "|---|---|---|---|---|"]
     entries = []
     for key, rule in differentiable_rules().items():
         rows = rows_by_key.get(key, [])
-        entries.append((name_of(key), "yes" if rows else "no", "yes" if describe(key) in SECOND_ORDER else "-",
+        entries.append((name_of(key), "yes" if rows else "no", "yes" if describe(key) in second else "-",
                         "yes" if key in complex_keys else "-",
                         "yes" if any(r["float32"] for r in rows) else "-"))
     for entry in sorted(entries):

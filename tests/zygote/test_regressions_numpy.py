@@ -49,3 +49,14 @@ def test_a_weighted_subscript_key_of_a_constant_array_passes_nothing_back():
     table = np.arange(6.0)
     dx, _ = zygote.gradient(lambda x, i: weighted_sum(table[i] * x), 2.0, 3)
     assert dx == pytest.approx(table[3] * np.random.default_rng(0).uniform(0.5, 2.0, ()))
+
+
+def test_take_along_axis_with_indices_broadcast_along_the_other_axes():
+    # the indices' single row is read from every row of x
+    x, w = u33(), np.array([[1.0, 2.0, 3.0]])
+    (dx,) = check_grad(lambda x: np.sum(np.take_along_axis(x, np.array([[2, 0, 2]]), axis=1) * w), x)
+    assert np.array_equal(dx, np.array([[2.0, 0.0, 4.0]] * 3))
+
+
+def u33():
+    return np.random.default_rng(3).normal(size=(3, 3))

@@ -101,6 +101,7 @@ def test_r_and_c_compute_what_numpy_computes():
                           np.sum(np.c_[a, b] * np.c_[b, a]))
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (numpy's matrix, built first)
 def test_matrix_directive_of_r_is_refused():
     with pytest.raises(NotImplementedError, match="directive 'r'"):
         zygote.gradient(lambda a: np.sum(np.r_["r", a, a]), u(3))
@@ -156,3 +157,22 @@ def test_r_and_c_of_any_pieces(lengths, seed):
     check_grad(lambda pieces: weighted_sum(np.r_[tuple(pieces)]), pieces)
     same = [rng.normal(size=3) for _ in lengths]
     check_grad(lambda same: weighted_sum(np.c_[tuple(same)]), same)
+
+
+# -- second order --------------------------------------------------------------------------------
+from rule_coverage import second_derivative_check  # noqa: E402
+
+W6 = TABLE.rng.uniform(0.5, 2, 6)
+SECOND_ORDER_CASES = {
+    np.linspace: (lambda a: np.sum(np.linspace(a, 2.0 * a, 6) ** 2 * W6[:, None]), u(2)),
+    np.geomspace: (lambda a: np.sum(np.geomspace(a, 2.0, 6) * W6[:, None]), u(2, lo=0.5, hi=1.5)),
+    np.logspace: (lambda a: np.sum(np.logspace(a, 1.0, 6) * W6[:, None]), u(2, lo=0.0, hi=0.5)),
+    np.partition: (lambda a: np.sum(np.partition(a, 2) ** 2 * W6), u(6)),
+    np.column_stack: (lambda a: np.sum(np.column_stack((a, a ** 2)) ** 2 * W6[:3, None]), u(3)),
+    np.nan_to_num: (lambda a: np.sum(np.nan_to_num(a + NANS) ** 2 * W6), u(6)),
+}
+
+
+@pytest.mark.parametrize("key", list(SECOND_ORDER_CASES), ids=lambda key: key.__name__)
+def test_second_order_of_constructions(key):
+    second_derivative_check(*SECOND_ORDER_CASES[key])

@@ -65,3 +65,20 @@ def test_a_round_trip_is_the_identity_for_gradients():
     x = u(8)
     (dx,) = zygote.gradient(lambda x: weighted_sum(np.real(fft.ifft(fft.fft(x)))), x)
     np.testing.assert_allclose(dx, np.random.default_rng(0).uniform(0.5, 2.0, 8))
+
+
+# -- second order --------------------------------------------------------------------------------
+from rule_coverage import second_derivative_check  # noqa: E402
+
+W6, W4 = TABLE.rng.uniform(0.5, 2, 6), TABLE.rng.uniform(0.5, 2, 4)
+SECOND_ORDER_CASES = {
+    fft.fft: (lambda x: np.sum(np.real(fft.fft(x)) * W6) + np.sum(np.imag(fft.fft(x)) * W6[::-1]), u(6)),
+    fft.ifft: (lambda x: np.sum(np.imag(fft.ifft(x)) * W6), u(6)),
+    fft.rfft: (lambda x: np.sum(np.real(fft.rfft(x)) * W4) + np.sum(np.imag(fft.rfft(x)) * W4[::-1]), u(6)),
+    fft.fft2: (lambda x: np.sum(np.real(fft.fft2(x)) ** 2 * W6.reshape(2, 3)), u(2, 3)),
+}
+
+
+@pytest.mark.parametrize("key", list(SECOND_ORDER_CASES), ids=lambda key: key.__name__)
+def test_second_order_of_transforms(key):
+    second_derivative_check(*SECOND_ORDER_CASES[key])

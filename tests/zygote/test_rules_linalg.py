@@ -85,7 +85,11 @@ sample(np.linalg.pinv, lambda a: weighted_sum(np.linalg.pinv(a)), spread(4, 3), 
 sample(np.linalg.pinv, lambda a: weighted_sum(np.linalg.pinv(a)), spread(2, 2, 3), **F32)
 sample(np.linalg.eig, lambda a: weighted_sum(np.linalg.eig(a)[0]) + weighted_sum(np.linalg.eig(a)[1] ** 2),
        separated_eigenvalues(3), mirrors=False, **F32)
+sample(np.linalg.eig, lambda a: weighted_sum(np.linalg.eig(a).eigenvalues) + weighted_sum(np.linalg.eig(a)[1] ** 2),
+       np.stack([separated_eigenvalues(3), separated_eigenvalues(3)]), mirrors=False, **F32)
 sample(np.linalg.eigvals, lambda a: weighted_sum(np.linalg.eigvals(a)), separated_eigenvalues(4), **F32)
+sample(np.linalg.eigvals, lambda a: weighted_sum(np.linalg.eigvals(a)),
+       np.stack([separated_eigenvalues(3), separated_eigenvalues(3)]), **F32)
 sample(np.linalg.eigvals, lambda a: weighted_sum(np.abs(np.linalg.eigvals(a))),
        np.array([[0.5, -2.0, 0.1], [1.5, 0.3, 0.0], [0.2, 0.4, 2.0]]), mirrors=False, **F32)
 sample(np.linalg.lstsq, lambda a, b: weighted_sum(np.linalg.lstsq(a, b)[0]), spread(5, 3), u(5), dynamic=False, **F32)
@@ -161,3 +165,26 @@ def test_vector_norm_of_any_axis_and_order(shape, seed, ord, keepdims, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = np.random.default_rng(seed).uniform(0.5, 2.0, shape) * np.random.default_rng(seed + 1).choice([-1, 1], shape)
     check_grad(lambda x: weighted_sum(np.linalg.norm(x, ord, axis, keepdims)), x, rtol=1e-4)
+
+
+# -- second order: the decompositions' pullbacks are written in differentiable numpy ---------------
+from rule_coverage import second_derivative_check  # noqa: E402
+
+W3, W4, S43, S33 = RNG.uniform(0.5, 2, 3), RNG.uniform(0.5, 2, 4), RNG.uniform(0.5, 2, (4, 3)), RNG.uniform(0.5, 2, (3, 3))
+A43 = spread(4, 3)
+SECOND_ORDER_CASES = {
+    np.linalg.svd: (lambda a: np.sum(np.linalg.svd(a, False)[1] * W3) + np.sum(np.linalg.svd(a, False)[0] ** 2 * S43),
+                    A43),
+    np.linalg.qr: (lambda a: np.sum(np.linalg.qr(a)[1] ** 2 * S33) + np.sum(np.linalg.qr(a)[0] ** 2 * S43), A43),
+    np.linalg.pinv: (lambda a: np.sum(np.linalg.pinv(a) * S43.T), A43),
+    np.linalg.eig: (lambda a: np.sum(np.linalg.eig(a)[0] * W3) + np.sum(np.linalg.eig(a)[1] ** 2 * S33),
+                    separated_eigenvalues(3)),
+    np.linalg.eigvals: (lambda a: np.sum(np.linalg.eigvals(a) * W3), separated_eigenvalues(3)),
+    np.linalg.lstsq: (lambda a: np.sum(np.linalg.lstsq(a, W4)[0] * W3), A43),
+    np.cross: (lambda a: np.sum(np.cross(a, S33) ** 2 * S33), u(3, 3)),
+}
+
+
+@pytest.mark.parametrize("key", list(SECOND_ORDER_CASES), ids=lambda key: key.__name__)
+def test_second_order_of_decompositions(key):
+    second_derivative_check(*SECOND_ORDER_CASES[key])

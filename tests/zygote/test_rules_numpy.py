@@ -296,6 +296,8 @@ sample(np.take_along_axis, lambda x, i, axis: weighted_sum(np.take_along_axis(x,
        np.array([[2, 0], [2, 2]]), 0)
 sample(np.take_along_axis, lambda x, i: weighted_sum(np.take_along_axis(x, i, axis=None)), u(3, 2),
        np.array([5, 0, 5]), kwargs=dict(axis=None))
+sample(np.take_along_axis, lambda x: weighted_sum(np.take_along_axis(x, np.array([[2, 0, 2, 1]]), axis=1)), u(3, 3),
+       mirrors=False)  # indices broadcast along the other axis
 sample(np.concatenate, lambda xs: weighted_sum(np.concatenate(xs)), [u(2, 3), u(4, 3)])
 sample(np.concatenate, lambda xs, axis: weighted_sum(np.concatenate(xs, axis)), [u(2, 3), u(2, 1)], 1)
 sample(np.concatenate, lambda xs: weighted_sum(np.concatenate(xs, axis=1)), (u(2, 3), u(2, 1)), kwargs=dict(axis=1))

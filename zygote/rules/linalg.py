@@ -48,10 +48,6 @@ def inverse_gaps(values):
     return np.where(distinct, 1 / np.where(distinct, gaps, 1), 0)
 
 
-def eye_like(a):
-    return np.eye(np.shape(a)[-1], dtype=float_dtype(a))
-
-
 # -- products ------------------------------------------------------------------------------------
 
 
@@ -325,7 +321,7 @@ def eig_back(a, w, v, dw, dv):
     ``V⁻ᴴ (diag(dw) + (Vᴴ dV - Vᴴ V diag(Re(Vᴴ dV))) / conj(w_j - w_i)) Vᴴ``."""
     v_h = conj_transpose(v)
     n = np.shape(w)[-1]
-    inner = np.zeros(np.shape(v), dtype=np.result_type(v.dtype, np.complex64))
+    inner = np.zeros(np.shape(v), dtype=np.result_type(v.dtype, w.dtype))
     if not is_zero(dv):
         vh_dv = v_h @ dv
         normalise = v_h @ (v * np.real(np.diagonal(vh_dv, axis1=-2, axis2=-1))[..., None, :])
@@ -354,8 +350,8 @@ eig_rule.zygote_output_kind = "a"
 def eigvals_rule(a):
     """Eigenvalues of a general matrix with distinct eigenvalues: ``dA = V⁻ᴴ diag(dw) Vᴴ``."""
     w = np.linalg.eigvals(a)
-    w_eig, v = np.linalg.eig(a)
+    w_eig, v_eig = np.linalg.eig(a)
     # eig and eigvals run different LAPACK drivers: pair each eigenvalue with its vector
     nearest = np.argmin(np.abs(w[..., :, None] - w_eig[..., None, :]), axis=-1)
-    v = np.take_along_axis(v, nearest[..., None, :], axis=-1)
+    v = np.take_along_axis(v_eig, nearest[..., None, :], axis=-1)
     return w, lambda dw: (eig_back(a, w, v, dw, 0),)

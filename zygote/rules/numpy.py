@@ -30,6 +30,14 @@ def holomorphic(slope):
     return slope  # (checked by hand: np.iscomplexobj costs as much as a small ufunc)
 
 
+def abs_slope(x, y):
+    """d|x|/dx as it multiplies a cotangent: ``sign(x)``, for complex ``x`` the unit ``x / |x|``."""
+    dtype = getattr(x, "dtype", None)
+    if type(x) is complex or dtype is not None and dtype.kind == "c":
+        return x / np.where(y == 0, 1, y)
+    return np.sign(x)
+
+
 def clip_mask(x, lo, hi):
     """1 where ``clip`` passed ``x`` through, 0 where it clipped."""
     inside = np.ones(np.shape(x), dtype=bool)
@@ -344,8 +352,12 @@ def along_axis_index(x, indices, axis):
         return np.unravel_index(indices, np.shape(x))
     ndim = np.ndim(x)
     axis = axis % ndim
-    return tuple(indices if d == axis else
-                 np.reshape(np.arange(np.shape(indices)[d]), [-1 if e == d else 1 for e in range(ndim)])
+    # numpy broadcasts the indices and x against each other along the other axes
+    shape = [np.shape(indices)[d] if d == axis else np.broadcast_shapes((np.shape(x)[d],), (np.shape(indices)[d],))[0]
+             for d in range(ndim)]
+    return tuple(np.broadcast_to(indices, shape) if d == axis else
+                 np.reshape(np.arange(shape[d]) if np.shape(x)[d] != 1 else np.zeros(shape[d], dtype=int),
+                            [-1 if e == d else 1 for e in range(ndim)])
                  for d in range(ndim))
 
 
@@ -378,7 +390,7 @@ expr_rule(np.deg2rad, lambda x, y, dy: dy * DEGREE)
 expr_rule(np.radians, lambda x, y, dy: dy * DEGREE)
 expr_rule(np.rad2deg, lambda x, y, dy: dy / DEGREE)
 expr_rule(np.degrees, lambda x, y, dy: dy / DEGREE)
-expr_rule(np.abs, lambda x, y, dy: dy * np.sign(x))
+expr_rule(np.abs, lambda x, y, dy: dy * abs_slope(x, y))
 expr_rule(np.fabs, lambda x, y, dy: dy * np.sign(x))
 expr_rule(np.sign, lambda x, y, dy: dy * 0)
 expr_rule(np.negative, lambda x, y, dy: -dy)
