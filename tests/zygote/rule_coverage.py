@@ -2,10 +2,11 @@
 
 For every rule zygote registers: whether its first derivative is checked against central
 differences (every differentiable rule is: the registry test fails otherwise), whether its
-second derivative is (the keys in ``SECOND_ORDER``, each checked by ``second_order_check`` in
-test_rule_coverage, and those of the test modules' ``SECOND_ORDER_CASES``), whether complex inputs are (the keys the complex tests list in their
-``COMPLEX_CHECKED``), and whether float32 arguments keep float32 cotangents (a sample row
-with ``float32`` checks it). Regenerate the page with ``python tests/zygote/rule_coverage.py``.
+second derivative is (the names in ``SECOND_ORDER``, each checked by ``second_order_check`` in
+test_rule_coverage, and the keys of the test modules' ``SECOND_ORDER_CASES``), whether complex
+inputs are (the keys the complex tests list in their ``COMPLEX_CHECKED``), and whether float32
+arguments keep float32 cotangents (a sample row with ``float32`` checks it). Regenerate the
+page with ``python tests/zygote/rule_coverage.py``.
 """
 import pathlib
 import sys

@@ -62,7 +62,7 @@ HOLOMORPHIC = [np.sin, np.cos, np.tan, np.exp, np.exp2, np.expm1, np.log, np.log
 
 
 # the rules whose complex inputs the tests below check (the coverage table lists them)
-COMPLEX_CHECKED = HOLOMORPHIC + [np.multiply, np.divide, np.abs, np.real, np.imag, np.conj, np.angle,
+COMPLEX_CHECKED = HOLOMORPHIC + [np.multiply, np.divide, np.abs, np.sign, np.real, np.imag, np.conj, np.angle,
                                  np.real_if_close, (np.ndarray, "conj"), (np.ndarray, "conjugate")]
 
 
@@ -89,6 +89,7 @@ def test_binary_rules_follow_the_convention(fn):
     ("angle", lambda z: weighted_sum(np.angle(z))),
     ("angle in degrees", lambda z: weighted_sum(np.angle(z, deg=True))),
     ("abs of exp", lambda z: weighted_sum(np.abs(np.exp(z)))),
+    ("sign", parts_loss(np.sign)),
     ("real_if_close", lambda z: weighted_sum(np.real(np.real_if_close(np.multiply(z, np.conj(z)))))),
     ("conj method", parts_loss(lambda z: np.multiply(z.conj(), z.conjugate()) + z)),
 ])

@@ -84,7 +84,8 @@ sample(np.gradient, lambda f, h, k: weighted_sum(np.gradient(f, h, k)[1]), u(3, 
 sample(np.gradient, lambda f: weighted_sum(np.gradient(f, axis=1)), u(3, 4), kwargs=dict(axis=1))
 NANS = np.array([1.0, np.nan, 0.0, np.nan, -2.0, 0.0])  # (the default inf -> 1.8e308 drowns a sum)
 INFINITE = np.array([1.0, np.nan, np.inf, -np.inf, -2.0, np.nan])
-sample(np.nan_to_num, lambda x: weighted_sum(np.nan_to_num(x + NANS, nan=0.5)), u(6), kwargs=dict(nan=0.5), mirrors=False)
+sample(np.nan_to_num, lambda x: weighted_sum(np.nan_to_num(x + NANS, nan=0.5)), u(6), kwargs=dict(nan=0.5),
+       mirrors=False)
 sample(np.nan_to_num, lambda x, n, p, m: weighted_sum(np.nan_to_num(INFINITE + x, True, n, p, m)),
        u(6, lo=0.5, hi=1.0), 0.5, 10.0, -10.0, mirrors=False)
 

@@ -170,7 +170,8 @@ def test_vector_norm_of_any_axis_and_order(shape, seed, ord, keepdims, data):
 # -- second order: the decompositions' pullbacks are written in differentiable numpy ---------------
 from rule_coverage import second_derivative_check  # noqa: E402
 
-W3, W4, S43, S33 = RNG.uniform(0.5, 2, 3), RNG.uniform(0.5, 2, 4), RNG.uniform(0.5, 2, (4, 3)), RNG.uniform(0.5, 2, (3, 3))
+W3, W4 = RNG.uniform(0.5, 2, 3), RNG.uniform(0.5, 2, 4)
+S43, S33 = RNG.uniform(0.5, 2, (4, 3)), RNG.uniform(0.5, 2, (3, 3))
 A43 = spread(4, 3)
 SECOND_ORDER_CASES = {
     np.linalg.svd: (lambda a: np.sum(np.linalg.svd(a, False)[1] * W3) + np.sum(np.linalg.svd(a, False)[0] ** 2 * S43),

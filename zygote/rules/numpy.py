@@ -38,6 +38,16 @@ def abs_slope(x, y):
     return np.sign(x)
 
 
+def sign_back(dy, x, y):
+    """Cotangent of ``np.sign``: 0 for real ``x`` (piecewise constant); for complex ``x`` the unit
+    ``y = x / |x|`` moves with the part of ``dy`` across it, ``(dy - Re(conj(dy) y) y) / |x|``."""
+    dtype = getattr(x, "dtype", None)
+    if type(x) is complex or dtype is not None and dtype.kind == "c":
+        magnitude = np.abs(x)
+        return (dy - np.real(np.conj(dy) * y) * y) / np.where(magnitude == 0, 1, magnitude)
+    return dy * 0
+
+
 def clip_mask(x, lo, hi):
     """1 where ``clip`` passed ``x`` through, 0 where it clipped."""
     inside = np.ones(np.shape(x), dtype=bool)
@@ -353,7 +363,7 @@ def along_axis_index(x, indices, axis):
     ndim = np.ndim(x)
     axis = axis % ndim
     # numpy broadcasts the indices and x against each other along the other axes
-    shape = [np.shape(indices)[d] if d == axis else np.broadcast_shapes((np.shape(x)[d],), (np.shape(indices)[d],))[0]
+    shape = [np.shape(x)[d] if d != axis and np.shape(indices)[d] == 1 else np.shape(indices)[d]
              for d in range(ndim)]
     return tuple(np.broadcast_to(indices, shape) if d == axis else
                  np.reshape(np.arange(shape[d]) if np.shape(x)[d] != 1 else np.zeros(shape[d], dtype=int),
@@ -383,7 +393,8 @@ expr_rule(np.arcsin, lambda x, y, dy: dy / holomorphic(np.sqrt(1 - x * x)))
 expr_rule(np.arccos, lambda x, y, dy: -dy / holomorphic(np.sqrt(1 - x * x)))
 expr_rule(np.arctan, lambda x, y, dy: dy / holomorphic(1 + x * x))
 expr_rule(np.arcsinh, lambda x, y, dy: dy / holomorphic(np.sqrt(x * x + 1)))
-expr_rule(np.arccosh, lambda x, y, dy: dy / holomorphic(np.sqrt(x - 1) * np.sqrt(x + 1)))  # (the branch numpy takes)
+# (arccosh: sqrt(x - 1) sqrt(x + 1), the branch numpy takes for complex x)
+expr_rule(np.arccosh, lambda x, y, dy: dy / holomorphic(np.sqrt(x - 1) * np.sqrt(x + 1)))
 expr_rule(np.arctanh, lambda x, y, dy: dy / holomorphic(1 - x * x))
 expr_rule(np.sinc, lambda x, y, dy: dy * sinc_slope(x, y))
 expr_rule(np.deg2rad, lambda x, y, dy: dy * DEGREE)
@@ -392,7 +403,7 @@ expr_rule(np.rad2deg, lambda x, y, dy: dy / DEGREE)
 expr_rule(np.degrees, lambda x, y, dy: dy / DEGREE)
 expr_rule(np.abs, lambda x, y, dy: dy * abs_slope(x, y))
 expr_rule(np.fabs, lambda x, y, dy: dy * np.sign(x))
-expr_rule(np.sign, lambda x, y, dy: dy * 0)
+expr_rule(np.sign, lambda x, y, dy: sign_back(dy, x, y))
 expr_rule(np.negative, lambda x, y, dy: -dy)
 expr_rule(np.positive, lambda x, y, dy: dy)
 expr_rule(np.add, lambda a, b, y, dy: (dy, dy))
