@@ -55,7 +55,7 @@ def destructure(model):
     return flatten_parts(found, [array for _, array in found]), Restructure(model, found)
 
 
-@zygote.adjoint(destructure)
+@zygote.adjoint(destructure, output_kind="a")
 def destructure_rule(model):
     """The cotangent of the flat vector goes back to each array at its first path."""
     flat, rebuild = destructure(model)
@@ -72,7 +72,6 @@ def destructure_rule(model):
     return (flat, rebuild), destructure_back
 
 
-destructure_rule.zygote_output_kind = "a"   # a tuple, not a number or array
 
 
 class Restructure:
@@ -108,7 +107,7 @@ def rebuild(restructure, flat):
     return fmap(fill, restructure.model)
 
 
-@zygote.adjoint(rebuild)
+@zygote.adjoint(rebuild, output_kind="a")
 def rebuild_rule(restructure, flat):
     """Every path that reaches a rebuilt array adds its cotangent to that array's span."""
     model = rebuild(restructure, flat)
@@ -127,6 +126,5 @@ def rebuild_rule(restructure, flat):
     return model, rebuild_back
 
 
-rebuild_rule.zygote_output_kind = "a"   # a model, not a number or array
 
 zygote.nograd(layout)

@@ -11,6 +11,10 @@ from .rules import math as _math  # noqa: F401
 from .rules import numpy as _numpy  # noqa: F401
 from .rules import builtins as _builtins  # noqa: F401
 from .rules import containers as _containers  # noqa: F401
+from .rules import construction as _construction  # noqa: F401
+from .rules import linalg as _linalg  # noqa: F401
+from .rules import complex as _complex  # noqa: F401
+from .rules import fft as _fft  # noqa: F401
 from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
 from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
 from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,

@@ -68,7 +68,10 @@ def unbroadcast(g, x):
         if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
             g_shape = getattr(g, "shape", None)
             if g_shape:
-                return g.sum()
+                g = g.sum()
+            if type(x) is not complex and (type(g) is complex or getattr(g, "dtype", None) is not None
+                                           and g.dtype.kind == "c"):
+                return g.real  # a real number's cotangent is real
             return g
         return g  # a container or object: its cotangent is structured
     g_shape = getattr(g, "shape", None)
@@ -89,7 +92,7 @@ def unbroadcast(g, x):
                 g = g.reshape(x_shape)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and g.dtype != dtype:
-        g = g.astype(dtype)
+        g = (g.real if g.dtype.kind == "c" else g).astype(dtype)   # a real array's cotangent is real
     return g
 
 

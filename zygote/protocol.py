@@ -26,6 +26,7 @@ from .compiler.cache import TransformCache
 from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active
 from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
+from .params import Params
 from .rules.adjoints import getitem_back_back
 
 # -- structural adjoints that differentiate user code -----------------------------------------
@@ -63,6 +64,26 @@ def getitem_back(x, index, dy):
         _, back = call("-a-", method, x, index)
         return back(dy)[1]
     return runtime.getitem_back(x, index, dy)
+
+
+def index_back(x, index, dy):
+    """Cotangent of the key ``index`` from the cotangent ``dy`` of ``x[index]``.
+
+    A container looked up by key is piecewise constant in the key (0); an object with a rule
+    (``np.r_``) or its own ``__getitem__`` passes back what that says; any other object
+    raises ``MissingRuleError`` rather than drop the key's gradient.
+    """
+    if is_zero(dy) or isinstance(x, (np.ndarray, list, tuple, dict, str, Params)):
+        return 0
+    rule = rules.lookup(x)
+    if rule is not None and rule.kind == "pullback":
+        _, back = rule.impl(index)
+        return back(dy)[0]
+    method = getattr(type(x), "__getitem__", None)
+    if isinstance(method, types.FunctionType):
+        _, back = call("--a", method, x, index)
+        return back(dy)[2]
+    raise MissingRuleError(method if method is not None else x)
 
 
 @rules.adjoint(getitem_back, output_kind="a")
@@ -274,7 +295,7 @@ def _call_rule(rule, fn, args, kwargs):
 
 class Helpers:
     """The functions generated code calls, by name: ``zygote.runtime``'s, and the protocol's own
-    (``call``, ``call_method``, ``attr_back``, ``getitem_back``) in their place."""
+    (``call``, ``call_method``, ``attr_back``, ``getitem_back``, ``index_back``) in their place."""
 
     def __init__(self, **own):
         self._own = own
@@ -284,7 +305,8 @@ class Helpers:
         return found if found is not None else getattr(runtime, name)
 
 
-HELPERS = Helpers(call=call, call_method=call_method, attr_back=attr_back, getitem_back=getitem_back)
+HELPERS = Helpers(call=call, call_method=call_method, attr_back=attr_back, getitem_back=getitem_back,
+                  index_back=index_back)
 TRANSFORMS = TransformCache(HELPERS)
 _PROTOCOL = sys.modules[__name__]  # what a rule registered with calls_back=True receives
 

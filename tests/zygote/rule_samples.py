@@ -48,3 +48,11 @@ def test_rule_keeps_float32(row, check_sample_float32):
 @pytest.mark.rows("mirrors")
 def test_rule_cotangents_have_the_arguments_shapes(row, check_sample_shapes):
     check_sample_shapes(row)
+
+
+def test_rule_value_is_the_plain_value(row):
+    """The differentiated call computes what the plain call computes, bit for bit."""
+    import zygote  # (here, so that importing the checks stays cheap)
+    value, _ = zygote.withgradient(row["static"], *row["args"])
+    plain = row["static"](*row["args"])
+    assert np.array_equal(value, plain, equal_nan=True), f"{value!r} differs from the plain call's {plain!r}"

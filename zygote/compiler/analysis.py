@@ -96,6 +96,11 @@ def loaded_names(node):
     return names_loaded(node)
 
 
+def index_atoms(index):
+    """The names an index of normal form reads as keys: the index itself or a tuple's items."""
+    return index.elts if isinstance(index, gast.Tuple) else [index]
+
+
 def outer_names(func_node):
     """Names a nested def or lambda reads from enclosing scopes (a superset is fine)."""
     args = func_node.args
@@ -209,6 +214,8 @@ class Activity:
             return ANY if self.active(value.value) else None
         if isinstance(value, gast.Subscript):
             kind = self.kind_of(value.value)
+            if kind is None and any(self.active(atom) for atom in index_atoms(value.slice)):
+                return ANY  # a constant object read at a differentiated key (np.r_[x, y])
             return kind
         if isinstance(value, (gast.Tuple, gast.List)):
             elts = [e.value if isinstance(e, gast.Starred) else e for e in value.elts]

@@ -12,7 +12,8 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import ANY, NUMERIC, Site, assigned_by, loaded_names, other_params, outer_names
+from .analysis import (ANY, NUMERIC, Site, assigned_by, index_atoms, loaded_names, other_params,
+                       outer_names)
 from .calls import CallAdjoints
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
@@ -335,6 +336,8 @@ class _Generator(ControlFlow):
                     self.contribute(atom.id, nodes.load(part), out)
             return
         rule = lookup(_BINOPS[type(value.op)])
+        if rule.kind == "nograd":
+            return  # a // b is piecewise constant: nothing flows back
         self.calls.inline(rule, {rule.params[0]: value.left, rule.params[1]: value.right}, name, dy, out)
 
     def adjoint_UnaryOp(self, name, value, dy, out):
@@ -351,6 +354,15 @@ class _Generator(ControlFlow):
 
     def adjoint_Subscript(self, name, value, dy, out):
         obj = value.value
+        if any(self.activity.active(atom) for atom in index_atoms(value.slice)):
+            # a differentiated key: the object's rule or __getitem__ says what reaches it
+            dindex = self.fresh_adjoint("dindex")
+            out.append(nodes.assign(dindex, self.rt_call("index_back", [
+                nodes.load(obj.id), _index_value(value.slice, self), dy])))
+            if isinstance(value.slice, gast.Tuple):
+                self._display(value.slice.elts, nodes.load(dindex), out)
+            else:
+                self.contribute(value.slice.id, nodes.load(dindex), out)
         if not self.activity.active(obj):
             return
         size = self.calls.result_size(obj.id)

@@ -152,8 +152,8 @@ def sorted_rule(seq, key=None, reverse=False):
                    reverse=reverse)
 
     def sorted_back(dy):
-        if is_zero(dy):
-            return (0,)
+        if is_zero(dy) or isinstance(seq, dict):
+            return (0,)  # (a dict's keys carry no gradient)
         parts = [0] * len(items)
         for j, i in enumerate(order):
             parts[i] = dy[j]
