@@ -30,11 +30,13 @@ def test_each_lambda_of_a_line_is_found_by_its_column():
     assert all(parse_function(f).is_lambda for f in PAIR)
 
 
-def test_code_without_source_and_generators_are_refused():
+def test_code_without_source_is_lifted_and_unliftable_code_and_generators_are_refused():
     namespace = {}
-    exec("def made(x):\n    return x\n", namespace)
-    with pytest.raises(SourceUnavailableError, match="made"):
-        parse_function(namespace["made"])
+    exec("def made(x):\n    return x * 2.0\n", namespace)
+    assert parse_function(namespace["made"]).tree.name == "made"
+    exec("def guarded(x):\n    try:\n        return x\n    except ValueError:\n        return 0.0\n", namespace)
+    with pytest.raises(SourceUnavailableError, match="guarded"):
+        parse_function(namespace["guarded"])
 
     def counting(n):
         yield n
