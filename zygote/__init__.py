@@ -14,6 +14,8 @@ from .rules import builtins as _builtins  # noqa: F401
 from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
 from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
 from . import nested as _nested  # noqa: F401  (rules that nest gradient)
+from .rules import scipy as _scipy
+_scipy.install()  # scipy's rules, registered as its modules are imported
 from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,
                      UnsupportedSyntaxError, ZygoteError)
 from .params import Grads, Params
