@@ -182,6 +182,11 @@ def normal_densities(x):
                          + stats.t.logpdf(x, 4.0, 0.2, 1.5)))
 
 
+def shaped_densities(x):
+    return np.sum(W34 * (stats.gamma.logpdf(x, 2.5, 0.0, 1.5) + stats.beta.pdf(x, 2.0, 3.0)
+                         + stats.poisson.logpmf(COUNTS, x) + stats.multivariate_normal.logpdf(x[0], None, 0.7)))
+
+
 def matrix_functions(a):
     return np.sum(W33 * linalg.expm(a))
 
@@ -199,7 +204,8 @@ def convolution(a):
 
 
 SECOND_ORDER = [(special_mix, u(3, 4, lo=0.2, hi=2.0)), (special_normalised, u(3, 4)),
-                (normal_densities, u(3, 4)), (matrix_functions, SQUARE), (cholesky_solve, SPD),
+                (normal_densities, u(3, 4)), (shaped_densities, u(3, 4, lo=0.2, hi=0.9)),
+                (matrix_functions, SQUARE), (cholesky_solve, SPD),
                 (triangular_solve, TRIANGULAR), (convolution, u(4))]
 
 

@@ -126,14 +126,14 @@ def t_df_log_slope(z, df):
 @adjoint(stats.t.logpdf)
 def t_logpdf_rule(x, df, loc=0.0, scale=1.0):
     """Student's t with ``df`` degrees of freedom, located and scaled."""
-    args = (x, df, loc, scale)
-    return log_density_pullback(stats.t.logpdf(*args), t_log_slopes(*args), args)
+    return log_density_pullback(stats.t.logpdf(x, df, loc, scale), t_log_slopes(x, df, loc, scale),
+                                (x, df, loc, scale))
 
 
 @adjoint(stats.t.pdf)
 def t_pdf_rule(x, df, loc=0.0, scale=1.0):
-    args = (x, df, loc, scale)
-    return density_pullback(stats.t.pdf(*args), t_log_slopes(*args), args)
+    return density_pullback(stats.t.pdf(x, df, loc, scale), t_log_slopes(x, df, loc, scale),
+                            (x, df, loc, scale))
 
 
 # The integrands below take one number at a time (quad calls them some hundred times per
@@ -172,14 +172,14 @@ def gamma_log_slopes(x, a, loc, scale):
 @adjoint(stats.gamma.logpdf)
 def gamma_logpdf_rule(x, a, loc=0.0, scale=1.0):
     """The gamma distribution with shape ``a``, for ``x > loc``."""
-    args = (x, a, loc, scale)
-    return log_density_pullback(stats.gamma.logpdf(*args), gamma_log_slopes(*args), args)
+    return log_density_pullback(stats.gamma.logpdf(x, a, loc, scale), gamma_log_slopes(x, a, loc, scale),
+                                (x, a, loc, scale))
 
 
 @adjoint(stats.gamma.pdf)
 def gamma_pdf_rule(x, a, loc=0.0, scale=1.0):
-    args = (x, a, loc, scale)
-    return density_pullback(stats.gamma.pdf(*args), gamma_log_slopes(*args), args)
+    return density_pullback(stats.gamma.pdf(x, a, loc, scale), gamma_log_slopes(x, a, loc, scale),
+                            (x, a, loc, scale))
 
 
 def _gamma_density_a_slope(t, a):
@@ -220,14 +220,14 @@ def beta_log_slopes(x, a, b, loc, scale):
 @adjoint(stats.beta.logpdf)
 def beta_logpdf_rule(x, a, b, loc=0.0, scale=1.0):
     """The beta distribution with shapes ``a`` and ``b``, for ``loc < x < loc + scale``."""
-    args = (x, a, b, loc, scale)
-    return log_density_pullback(stats.beta.logpdf(*args), beta_log_slopes(*args), args)
+    return log_density_pullback(stats.beta.logpdf(x, a, b, loc, scale), beta_log_slopes(x, a, b, loc, scale),
+                                (x, a, b, loc, scale))
 
 
 @adjoint(stats.beta.pdf)
 def beta_pdf_rule(x, a, b, loc=0.0, scale=1.0):
-    args = (x, a, b, loc, scale)
-    return density_pullback(stats.beta.pdf(*args), beta_log_slopes(*args), args)
+    return density_pullback(stats.beta.pdf(x, a, b, loc, scale), beta_log_slopes(x, a, b, loc, scale),
+                            (x, a, b, loc, scale))
 
 
 def _beta_density(t, a, b):
