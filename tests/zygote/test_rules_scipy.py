@@ -127,6 +127,13 @@ sample(stats.multivariate_normal.logpdf, lambda x, m, c: weighted_sum(stats.mult
        POINTS, MEAN, 1.7)                      # one variance
 sample(stats.multivariate_normal.logpdf, lambda x, m, c: weighted_sum(stats.multivariate_normal.logpdf(x, m, c)),
        u(6), None, 0.8)                            # one dimension: x holds six numbers
+FROZEN_CONTINUOUS, FROZEN_DISCRETE = type(stats.norm()), type(stats.poisson(1.0))
+sample(FROZEN_CONTINUOUS.logpdf, lambda d, x: weighted_sum(d.logpdf(x)), stats.norm(0.3, scale=2.0), X)
+sample(FROZEN_CONTINUOUS.pdf, lambda d, x: weighted_sum(d.pdf(x)), stats.t(4.5, 0.2), X)
+sample(FROZEN_CONTINUOUS.cdf, lambda d, x: weighted_sum(d.cdf(x)), stats.gamma(2.5, loc=-3.0), X)
+sample(FROZEN_CONTINUOUS.cdf, lambda d, x: weighted_sum(d.cdf(x)), stats.beta(2.0, 3.0), UNIT)
+sample(FROZEN_DISCRETE.logpmf, lambda d, k: weighted_sum(d.logpmf(k)), stats.poisson(2.0), COUNTS)
+sample(FROZEN_DISCRETE.pmf, lambda d, k: weighted_sum(d.pmf(k)), stats.poisson(2.0, loc=1), COUNTS + 1)
 
 # -- scipy.linalg -----------------------------------------------------------------------------------
 SQUARE, SPD, TRIANGULAR = u(3, 3) * 0.5, spd(3), u(3, 3) + 3 * np.eye(3)
@@ -285,9 +292,22 @@ def test_a_distribution_imported_by_name_is_called_through_its_rule():
     np.testing.assert_allclose(ds, np.sum((z * z - 1) / 1.5))
 
 
-def test_a_frozen_distribution_has_no_rule():
-    with pytest.raises(zygote.ZygoteError):
-        zygote.gradient(lambda x: np.sum(stats.norm(0.0, 1.0).logpdf(x)), u(3))
+FROZEN = stats.t(3.5, loc=0.2, scale=1.5)
+
+
+def test_a_frozen_distribution_uses_the_rules_of_its_distribution():
+    def log_likelihood(x):
+        return np.sum(FROZEN.logpdf(x) * np.arange(1.0, 5.0))
+
+    x = u(4)
+    dx, = check_grad(log_likelihood, x)
+    expected, = zygote.gradient(lambda x: np.sum(stats.t.logpdf(x, 3.5, 0.2, 1.5) * np.arange(1.0, 5.0)), x)
+    np.testing.assert_allclose(dx, expected)
+
+
+def test_a_frozen_distribution_without_rules_is_named():
+    with pytest.raises(zygote.MissingRuleError, match="logpdf"):
+        zygote.gradient(lambda x: np.sum(stats.expon(1.0).logpdf(x)), u(3))
 
 
 def test_an_unknown_convolution_mode_is_named():

@@ -18,7 +18,8 @@ import scipy.integrate as integrate
 import scipy.special as special
 import scipy.stats as stats
 
-from .. import adjoint
+from .. import adjoint, lookup
+from ...errors import MissingRuleError
 from ...runtime import unbroadcast
 from .special import SQRT_2PI
 
@@ -322,3 +323,48 @@ def multivariate_normal_logpdf_rule(x, mean=None, cov=1, allow_singular=False):
         dmean = None if mean is None else np.reshape(unbroadcast(-dx, mean_full), np.shape(mean))
         return like(np.reshape(dx, np.shape(x)), x), dmean, like(unbroadcast(dcov, cov), cov), None
     return y, multivariate_normal_logpdf_back
+
+
+# -- frozen distributions -----------------------------------------------------------------------
+# ``stats.norm(0.3, scale=2.0)`` keeps its parameters and hands them to ``stats.norm``'s own
+# methods, so its methods use those rules. The parameters are constants of the frozen object
+# (building one from differentiated values is refused), so only x gets a cotangent.
+CONTINUOUS_FROZEN = type(stats.norm())
+DISCRETE_FROZEN = type(stats.poisson(1.0))
+# A frozen distribution holds a copy of its distribution object: the one with rules, by type.
+DISTRIBUTIONS = {type(d): d for d in (stats.norm, stats.t, stats.gamma, stats.beta, stats.poisson)}
+
+
+def through_frozen(frozen, name, x):
+    """``(y, back)`` of ``frozen.name(x)`` from the rule of the distribution's own method."""
+    dist = DISTRIBUTIONS.get(type(frozen.dist))
+    rule = lookup(getattr(dist, name)) if dist is not None else None
+    if rule is None:
+        raise MissingRuleError(getattr(frozen.dist, name))
+    y, back = rule.impl(x, *frozen.args, **frozen.kwds)
+    return y, lambda dy: (None, back(dy)[0])
+
+
+@adjoint(CONTINUOUS_FROZEN.logpdf)
+def frozen_logpdf_rule(frozen, x):
+    return through_frozen(frozen, "logpdf", x)
+
+
+@adjoint(CONTINUOUS_FROZEN.pdf)
+def frozen_pdf_rule(frozen, x):
+    return through_frozen(frozen, "pdf", x)
+
+
+@adjoint(CONTINUOUS_FROZEN.cdf)
+def frozen_cdf_rule(frozen, x):
+    return through_frozen(frozen, "cdf", x)
+
+
+@adjoint(DISCRETE_FROZEN.logpmf)
+def frozen_logpmf_rule(frozen, k):
+    return through_frozen(frozen, "logpmf", k)
+
+
+@adjoint(DISCRETE_FROZEN.pmf)
+def frozen_pmf_rule(frozen, k):
+    return through_frozen(frozen, "pmf", k)
