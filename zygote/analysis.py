@@ -180,7 +180,7 @@ class Resolver:
         if type(obj) is types.MethodType and path:
             # Each access makes a new bound method (``stats.norm.logpdf``), so guard what it
             # is made of: the object it is bound to and the function.
-            self.guards[(root, path[:-1])] = obj.__self__
+            self.guards[(root, path + ("__self__",))] = obj.__self__
             self.guards[(root, path + ("__func__",))] = obj.__func__
             return
         self.guards[static.key] = obj

@@ -280,6 +280,23 @@ def test_a_distribution_method_is_cached_once():
     assert builds.count(log_likelihood) == 1
 
 
+DIST = stats.norm
+
+
+def test_rebinding_the_distribution_retransforms():
+    def probability(x):
+        return np.sum(DIST.cdf(x))
+
+    global DIST
+    x = u(3, lo=0.5, hi=2.0)
+    try:
+        np.testing.assert_allclose(zygote.gradient(probability, x)[0], stats.norm.pdf(x))
+        DIST = stats.gamma(2.0)     # another object: the guard on stats.norm fails
+        np.testing.assert_allclose(zygote.gradient(probability, x)[0], stats.gamma.pdf(x, 2.0))
+    finally:
+        DIST = stats.norm
+
+
 def test_a_distribution_imported_by_name_is_called_through_its_rule():
     def log_likelihood(x, m, s):
         return np.sum(norm.logpdf(x, loc=m, scale=s))
