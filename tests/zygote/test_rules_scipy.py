@@ -184,6 +184,10 @@ def special_normalised(x):
         + np.sum(W34 * special.log_softmax(x, 0))
 
 
+def signed_logsumexp(x):
+    return special.logsumexp(x, None, W34 - 1.0, False, True)[0]
+
+
 def normal_densities(x):
     return np.sum(W34 * (stats.norm.logpdf(x, 0.3, 1.2) + stats.norm.cdf(x, -0.1, 0.8)
                          + stats.t.logpdf(x, 4.0, 0.2, 1.5)))
@@ -210,7 +214,7 @@ def convolution(a):
     return np.sum(W34[0] * signal.convolve(a, W34[1, :2] * a[:2], "same"))
 
 
-SECOND_ORDER = [(special_mix, u(3, 4, lo=0.2, hi=2.0)), (special_normalised, u(3, 4)),
+SECOND_ORDER = [(special_mix, u(3, 4, lo=0.2, hi=2.0)), (special_normalised, u(3, 4)), (signed_logsumexp, u(3, 4)),
                 (normal_densities, u(3, 4)), (shaped_densities, u(3, 4, lo=0.2, hi=0.9)),
                 (matrix_functions, SQUARE), (cholesky_solve, SPD),
                 (triangular_solve, TRIANGULAR), (convolution, u(4))]

@@ -89,11 +89,15 @@ def logsumexp_rule(a, axis=None, b=None, keepdims=False, return_sign=False):
         dy = dresult[0] if return_sign else dresult
         if return_sign:
             dy = dy * result[1]  # d log|s| = ds / s turns b·exp(a - log|s|) into b·exp(a) / s
-        dy_weights = expand_reduced(dy, summed, axis, keepdims) * np.exp(a - expand_reduced(y, summed, axis, keepdims))
+        weights = np.exp(a - expand_reduced(y, summed, axis, keepdims))   # b·weights sums to 1
+        dy_weights = expand_reduced(dy, summed, axis, keepdims) * weights
         if b is None:
             return dy_weights, None, None, None, None
         return unbroadcast(dy_weights * b, a), None, unbroadcast(dy_weights, b), None, None
     return result, logsumexp_back
+
+
+logsumexp_rule.zygote_output_kind = "a"  # with return_sign=True, a (value, sign) pair
 
 
 @adjoint(special.softmax)
