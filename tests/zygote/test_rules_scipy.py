@@ -255,6 +255,15 @@ def test_normalising_over_any_axis(shape, data):
 # -- values, errors and the call protocol -------------------------------------------------------------
 
 
+def test_known_derivatives():
+    assert zygote.gradient(special.expit, 0.0) == (0.25,)
+    assert np.isclose(zygote.gradient(special.gammaln, 3.0)[0], 1.5 - np.euler_gamma)   # ψ(3)
+    assert np.isclose(zygote.gradient(special.erf, 0.0)[0], 2 / np.sqrt(np.pi))
+    np.testing.assert_allclose(zygote.gradient(lambda a: np.trace(linalg.expm(a)), np.zeros((2, 2)))[0], np.eye(2))
+    np.testing.assert_allclose(
+        zygote.gradient(lambda v: np.sum(signal.convolve(v, np.array([1.0, 2.0]))), np.ones(3))[0], [3.0, 3.0, 3.0])
+
+
 def test_values_are_scipys_own():
     x = u(3, 4)
     y, _ = zygote.pullback(lambda x: stats.t.logpdf(x, 3.0, 0.5, 2.0) + special.logsumexp(x, 1)[:, None], x)

@@ -2,10 +2,6 @@
 
 Each adjoint is written with numpy and scipy.special functions that have rules themselves,
 so second derivatives come from differentiating the adjoint again.
-
->>> import numpy as np, zygote, scipy.special as special
->>> float(zygote.gradient(lambda x: special.gammaln(x), 3.0)[0])   # ψ(3) = 3/2 - γ
-0.9227843350984671
 """
 import math
 
