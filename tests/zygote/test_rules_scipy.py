@@ -151,6 +151,15 @@ sample(linalg.solve_triangular, lambda a, b, trans, lower, unit_diagonal: weight
        TRIANGULAR, u(3, 2), 1, True, True, dynamic=False)
 sample(linalg.solve_triangular, lambda a, b: weighted_sum(linalg.solve_triangular(a, b, trans=2)),
        TRIANGULAR, u(3, 2), kwargs=dict(trans=2))
+STACKED_TRIANGULAR = u(2, 3, 3) + 3 * np.eye(3)
+sample(linalg.solve_triangular, lambda a, b: weighted_sum(linalg.solve_triangular(a, b)), STACKED_TRIANGULAR,
+       u(2, 3, 2))
+sample(linalg.solve_triangular, lambda a, b: weighted_sum(linalg.solve_triangular(a, b, unit_diagonal=True)),
+       STACKED_TRIANGULAR, u(2, 3, 1), kwargs=dict(unit_diagonal=True))
+STACKED_SPD = np.stack([spd(3), spd(3)])
+sample(linalg.cho_factor, lambda a: weighted_sum(linalg.cho_factor(a)[0]), STACKED_SPD, mirrors=False)
+sample(linalg.cho_solve, lambda c, b: weighted_sum(linalg.cho_solve((c, True), b)),
+       linalg.cho_factor(STACKED_SPD, lower=True)[0], u(2, 3, 2), mirrors=False)
 sample(linalg.cho_factor, lambda a: weighted_sum(linalg.cho_factor(a)[0]), SPD, mirrors=False)
 sample(linalg.cho_factor, lambda a: weighted_sum(linalg.cho_factor(a, lower=True)[0]), SPD, mirrors=False)
 sample(linalg.cho_solve, lambda c, b: weighted_sum(linalg.cho_solve((c, False), b)),

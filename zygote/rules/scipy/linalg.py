@@ -23,8 +23,10 @@ def matrix_function_back(f, a, dy):
     a_t = matrix_transpose(a)
     top = np.concatenate([a_t, dy], axis=-1)
     bottom = np.concatenate([np.zeros_like(a_t), a_t], axis=-1)
-    block = f(np.concatenate([top, bottom], axis=-2))
-    return block[..., :n, n:].astype(float_dtype(a))  # logm computes float32 in float64
+    part = f(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+    if part.dtype.kind == "c":
+        return part  # a matrix whose square root or logarithm is complex
+    return part.astype(float_dtype(a))  # logm computes float32 in float64
 
 
 @adjoint(linalg.expm)
@@ -56,12 +58,13 @@ def triangle(m, lower, unit_diagonal=False):
     """The triangle of ``m`` that a triangular routine reads (without the diagonal if unit)."""
     part = np.tril(m) if lower else np.triu(m)
     if unit_diagonal:
-        part = part - np.diag(np.diag(m))
+        part = np.where(np.eye(np.shape(m)[-1], dtype=bool), 0, part)
     return part
 
 
 def outer_columns(u, v):
-    """``u vᵀ`` for vectors, ``u @ vᵀ`` for matrices of columns."""
+    """``u vᵀ`` for vectors, ``u @ vᵀ`` for matrices of columns (or stacks of them: scipy
+    takes a stack of right-hand sides as matrices, never as vectors)."""
     return np.outer(u, v) if np.ndim(u) == 1 else u @ matrix_transpose(v)
 
 
