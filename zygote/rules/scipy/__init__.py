@@ -60,6 +60,8 @@ class _RegisteringLoader(importlib.abc.Loader):
         importlib.import_module(self.rules_module)
 
     def __getattr__(self, name):  # resource readers and the like: the real loader's
+        if name == "loader":  # not set yet (a copy being made): no real loader to ask
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
 
