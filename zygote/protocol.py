@@ -158,6 +158,9 @@ def call_method(mask, obj, name, *args, **kwargs):
         return y, _shift_self(back)
     method = getattr(obj, name)
     if type(method) is types.MethodType and (method.__self__ is obj or type(obj) is super):
+        rule = rules.lookup(method)  # one object's method with a rule: scipy.stats.norm.logpdf
+        if rule is not None:
+            return _call_rule(rule, method, args, kwargs)  # its (0, ...) is the object's part
         # (through super(), the proxy's cotangent is the object's own)
         return _call_bound(mask, method.__func__, method.__self__, args, kwargs)
     rule = rules.lookup_method(type(obj), name)

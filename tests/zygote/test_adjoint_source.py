@@ -99,7 +99,7 @@ def layer_adjoint(saved, dout):
     dh = dh_mul_h * h
     dh = add_cotangent(dh, dh_mul_h * h, h)
     # line {l1}: h = np.tanh(W @ x + b)
-    dW_matmul_x_add_b = dh * (1 - h * h)
+    dW_matmul_x_add_b = dh * holomorphic(1 - h * h)
     db = dW_matmul_x_add_b
     dW = matmul_da(unbroadcast(dW_matmul_x_add_b, W_matmul_x), W, x)
     dx = matmul_db(unbroadcast(dW_matmul_x_add_b, W_matmul_x), W, x)

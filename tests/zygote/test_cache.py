@@ -99,8 +99,9 @@ def test_many_lambdas_do_not_grow_the_cache():
 
 def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
     import linecache
-    monkeypatch.setattr(cache, "MAX_CODE_OBJECTS", TRANSFORMS.size() // 1 + 20)
+    monkeypatch.setattr(cache, "MAX_CODE_OBJECTS", len(TRANSFORMS.entries) + 20)
     limit = cache.MAX_CODE_OBJECTS
+    first_trees = None
     for i in range(limit + 30):
         filename = f"<generated source {i}>"
         source = f"f = lambda x: x * {i}.0\n"
@@ -108,5 +109,11 @@ def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
         namespace = {}
         exec(compile(source, filename, "exec"), namespace)
         assert zygote.gradient(namespace["f"], 1.0) == (float(i),)
+        if first_trees is None:
+            # the trees kept for the first function's generated primal and adjoint
+            (entry,) = TRANSFORMS.entries[id(namespace["f"].__code__)].values()
+            first_trees = (entry.primal_code, entry.adjoint.__code__)
+            assert all(code in parse.GENERATED_TREES for code in first_trees)
     assert len(TRANSFORMS.entries) <= limit
-    assert len(parse.GENERATED_TREES) <= 2 * limit + 200
+    # the oldest transforms were evicted, and the trees of their generated code with them
+    assert not any(code in parse.GENERATED_TREES for code in first_trees)

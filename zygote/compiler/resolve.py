@@ -5,6 +5,7 @@ can be inlined; the resolution is recorded as a guard (``np.sin`` must still be 
 and the cache rebuilds a transform whose guards fail.
 """
 import builtins
+import types
 
 import gast
 
@@ -65,8 +66,17 @@ class Resolver:
         return _Static(obj, key)
 
     def guard(self, static):
-        if static.key is not None:
-            self.guards[static.key] = static.obj
+        if static.key is None:
+            return
+        root, path = static.key
+        obj = static.obj
+        if type(obj) is types.MethodType and path:
+            # Each access makes a new bound method (``stats.norm.logpdf``), so guard what it
+            # is made of: the object it is bound to and the function.
+            self.guards[(root, path + ("__self__",))] = obj.__self__
+            self.guards[(root, path + ("__func__",))] = obj.__func__
+            return
+        self.guards[static.key] = obj
 
     def guard_in(self, namespace, root, path, obj):
         """Guard ``root.path`` in ``namespace``, another function's globals or this one's."""
