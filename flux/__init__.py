@@ -26,6 +26,9 @@ from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
                      logitcrossentropy, mae, mse)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
                        RMSProp, setup, update)
+from .optimise import (AMSGrad, AdaBelief, AdaDelta, AdaGrad, AdaMax, ClipGrad, ClipNorm,
+                       CosAnneal, Exp, Lion, NAdam, OAdam, OptimiserChain, RAdam, SignDecay, Step,
+                       WeightDecay, adjust, freeze, thaw)
 from .saving import LoadError, load, save
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
@@ -46,6 +49,9 @@ __all__ = [
     "mae", "mse",
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
     "RMSProp", "setup", "update",
+    "AMSGrad", "AdaBelief", "AdaDelta", "AdaGrad", "AdaMax", "ClipGrad", "ClipNorm", "CosAnneal",
+    "Exp", "Lion", "NAdam", "OAdam", "OptimiserChain", "RAdam", "SignDecay", "Step", "WeightDecay",
+    "adjust", "freeze", "thaw",
     "LoadError", "load", "save",
     "NonFiniteLossError", "epochs", "throttle", "train",
     "accuracy", "onecold", "onehot", "onehotbatch",
