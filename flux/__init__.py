@@ -22,6 +22,9 @@ from .layers.mode import testmode, trainmode
 from .layers.normalise import BatchNorm, LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .layers.embedding import Embedding
+from .layers import (AdaptiveMaxPool, AdaptiveMeanPool, AlphaDropout, Bilinear, ConvTranspose,
+                     CrossCor, DepthwiseConv, GroupNorm, InstanceNorm, Maxout, PairwiseFusion,
+                     Parallel, PixelShuffle, Scale, SkipConnection, Upsample)
 from .losses import (binarycrossentropy, crossentropy, logitbinarycrossentropy,
                      logitcrossentropy, mae, mse)
 from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nesterov, Optimiser,
@@ -45,6 +48,9 @@ __all__ = [
     "BatchNorm", "LayerNorm",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "Embedding",
+    "AdaptiveMaxPool", "AdaptiveMeanPool", "AlphaDropout", "Bilinear", "ConvTranspose", "CrossCor",
+    "DepthwiseConv", "GroupNorm", "InstanceNorm", "Maxout", "PairwiseFusion", "Parallel",
+    "PixelShuffle", "Scale", "SkipConnection", "Upsample",
     "binarycrossentropy", "crossentropy", "logitbinarycrossentropy", "logitcrossentropy",
     "mae", "mse",
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
