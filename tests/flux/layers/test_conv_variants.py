@@ -3,6 +3,8 @@ the adjoint identity with `conv`, and against central differences."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flux import (Chain, Conv, ConvTranspose, CrossCor, DepthwiseConv, f64, nnlib, relu, tanh)
 
@@ -42,6 +44,30 @@ def test_conv_transpose_is_the_loop_and_the_adjoint_of_conv(stride, pad, dilatio
     forward = nnlib.conv(z, weight, stride=stride, pad=pad, dilation=dilation)
     assert forward.shape == x.shape
     np.testing.assert_allclose(np.sum(forward * x), np.sum(z * y), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3),
+       st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2),
+       st.tuples(*[st.integers(0, 1)] * 4), st.integers(1, 3), st.integers(1, 3))
+def test_conv_transpose_is_the_adjoint_of_conv_for_any_shape(h, w, kh, kw, sh, sw, dh, dw, pad,
+                                                             cin, cout):
+    rng = np.random.default_rng(h * 7 + w)
+    x = rng.normal(size=(2, h, w, cin))
+    weight = rng.normal(size=(kh, kw, cout, cin))
+    top, bottom, left, right = pad
+    out_h = (h - 1) * sh + dh * (kh - 1) + 1 - top - bottom
+    out_w = (w - 1) * sw + dw * (kw - 1) + 1 - left - right
+    if out_h < 1 or out_w < 1:
+        return
+    stride, dilation = (sh, sw), (dh, dw)
+    y = nnlib.conv_transpose(x, weight, stride=stride, pad=pad, dilation=dilation)
+    assert y.shape == (2, out_h, out_w, cout)
+    np.testing.assert_allclose(y, naive_conv_transpose(x, weight, stride, pad, dilation),
+                               rtol=1e-10, atol=1e-12)
+    z = rng.normal(size=y.shape)
+    forward = nnlib.conv(z, weight, stride=stride, pad=pad, dilation=dilation)
+    np.testing.assert_allclose(np.sum(forward * x), np.sum(z * y), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("stride, pad, dilation", CASES)
