@@ -1,6 +1,7 @@
 """The adaptive optimisers beyond Adam: per-coordinate step sizes from running gradient moments.
 
-Each follows the update formula of Optimisers.jl (v0.4), written out in its docstring; ``t``
+Each follows the update formula of Optimisers.jl (v0.4), written out in its docstring (Lion
+follows its paper, see `Lion`); ``t``
 counts steps from 1 and ``βᵗ`` is a decay raised to that power. All of them work elementwise
 and never read the parameter, so `flux.Fused` can step many parameters at once.
 
@@ -259,7 +260,8 @@ class Lion(Optimiser):
     """Lion (Chen et al., 2023): steps of size ``η`` in the sign of an interpolated momentum.
 
     ``step = η sign(β₁ m + (1 - β₁) dx)``, then ``m ← β₂ m + (1 - β₂) dx``, as the paper
-    writes it. Use a learning rate several times smaller than Adam's.
+    writes it (Optimisers.jl's source weights the momentum update the other way round).
+    Use a learning rate several times smaller than Adam's.
 
     >>> import numpy as np
     >>> state, step = Lion(0.01).apply(np.zeros(2), None, np.array([0.3, -7.0]))

@@ -114,6 +114,9 @@ def optimisers_jl_oadam(eta, beta, eps):
 
 def lion_paper(eta, beta):
     # Chen et al. (2023), Algorithm 2: the sign of the interpolation, then the momentum.
+    # Optimisers.jl rewrites this in terms of the updated momentum, which is the same
+    # only if that momentum is β₂ m + (1 - β₂) dx; its source weights dx by β₂ instead,
+    # so for Lion flux follows the paper, which Optimisers.jl's docstring cites.
     x, m = START.copy(), np.zeros(3)
     for g in GRADS:
         x = x - eta * np.sign(beta[0] * m + (1 - beta[0]) * g)
