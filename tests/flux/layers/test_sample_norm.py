@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flux import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, f64, tanh, trainmode
 
@@ -40,6 +42,17 @@ def test_groupnorm_is_the_formula(shape, groups, check_model_grad, check_grad):
                                rtol=1e-10, atol=1e-12)
     check_model_grad(lambda m: m(x), layer)
     check_grad(lambda x: layer(x), x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.lists(st.integers(1, 4), min_size=0, max_size=2), st.integers(1, 4),
+       st.integers(1, 3))
+def test_groupnorm_matches_the_loop_for_any_shape(n, spatial, groups, per_group):
+    channels = groups * per_group
+    shape = (n, *spatial, channels)
+    x = np.random.default_rng(len(shape) + channels).normal(size=shape)
+    layer = GroupNorm(channels, groups, affine=False)
+    np.testing.assert_allclose(layer(x), group_reference(x, groups, 1.0, 0.0), rtol=1e-9, atol=1e-9)
 
 
 def test_groupnorm_special_cases_are_layernorm_and_instancenorm():
