@@ -30,6 +30,9 @@ from .layers.mode import testmode, trainmode
 from .layers.normalise import BatchNorm, LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .layers.embedding import Embedding
+from .layers import (AdaptiveMaxPool, AdaptiveMeanPool, AlphaDropout, Bilinear, ConvTranspose,
+                     CrossCor, DepthwiseConv, GroupNorm, InstanceNorm, Maxout, PairwiseFusion,
+                     Parallel, PixelShuffle, Scale, SkipConnection, Upsample)
 from .losses import (LossShapeError, binary_focal_loss, binarycrossentropy, crossentropy,
                      dice_coeff_loss, focal_loss, hinge_loss, huber_loss, kldivergence,
                      label_smoothing, logitbinarycrossentropy, logitcrossentropy, mae, mse, msle,
@@ -39,6 +42,9 @@ from .optimise import (ADAM, Adam, AdamW, Descent, Fused, Leaf, Momentum, Nester
 from .model_state import loadmodel, state
 from .saving import LoadError, ModelNameError, load, save
 from .shapes import outputsize
+from .optimise import (AMSGrad, AdaBelief, AdaDelta, AdaGrad, AdaMax, ClipGrad, ClipNorm,
+                       CosAnneal, Exp, Lion, NAdam, OAdam, OptimiserChain, RAdam, SignDecay, Step,
+                       WeightDecay, adjust, freeze, thaw)
 from .train import NonFiniteLossError, epochs, throttle, train
 from .utils import accuracy, onecold, onehot, onehotbatch
 
@@ -58,6 +64,9 @@ __all__ = [
     "BatchNorm", "LayerNorm",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "Embedding",
+    "AdaptiveMaxPool", "AdaptiveMeanPool", "AlphaDropout", "Bilinear", "ConvTranspose", "CrossCor",
+    "DepthwiseConv", "GroupNorm", "InstanceNorm", "Maxout", "PairwiseFusion", "Parallel",
+    "PixelShuffle", "Scale", "SkipConnection", "Upsample",
     "LossShapeError", "binary_focal_loss", "binarycrossentropy", "crossentropy",
     "dice_coeff_loss", "focal_loss", "hinge_loss", "huber_loss", "kldivergence",
     "label_smoothing", "logitbinarycrossentropy", "logitcrossentropy", "mae", "mse", "msle",
@@ -65,6 +74,9 @@ __all__ = [
     "ADAM", "Adam", "AdamW", "Descent", "Fused", "Leaf", "Momentum", "Nesterov", "Optimiser",
     "RMSProp", "setup", "update",
     "LoadError", "ModelNameError", "load", "loadmodel", "save", "state",
+    "AMSGrad", "AdaBelief", "AdaDelta", "AdaGrad", "AdaMax", "ClipGrad", "ClipNorm", "CosAnneal",
+    "Exp", "Lion", "NAdam", "OAdam", "OptimiserChain", "RAdam", "SignDecay", "Step", "WeightDecay",
+    "adjust", "freeze", "thaw",
     "NonFiniteLossError", "epochs", "throttle", "train",
     "accuracy", "onecold", "onehot", "onehotbatch",
 ]

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 import zygote
 
 __all__ = ["pad_hw", "windows", "window_sum", "tap_sum", "output_size", "conv", "maxpool",
-           "meanpool"]
+           "meanpool", "conv_transpose", "depthwise_conv"]
 
 
 def output_size(size, window, stride, dilation=1):
@@ -219,6 +219,56 @@ def meanpool(x, window, stride, pad=(0, 0, 0, 0)):
            [10.5, 12.5]])
     """
     return tap_sum(windows(pad_hw(x, pad), window, stride)) / (window[0] * window[1])
+
+
+def conv_transpose(x, weight, bias=None, *, stride=(1, 1), pad=(0, 0, 0, 0), dilation=(1, 1)):
+    """The transpose of `conv`: ``(N, H, W, cin) -> (N, OH, OW, cout)``, with a ``(kh, kw, cout, cin)`` kernel.
+
+    ``conv_transpose(x, w)`` is the gradient of ``conv(z, w)`` with respect to ``z``: each
+    input pixel spreads ``x[n, h, w] · weight[p, q]ᵀ`` over the window whose corner is
+    ``(h·sh, w·sw)``, and `window_sum` adds the windows up; ``pad`` is then cropped from
+    the borders. ``OH = (H - 1)·sh + dh·(kh - 1) + 1 - top - bottom``, likewise ``OW``.
+
+    >>> import numpy as np
+    >>> conv_transpose(np.ones((1, 2, 2, 1)), np.ones((2, 2, 1, 1)))[0, :, :, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    kh, kw, cout, cin = np.shape(weight)
+    n, h, w = np.shape(x)[:3]
+    (sh, sw), (dh, dw) = stride, dilation
+    full_h, full_w = (h - 1) * sh + dh * (kh - 1) + 1, (w - 1) * sw + dw * (kw - 1) + 1
+    spread = x.reshape(n * h * w, cin) @ np.transpose(weight, (3, 0, 1, 2)).reshape(cin, kh * kw * cout)
+    y = window_sum(spread.reshape(n, h, w, kh, kw, cout), (n, full_h, full_w, cout), stride, dilation)
+    top, bottom, left, right = pad
+    if top or bottom or left or right:
+        y = y[:, top:full_h - bottom, left:full_w - right]
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def depthwise_conv(x, weight, bias=None, *, stride=(1, 1), pad=(0, 0, 0, 0), dilation=(1, 1)):
+    """Convolve each input channel on its own: ``(N, H, W, cin) -> (N, OH, OW, cout)``.
+
+    The kernel is ``(kh, kw, 1, cout)`` with ``cout = m·cin``; output channel ``c·m + k``
+    is input channel ``c`` cross-correlated with ``weight[:, :, 0, c·m + k]``. Sizes as for `conv`.
+
+    >>> import numpy as np
+    >>> x = np.stack([np.ones((3, 3)), 2 * np.ones((3, 3))], axis=-1)[None]
+    >>> depthwise_conv(x, np.ones((2, 2, 1, 2)))[0, 0, 0]
+    array([4., 8.])
+    """
+    kh, kw, _, cout = np.shape(weight)
+    cin = np.shape(x)[3]
+    cols = windows(pad_hw(x, pad), (kh, kw), stride, dilation)
+    n, oh, ow = np.shape(cols)[:3]
+    y = np.einsum("nhwpqc,pqcm->nhwcm", cols, weight.reshape(kh, kw, cin, cout // cin))
+    y = y.reshape(n, oh, ow, cout)
+    if bias is not None:
+        y = y + bias
+    return y
 
 
 zygote.nograd(output_size, lowest, first_winners)

@@ -14,9 +14,15 @@ Its parameters are its float array attributes (see `flux.functor`), so `flux.par
 `flux.setup`, `flux.save` and `flux.f64` need nothing more. The families:
 
 * `flux.layers.basic`: Dense, Chain, Dropout and flatten;
+* `flux.layers.containers`: SkipConnection, Parallel, PairwiseFusion and Maxout;
+* `flux.layers.affine`: Scale and Bilinear;
+* `flux.layers.alpha_dropout`: AlphaDropout;
 * `flux.layers.conv`: Conv and pooling on NHWC images;
+* `flux.layers.conv_variants`: ConvTranspose, DepthwiseConv and CrossCor;
+* `flux.layers.resample`: Upsample, PixelShuffle and the adaptive pools;
 * `flux.layers.recurrent`: RNN, LSTM and GRU cells and sequence layers;
 * `flux.layers.normalise`: BatchNorm and LayerNorm;
+* `flux.layers.sample_norm`: GroupNorm and InstanceNorm;
 * `flux.layers.embedding`: Embedding;
 * `flux.layers.mode`: train and test mode, which Dropout and BatchNorm consult;
 * `flux.layers.show`: the repr in constructor form and the parameter counts.
@@ -30,7 +36,13 @@ Dense(3 => 2)  # 8 parameters
 (4, 2)
 """
 
+from .affine import Bilinear, Scale
+from .alpha_dropout import AlphaDropout
 from .basic import Chain, Dense, Dropout, bias_for, flatten
+from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection
+from .conv_variants import ConvTranspose, CrossCor, DepthwiseConv
+from .resample import AdaptiveMaxPool, AdaptiveMeanPool, PixelShuffle, Upsample
+from .sample_norm import GroupNorm, InstanceNorm
 from .conv import Conv, GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
 from .embedding import Embedding
 from .mode import is_active, testmode, trainmode, training
@@ -44,6 +56,9 @@ __all__ = [
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
     "BatchNorm", "LayerNorm",
     "Embedding",
+    "SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "Scale", "Bilinear", "AlphaDropout",
+    "ConvTranspose", "DepthwiseConv", "CrossCor", "Upsample", "PixelShuffle", "AdaptiveMeanPool",
+    "AdaptiveMaxPool", "GroupNorm", "InstanceNorm",
     # for writing layers, inside this package or outside it
     "signature", "with_counts", "name_of", "count_parameters", "bias_for", "is_active", "training",
 ]

@@ -64,8 +64,8 @@ class Fused:
 
         ``opt`` and ``model`` are those of `update`: an `Optimiser` and a ``zygote.Params``
         (implicit style), or the state tree of :func:`setup` and the model (explicit style).
-        None when the rule reads the parameters (`AdamW`), when leaves have different rules,
-        or when parameters are tied or differ in dtype.
+        None when the rule reads the parameters (`AdamW`), when leaves have different rules
+        or some are frozen, or when parameters are tied or differ in dtype.
         """
         if isinstance(opt, Optimiser):
             params, paths = list(model), None
@@ -77,7 +77,7 @@ class Fused:
             if not slots or not all(isinstance(leaf, Leaf) for leaf in slots):
                 return None
             rule = slots[0].rule
-            if any(leaf.rule is not rule for leaf in slots):
+            if any(leaf.rule is not rule or leaf.frozen for leaf in slots):
                 return None
         if (not params or not getattr(rule, "fusable", False)
                 or len({id(x) for x in params}) < len(params)
@@ -106,7 +106,9 @@ class Fused:
     def step(self, dx):
         """Step every parameter from ``dx``, their gradients laid end to end; False, with
         nothing done, when their states can no longer be laid end to end (they have taken
-        different numbers of steps)."""
+        different numbers of steps, or `adjust` or `freeze` set them apart)."""
+        if not self.rule_is_shared():
+            return False
         if self.handed is None or any(slot.state is not handed
                                       for slot, handed in zip(self.slots, self.handed)):
             try:
@@ -120,6 +122,19 @@ class Fused:
                        for x, (lo, hi) in zip(self.params, self.bounds)]
         for slot, handed in zip(self.slots, self.handed):
             slot.state = handed
+        return True
+
+    def rule_is_shared(self):
+        """Whether the leaves still share one fusable rule and none is frozen; the rule that
+        `flux.adjust` put in their leaves replaces the one the fused step was built with."""
+        if self.paths is None:
+            return True
+        rule = self.slots[0].rule
+        if any(leaf.rule is not rule or leaf.frozen for leaf in self.slots):
+            return False
+        if not getattr(rule, "fusable", False):
+            return False
+        self.rule = rule
         return True
 
     def join(self, states):

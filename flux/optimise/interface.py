@@ -15,13 +15,16 @@ __all__ = ["Leaf", "setup", "update"]
 
 
 class Leaf:
-    """One parameter's optimiser and its state, a leaf of the tree built by :func:`setup`."""
+    """One parameter's optimiser and its state, a leaf of the tree built by :func:`setup`.
 
-    def __init__(self, rule, state):
-        self.rule, self.state = rule, state
+    A frozen leaf (see `flux.optimise.adjust.freeze`) is skipped by :func:`update`.
+    """
+
+    def __init__(self, rule, state, frozen=False):
+        self.rule, self.state, self.frozen = rule, state, frozen
 
     def __repr__(self):
-        return f"Leaf({self.rule!r})"
+        return f"Leaf({self.rule!r}" + (", frozen=True)" if self.frozen else ")")
 
 
 def setup(opt, model):
@@ -110,6 +113,8 @@ def update_tree(state, model, grads):
             raise ValueError(f"the optimiser state has no entry for {name}; "
                              f"build it with flux.setup(opt, model) for this model")
         dx = checked_gradient(x, dx, name)
+        if leaf.frozen:
+            continue
         if id(x) in pending:
             pending[id(x)][2] = pending[id(x)][2] + dx
         else:

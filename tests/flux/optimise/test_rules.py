@@ -93,14 +93,8 @@ def test_adamw_steps():
 
 @pytest.mark.parametrize("opt", [Descent(0.1), Momentum(0.01), Nesterov(0.01), RMSProp(0.01),
                                  Adam(0.05), AdamW(0.05, decay=1e-3)], ids=repr)
-def test_quadratic_falls(opt):
-    target = np.array([3.0, -2.0, 0.5], dtype=np.float32)
-    x = np.zeros(3, np.float32)
-    start = float(np.sum((x - target) ** 2))
-    for _ in range(300):
-        update(opt, x, 2 * (x - target))
-    assert float(np.sum((x - target) ** 2)) < 0.01 * start
-    assert x.dtype == np.float32
+def test_quadratic_falls(opt, quadratic_falls):
+    quadratic_falls(opt)
 
 
 def test_update_is_in_place_and_keeps_float32():
