@@ -11,6 +11,9 @@ True
 """
 
 from . import datasets, distributed, nnlib
+from .layers.attention import (MultiHeadAttention, PositionalEmbedding, SinusoidalEmbedding,
+                        TransformerBlock, causal_mask, dot_product_attention, masked_softmax,
+                        sinusoidal_positions)
 from .activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, hardσ, identity,
                           leakyrelu, lisht, logcosh, logsigmoid, logsoftmax, logsumexp, logσ, mish,
                           relu, relu6, rrelu, selu, sigmoid, softmax, softplus, softshrink,
@@ -54,6 +57,8 @@ __all__ = [
     "leakyrelu", "lisht", "logcosh", "logsigmoid", "logsoftmax", "logsumexp", "logσ", "mish",
     "relu", "relu6", "rrelu", "selu", "sigmoid", "softmax", "softplus", "softshrink",
     "softsign", "swish", "tanh", "tanhshrink", "trelu", "σ",
+    "MultiHeadAttention", "PositionalEmbedding", "SinusoidalEmbedding", "TransformerBlock",
+    "causal_mask", "dot_product_attention", "masked_softmax", "sinusoidal_positions",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
     "early_stopping", "plateau", "DataLoader", "destructure", "gradient", "withgradient",
     "outputsize", "parameters",

@@ -102,7 +102,7 @@ def _no_gradient(n, keywords):
     return back
 
 
-def call(mask, fn, *args, **kwargs):
+def call(mask, fn, /, *args, **kwargs):
     """Run ``fn(*args, **kwargs)`` and return ``(y, back)``.
 
     ``back(dy)`` returns ``(dfn, *dargs)`` plus a dict of keyword cotangents when keywords
@@ -146,7 +146,7 @@ def call(mask, fn, *args, **kwargs):
     raise MissingRuleError(fn)
 
 
-def call_method(mask, obj, name, *args, **kwargs):
+def call_method(mask, obj, name, /, *args, **kwargs):
     """``obj.name(*args, **kwargs)`` as ``(y, back)``; ``back`` gives the object's cotangent first."""
     if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
         rule = rules.lookup_method(type(obj), name)

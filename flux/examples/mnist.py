@@ -4,6 +4,7 @@
     python -m flux.examples.mnist --model seed     # Flux's classic tutorial model, verbatim
     python -m flux.examples.mnist --model lstm     # an LSTM reading rows, 4 epochs, batch 128
     python -m flux.examples.mnist --model cnn      # a LeNet-5 style CNN, 10 epochs, batch 128
+    python -m flux.examples.mnist --model vit      # a vision transformer, 10 epochs, batch 128
     mpiexec -n 2 python -m flux.examples.mnist --distributed   # data-parallel on 2 ranks
 
 The run prints the model, shows a progress bar per epoch, prints the mean training loss and
@@ -32,6 +33,9 @@ The models:
   ``flatten`` (400 features), ``Dense(400, 120, relu)``, ``Dense(120, 84, relu)``,
   ``Dense(84, 10)``; ``logitcrossentropy``, ``Adam(0.002)`` with the rate multiplied by
   0.75 after every epoch, batch 128, 10 epochs; it reaches 99.2 % test accuracy.
+* ``vit``: a vision transformer over 16 patches of 7×7 pixels, 4 blocks of width 64
+  (`flux.examples.vit`); ``Adam(0.001)`` times 0.85 after every epoch, batch 128, 10 epochs;
+  it reaches 97.49 % test accuracy.
 """
 
 import argparse
@@ -43,14 +47,16 @@ import numpy as np
 import flux
 from flux import (Adam, Chain, Conv, DataLoader, Dense, MaxPool, flatten, logitcrossentropy,
                   onehotbatch, relu, softmax, σ)
+from flux.examples.outputs import pyplot, save_run
+from flux.examples.vit import build_vit
 
 LAUNCH = "mpiexec -n 2 python -m flux.examples.mnist --distributed"
-DEFAULT_LR = {"mlp": 0.003, "seed": 0.005, "lstm": 0.002, "cnn": 0.002}
+DEFAULT_LR = {"mlp": 0.003, "seed": 0.005, "lstm": 0.002, "cnn": 0.002, "vit": 0.001}
 # Settings a model needs other than the MLP's 20 epochs at batch 1024.
-DEFAULT_EPOCHS = {"lstm": 4, "cnn": 10}
-DEFAULT_BATCHSIZE = {"lstm": 128, "cnn": 128}
+DEFAULT_EPOCHS = {"lstm": 4, "cnn": 10, "vit": 10}
+DEFAULT_BATCHSIZE = {"lstm": 128, "cnn": 128, "vit": 128}
 # The learning rate is multiplied by this after every epoch (1: constant).
-DEFAULT_DECAY = {"cnn": 0.75}
+DEFAULT_DECAY = {"cnn": 0.75, "vit": 0.85}
 LSTM_HIDDEN = 128
 
 
@@ -71,6 +77,8 @@ def last_step(h):
 
 def build_model(kind, rng):
     """The ``mlp`` (relu, raw scores) or the tutorial's ``seed`` model (σ layers, softmax)."""
+    if kind == "vit":
+        return build_vit(rng)
     if kind == "cnn":
         return Chain(as_images, Conv((5, 5), 1, 6, relu, pad=2, rng=rng), MaxPool((2, 2)),
                      Conv((5, 5), 6, 16, relu, rng=rng), MaxPool((2, 2)), flatten,
@@ -141,7 +149,7 @@ def parse_args(argv=None):
     parser.add_argument("--decay", type=positive(float), default=None,
                         help="multiply the learning rate by this after every epoch "
                              "(default 1, 0.75 for cnn)")
-    parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn"], default="mlp")
+    parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn", "vit"], default="mlp")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seeds weights and shuffling")
     parser.add_argument("--data-dir", default=None,
@@ -189,11 +197,8 @@ def evaluate(model, X, y, batchsize=2500):
 
 def plot_curves(history, path):
     """Save loss and accuracy per epoch to ``path``; return False if matplotlib is missing."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     epochs = [row["epoch"] for row in history]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
@@ -259,14 +264,7 @@ def main(argv=None):
 
     if not root:
         return history
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    flux.save(out / "model.npz", model)
-    say(f"saved parameters to {out / 'model.npz'}")
-    if plot_curves(history, out / "curves.png"):
-        say(f"saved curves to {out / 'curves.png'}")
-    else:
-        say("matplotlib is not installed: skipped the plot (pip install matplotlib)")
+    save_run(args.out, model, history, plot_curves, say)
     if history:
         print(f"final test accuracy {100 * history[-1]['accuracy']:.2f}% after "
               f"{len(history)} epochs ({sum(r['seconds'] for r in history):.1f} s training)")

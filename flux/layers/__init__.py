@@ -38,6 +38,8 @@ Dense(3 => 2)  # 8 parameters
 
 from .affine import Bilinear, Scale
 from .alpha_dropout import AlphaDropout
+from .attention import (MultiHeadAttention, PositionalEmbedding, SinusoidalEmbedding,
+                        TransformerBlock)
 from .basic import Chain, Dense, Dropout, bias_for, flatten
 from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection
 from .conv_variants import ConvTranspose, CrossCor, DepthwiseConv
@@ -51,6 +53,7 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .show import count_parameters, name_of, signature, with_counts
 
 __all__ = [
+    "MultiHeadAttention", "PositionalEmbedding", "SinusoidalEmbedding", "TransformerBlock",
     "Chain", "Dense", "Dropout", "flatten", "testmode", "trainmode",
     "Conv", "GlobalMaxPool", "GlobalMeanPool", "MaxPool", "MeanPool",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",

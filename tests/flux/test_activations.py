@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flux
+import zygote
+from zygote.testing import check_grad as check_directions
 from flux import (elu, gelu, identity, leakyrelu, logsoftmax, relu, sigmoid, softmax, softplus,
                   swish, tanh, σ)
 
@@ -124,3 +126,19 @@ def test_exported_from_package():
     for name in ["sigmoid", "σ", "relu", "leakyrelu", "elu", "gelu", "swish", "tanh",
                  "softplus", "softmax", "logsoftmax"]:
         assert callable(getattr(flux, name))
+
+
+
+def gelu_total(x):
+    return np.sum(gelu(x))
+
+
+def gelu_slope_sum(x):
+    return np.sum(zygote.gradient(gelu_total, x)[0] * np.arange(1.0, 7.0).reshape(2, 3))
+
+
+def test_gelu_rule_matches_its_formula_and_has_a_second_derivative():
+    x = POINTS.copy()
+    inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+    np.testing.assert_allclose(gelu(x), 0.5 * x * (1 + np.tanh(inner)), rtol=1e-12)
+    check_directions(gelu_slope_sum, x)

@@ -96,7 +96,7 @@ def forward_gradient(transforms, f, *args, **kwargs):
     return gradient_of, (primal, adjoint_fn, n_var) + args, "a--" + cats, to_original
 
 
-def forward_call(transforms, mask, fn, *args, **kwargs):
+def forward_call(transforms, mask, fn, /, *args, **kwargs):
     """The forward rule of the call protocol: ``call(mask, g, *args)`` as ``call_pair(g's primal, adjoint, ...)``."""
     if kwargs:
         raise ZygoteError("nested differentiation of a call with keyword arguments is not supported")
