@@ -53,6 +53,7 @@ import numpy as np
 import flux
 from flux import (Adam, AdamW, Chain, Conv, CosAnneal, DataLoader, Dense, MaxPool, Step, flatten,
                   label_smoothing, logitcrossentropy, onehotbatch, relu, softmax, σ)
+from flux.examples.flags import non_negative, positive
 from flux.examples.outputs import pyplot, save_run
 from flux.examples.vit import build_vit
 
@@ -151,46 +152,6 @@ def build_model(kind, rng):
 TRAIN_IMAGES = 60000   # the size of MNIST's training split
 
 
-def positive(kind):
-    """An argparse type: ``kind`` (int or float) of a string, refusing zero, negatives and nan."""
-    def convert(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
-                                             f", got {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    convert.__name__ = f"positive {kind.__name__}"
-    return convert
-
-
-def non_negative(kind):
-    """An argparse type: ``kind`` of a string, refusing negatives, nan and infinity."""
-    def convert(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not 0 <= value < float("inf"):
-            raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-        return value
-    convert.__name__ = f"non-negative {kind.__name__}"
-    return convert
-
-
-def non_negative_int(text):
-    """An argparse type for a seed or an epoch count: an integer ``>= 0``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
 def check_flags(parser, args):
     """Refuse a ``--data-dir`` that is not a directory, an ``--out`` that is a file, and a
     ``--train-size`` beyond the training split."""
@@ -216,7 +177,7 @@ def check_flags(parser, args):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.mnist",
                                      description="Train an MLP on MNIST with flux.")
-    parser.add_argument("--epochs", type=non_negative_int, default=None,
+    parser.add_argument("--epochs", type=non_negative(int), default=None,
                         help="default 20 (4 for lstm, 10 for cnn and vit); 0 saves the untrained model")
     parser.add_argument("--batchsize", type=positive(int), default=None,
                         help="default 1024 (128 for lstm, cnn and vit)")
@@ -234,13 +195,13 @@ def parse_args(argv=None):
                         help="epochs of the cosine schedule's warm-up (default 1)")
     parser.add_argument("--label-smoothing", type=non_negative(float), default=None,
                         help="train on targets smoothed by this (default 0, 0.1 for vit)")
-    parser.add_argument("--shift", type=non_negative_int, default=None,
+    parser.add_argument("--shift", type=non_negative(int), default=None,
                         help="move every training image by up to this many pixels each way, "
                              "afresh every epoch (default 0, 2 for vit)")
     parser.add_argument("--weight-decay", type=non_negative(float), default=0.0,
                         help="train with AdamW and this decoupled decay (default 0: Adam)")
     parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn", "vit"], default="mlp")
-    parser.add_argument("--seed", type=non_negative_int, default=0,
+    parser.add_argument("--seed", type=non_negative(int), default=0,
                         help="seeds weights and shuffling")
     parser.add_argument("--data-dir", default=None,
                         help="directory holding the MNIST .gz files (default: search, "

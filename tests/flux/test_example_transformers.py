@@ -154,7 +154,11 @@ def test_charlm_trains_reports_bits_per_character_plots_and_samples(tmp_path, ca
 @pytest.mark.parametrize("argv, message", [
     (["--width", "30", "--heads", "4"], "must divide by --heads"),
     (["--chars", "100"], "too few"),
-    (["--epochs", "-1"], "at least 0"),
+    (["--epochs", "-1"], "argument --epochs: must be 0 or more, got -1"),
+    (["--lr", "nan"], "argument --lr: must be positive, got nan"),
+    (["--decay", "0"], "argument --decay: must be positive, got 0"),
+    (["--batchsize", "0"], "argument --batchsize: must be positive, got 0"),
+    (["--context", "x"], "argument --context: expected an integer, got 'x'"),
 ])
 def test_charlm_refuses_bad_flags(argv, message, capsys):
     with pytest.raises(SystemExit):
