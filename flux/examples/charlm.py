@@ -27,6 +27,7 @@ import numpy as np
 import zygote
 
 import flux
+from flux.examples.flags import non_negative, positive
 from flux.examples.outputs import pyplot, save_run
 from flux import (Adam, Chain, DataLoader, Dense, Embedding, LayerNorm, PositionalEmbedding,
                   TransformerBlock, logitcrossentropy)
@@ -157,29 +158,27 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.charlm",
                                      description="Train a character-level transformer on the "
                                                  "Python standard library's sources.")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--chars", type=int, default=300_000,
+    parser.add_argument("--epochs", type=non_negative(int), default=8)
+    parser.add_argument("--chars", type=positive(int), default=300_000,
                         help="characters of text, the last tenth held out (default 300000)")
-    parser.add_argument("--context", type=int, default=64, help="window length (default 64)")
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--depth", type=int, default=2, help="transformer blocks (default 2)")
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--batchsize", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.003, help="Adam learning rate")
-    parser.add_argument("--decay", type=float, default=0.8,
+    parser.add_argument("--context", type=positive(int), default=64,
+                        help="window length (default 64)")
+    parser.add_argument("--width", type=positive(int), default=64)
+    parser.add_argument("--depth", type=positive(int), default=2,
+                        help="transformer blocks (default 2)")
+    parser.add_argument("--heads", type=positive(int), default=4)
+    parser.add_argument("--batchsize", type=positive(int), default=32)
+    parser.add_argument("--lr", type=positive(float), default=0.003, help="Adam learning rate")
+    parser.add_argument("--decay", type=positive(float), default=0.8,
                         help="multiply the learning rate by this after every epoch")
-    parser.add_argument("--seed", type=int, default=0, help="seeds weights, shuffling, sampling")
-    parser.add_argument("--sample", type=int, default=400, help="characters to sample at the end")
+    parser.add_argument("--seed", type=non_negative(int), default=0,
+                        help="seeds weights, shuffling, sampling")
+    parser.add_argument("--sample", type=non_negative(int), default=400,
+                        help="characters to sample at the end")
     parser.add_argument("--prompt", default="def ")
     parser.add_argument("--out", default="runs/charlm", help="directory for model.npz, curves.png")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    for name in ("epochs", "sample"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name} must be at least 0, got {getattr(args, name)}")
-    for name in ("chars", "context", "width", "depth", "heads", "batchsize"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     if args.width % args.heads:
         parser.error(f"--width {args.width} must divide by --heads {args.heads}")
     if args.chars < 20 * (args.context + 1):

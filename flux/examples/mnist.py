@@ -34,8 +34,14 @@ The models:
   ``Dense(84, 10)``; ``logitcrossentropy``, ``Adam(0.002)`` with the rate multiplied by
   0.75 after every epoch, batch 128, 10 epochs; it reaches 99.2 % test accuracy.
 * ``vit``: a vision transformer over 16 patches of 7×7 pixels, 4 blocks of width 64
-  (`flux.examples.vit`); ``Adam(0.001)`` times 0.85 after every epoch, batch 128, 10 epochs;
-  it reaches 97.49 % test accuracy.
+  (`flux.examples.vit`); ``Adam`` with a rate warmed up linearly to 0.002 over the first
+  epoch and then annealed to 0 along a cosine, batch by batch; targets smoothed by 0.1
+  (``label_smoothing``); every training image shifted by up to 2 pixels each way, afresh
+  in every epoch; batch 128, 10 epochs. Trained as the others are, with a constant or
+  stepped rate, hard targets and the images as they are, the same network fits the
+  training set almost exactly and stays below 97.5 % on the test set; each change works
+  against that: the shifts show it digits where they were not, the smoothing stops it
+  pushing its scores apart once it is right, and the annealed rate lets it settle.
 """
 
 import argparse
@@ -45,18 +51,24 @@ from pathlib import Path
 import numpy as np
 
 import flux
-from flux import (Adam, Chain, Conv, DataLoader, Dense, MaxPool, flatten, logitcrossentropy,
-                  onehotbatch, relu, softmax, σ)
+from flux import (Adam, AdamW, Chain, Conv, CosAnneal, DataLoader, Dense, MaxPool, Step, flatten,
+                  label_smoothing, logitcrossentropy, onehotbatch, relu, softmax, σ)
+from flux.examples.flags import non_negative, positive
 from flux.examples.outputs import pyplot, save_run
 from flux.examples.vit import build_vit
 
 LAUNCH = "mpiexec -n 2 python -m flux.examples.mnist --distributed"
-DEFAULT_LR = {"mlp": 0.003, "seed": 0.005, "lstm": 0.002, "cnn": 0.002, "vit": 0.001}
+DEFAULT_LR = {"mlp": 0.003, "seed": 0.005, "lstm": 0.002, "cnn": 0.002, "vit": 0.002}
 # Settings a model needs other than the MLP's 20 epochs at batch 1024.
 DEFAULT_EPOCHS = {"lstm": 4, "cnn": 10, "vit": 10}
 DEFAULT_BATCHSIZE = {"lstm": 128, "cnn": 128, "vit": 128}
-# The learning rate is multiplied by this after every epoch (1: constant).
-DEFAULT_DECAY = {"cnn": 0.75, "vit": 0.85}
+# The learning rate is multiplied by this after every epoch (1: constant)...
+DEFAULT_DECAY = {"cnn": 0.75}
+# ... unless it follows a warm-up and a cosine, batch by batch.
+DEFAULT_SCHEDULE = {"vit": "cosine"}
+DEFAULT_WARMUP = {"vit": 1.0}          # epochs
+DEFAULT_SMOOTHING = {"vit": 0.1}
+DEFAULT_SHIFT = {"vit": 2}             # pixels
 LSTM_HIDDEN = 128
 
 
@@ -73,6 +85,49 @@ def as_images(x):
 def last_step(h):
     """The last hidden state ``(N, hidden)`` of a sequence of them ``(N, T, hidden)``."""
     return h[:, -1]
+
+
+def random_shifts(x, pixels, rng):
+    """Flattened 28×28 images ``(N, 784)``, each moved by its own random offset of at most
+    ``pixels`` rows and columns either way; what moves out is lost, what moves in is zero.
+
+    >>> import numpy as np
+    >>> x = np.zeros((50, 784), np.float32); x[:, 14 * 28 + 14] = 1   # one lit pixel
+    >>> moved = random_shifts(x, 2, np.random.default_rng(0))
+    >>> rows, cols = np.nonzero(moved.reshape(50, 28, 28))[1:]
+    >>> sorted(set(rows.tolist())), sorted(set(cols.tolist())), len(rows)
+    ([12, 13, 14, 15, 16], [12, 13, 14, 15, 16], 50)
+    """
+    n = len(x)
+    padded = np.pad(x.reshape(n, 28, 28), ((0, 0), (pixels, pixels), (pixels, pixels)))
+    top, left = rng.integers(0, 2 * pixels + 1, size=(2, n))
+    rows = (top[:, None] + np.arange(28))[:, :, None]
+    cols = (left[:, None] + np.arange(28))[:, None, :]
+    return padded[np.arange(n)[:, None, None], rows, cols].reshape(n, 784)
+
+
+class Shifted:
+    """Batches ``(x, y)`` of ``loader`` with the images ``x`` moved by `random_shifts`."""
+
+    def __init__(self, loader, pixels, rng):
+        self.loader, self.pixels, self.rng = loader, pixels, rng
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            yield random_shifts(x, self.pixels, self.rng), y
+
+
+def learning_rate(args, lr, batches):
+    """The rate for each batch ``t = 0, 1, ...`` of the run: a `Step` per epoch, or a `CosAnneal`
+    from a linear warm-up of ``args.warmup`` epochs down to 0 at the last batch."""
+    if args.schedule == "epoch":
+        return Step(lr, args.decay, max(batches, 1))
+    total = max(args.epochs * batches, 1)
+    warmup = min(round(args.warmup * batches), total - 1)
+    return CosAnneal(lr, 0.0, total - warmup, warmup=warmup)
 
 
 def build_model(kind, rng):
@@ -97,32 +152,6 @@ def build_model(kind, rng):
 TRAIN_IMAGES = 60000   # the size of MNIST's training split
 
 
-def positive(kind):
-    """An argparse type: ``kind`` (int or float) of a string, refusing zero, negatives and nan."""
-    def convert(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}"
-                                             f", got {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    convert.__name__ = f"positive {kind.__name__}"
-    return convert
-
-
-def non_negative_int(text):
-    """An argparse type for a seed or an epoch count: an integer ``>= 0``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
 def check_flags(parser, args):
     """Refuse a ``--data-dir`` that is not a directory, an ``--out`` that is a file, and a
     ``--train-size`` beyond the training split."""
@@ -134,23 +163,45 @@ def check_flags(parser, args):
     if args.train_size is not None and args.train_size > TRAIN_IMAGES:
         parser.error(f"--train-size {args.train_size}: MNIST has only {TRAIN_IMAGES} "
                      f"training images")
+    schedule = args.schedule or DEFAULT_SCHEDULE.get(args.model, "epoch")
+    if schedule == "cosine" and args.decay is not None:
+        parser.error("--decay applies to --schedule epoch; the cosine schedule ends at 0 itself")
+    if schedule == "epoch" and args.warmup is not None:
+        parser.error("--warmup applies to --schedule cosine")
+    if args.label_smoothing is not None and not 0 <= args.label_smoothing < 1:
+        parser.error(f"--label-smoothing {args.label_smoothing}: must lie in [0, 1)")
+    if args.shift is not None and args.shift > 8:
+        parser.error(f"--shift {args.shift}: at most 8 pixels, or the digits leave the image")
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m flux.examples.mnist",
                                      description="Train an MLP on MNIST with flux.")
-    parser.add_argument("--epochs", type=non_negative_int, default=None,
-                        help="default 20 (4 for lstm, 10 for cnn); 0 saves the untrained model")
+    parser.add_argument("--epochs", type=non_negative(int), default=None,
+                        help="default 20 (4 for lstm, 10 for cnn and vit); 0 saves the untrained model")
     parser.add_argument("--batchsize", type=positive(int), default=None,
-                        help="default 1024 (128 for lstm and cnn)")
+                        help="default 1024 (128 for lstm, cnn and vit)")
     parser.add_argument("--lr", type=positive(float), default=None,
                         help="Adam learning rate (default 0.003 for mlp, 0.005 for seed, "
-                             "0.002 for lstm and cnn)")
+                             "0.002 for lstm and cnn; for vit the peak of the schedule, 0.002)")
     parser.add_argument("--decay", type=positive(float), default=None,
-                        help="multiply the learning rate by this after every epoch "
-                             "(default 1, 0.75 for cnn)")
+                        help="with --schedule epoch, multiply the learning rate by this after "
+                             "every epoch (default 1, 0.75 for cnn)")
+    parser.add_argument("--schedule", choices=["epoch", "cosine"], default=None,
+                        help="epoch: --lr times --decay after every epoch; cosine: a linear "
+                             "warm-up to --lr, then a cosine down to 0 at the last batch "
+                             "(default epoch, cosine for vit)")
+    parser.add_argument("--warmup", type=non_negative(float), default=None,
+                        help="epochs of the cosine schedule's warm-up (default 1)")
+    parser.add_argument("--label-smoothing", type=non_negative(float), default=None,
+                        help="train on targets smoothed by this (default 0, 0.1 for vit)")
+    parser.add_argument("--shift", type=non_negative(int), default=None,
+                        help="move every training image by up to this many pixels each way, "
+                             "afresh every epoch (default 0, 2 for vit)")
+    parser.add_argument("--weight-decay", type=non_negative(float), default=0.0,
+                        help="train with AdamW and this decoupled decay (default 0: Adam)")
     parser.add_argument("--model", choices=["mlp", "seed", "lstm", "cnn", "vit"], default="mlp")
-    parser.add_argument("--seed", type=non_negative_int, default=0,
+    parser.add_argument("--seed", type=non_negative(int), default=0,
                         help="seeds weights and shuffling")
     parser.add_argument("--data-dir", default=None,
                         help="directory holding the MNIST .gz files (default: search, "
@@ -170,9 +221,33 @@ def parse_args(argv=None):
         args.epochs = DEFAULT_EPOCHS.get(args.model, 20)
     if args.batchsize is None:
         args.batchsize = DEFAULT_BATCHSIZE.get(args.model, 1024)
+    if args.schedule is None:
+        args.schedule = DEFAULT_SCHEDULE.get(args.model, "epoch")
     if args.decay is None:
         args.decay = DEFAULT_DECAY.get(args.model, 1.0)
+    if args.warmup is None:
+        args.warmup = DEFAULT_WARMUP.get(args.model, 1.0)
+    if args.label_smoothing is None:
+        args.label_smoothing = DEFAULT_SMOOTHING.get(args.model, 0.0)
+    if args.shift is None:
+        args.shift = DEFAULT_SHIFT.get(args.model, 0)
     return args
+
+
+def describe(args, lr, opt):
+    """The optimiser, its schedule and what is done to the training data, in words."""
+    words = [type(opt).__name__ + (f"(decay={args.weight_decay})" if args.weight_decay else "")]
+    if args.schedule == "cosine":
+        words.append(f"rate warmed up to {lr} over {args.warmup:g} epochs, then a cosine to 0")
+    elif args.decay != 1:
+        words.append(f"rate {lr} times {args.decay} after every epoch")
+    else:
+        words.append(f"rate {lr}")
+    if args.label_smoothing:
+        words.append(f"targets smoothed by {args.label_smoothing:g}")
+    if args.shift:
+        words.append(f"images shifted by up to {args.shift} pixels")
+    return "; ".join(words)
 
 
 def load_data(data_dir, train_size=None):
@@ -231,14 +306,23 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     model = build_model(args.model, rng)
     say(model)
-    schedule = f" times {args.decay} after every epoch" if args.decay != 1 else ""
-    say(f"{len(X)} training images, {len(X_test)} test images; Adam({lr}){schedule}, "
-        f"batch size {args.batchsize}")
-
     loader = flux.distributed.ShardedLoader if args.distributed else DataLoader
+    if args.label_smoothing:
+        Y = label_smoothing(Y, args.label_smoothing)
     train_data = loader((X, Y), batchsize=args.batchsize, shuffle=True, rng=rng)
+    if args.shift:
+        train_data = Shifted(train_data, args.shift, rng)
+    rate = learning_rate(args, lr, len(train_data))
+    opt = AdamW(rate(0), decay=args.weight_decay) if args.weight_decay else Adam(rate(0))
+    say(f"{len(X)} training images, {len(X_test)} test images; {describe(args, lr, opt)}, "
+        f"batch size {args.batchsize}")
+    steps = [0]
+
+    def next_rate():
+        steps[0] += 1
+        opt.eta = rate(steps[0])
+
     loss = lambda x, y: logitcrossentropy(model(x), y)  # noqa: E731
-    opt = Adam(lr)
     ps = flux.params(model)
     step = flux.distributed.train if args.distributed else flux.train
     if args.distributed:
@@ -248,9 +332,9 @@ def main(argv=None):
     history = []
     try:
         for epoch in flux.epochs(args.epochs):
-            opt.eta = lr * args.decay ** (epoch - 1)
             start = time.perf_counter()
-            mean_loss = step(loss, ps, train_data, opt, progress=False if args.quiet else None)
+            mean_loss = step(loss, ps, train_data, opt, next_rate,
+                             progress=False if args.quiet else None)
             seconds = time.perf_counter() - start
             accuracy = evaluate(model, X_test, y_test)
             history.append({"epoch": epoch, "loss": mean_loss, "accuracy": accuracy,

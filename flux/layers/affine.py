@@ -7,6 +7,7 @@ import zygote
 from ..activations import identity
 from ..initialisers import glorot_uniform, ones32
 from .basic import bias_for
+from .mode import Modes
 from .show import signature, with_counts
 
 __all__ = ["Scale", "Bilinear"]
@@ -27,7 +28,7 @@ def check_trailing(layer, x, expected, exact=False):
 zygote.nograd(check_trailing)
 
 
-class Scale:
+class Scale(Modes):
     """Elementwise affine map ``y = act(x · scale + bias)`` over the trailing axes of a batch.
 
     ``Scale(3)`` acts on ``(N, 3)``; ``Scale(4, 4, 3)`` on NHWC images ``(N, 4, 4, 3)``, one
@@ -65,7 +66,7 @@ class Scale:
         return with_counts(self)
 
 
-class Bilinear:
+class Bilinear(Modes):
     """Bilinear layer ``y[n, o] = act(Σᵢⱼ x[n, i] W[o, i, j] z[n, j] + b[o])``.
 
     ``Bilinear((in1, in2), out)`` takes a pair ``(x, z)`` of batches ``(N, in1)`` and

@@ -7,7 +7,7 @@ import numpy as np
 import zygote
 
 from ..initialisers import as_rng
-from .mode import is_active
+from .mode import Modes, is_active
 
 __all__ = ["AlphaDropout"]
 
@@ -23,7 +23,7 @@ def alpha_keep_mask(layer, x):
 zygote.nograd(alpha_keep_mask)
 
 
-class AlphaDropout:
+class AlphaDropout(Modes):
     """Set each input to ``α' = -λα`` of `selu` with probability ``p``, then restore the moments.
 
     ``y = a · (x where kept, else α') + b`` with ``a = 1 / √((1 - p)(1 + p α'²))`` and

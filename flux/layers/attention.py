@@ -23,6 +23,7 @@ import zygote
 from ..activations import gelu, softmax
 from ..initialisers import as_rng, glorot_uniform
 from .basic import Chain, Dense, Dropout
+from .mode import Modes
 from .normalise import LayerNorm
 from .show import with_counts
 
@@ -198,7 +199,7 @@ def dot_product_attention(q, k, v, *, nheads=1, mask=None, dropout=None):
     return join_heads(weights @ split_heads(v, nheads)), weights
 
 
-class MultiHeadAttention:
+class MultiHeadAttention(Modes):
     """Multi-head attention: project queries, keys and values, attend per head, project back.
 
     ``mha(q, k=q, v=k; mask=None, return_scores=False)`` maps ``(N, Lq, E)`` queries and
@@ -293,7 +294,7 @@ def sinusoidal_positions(length, dim, dtype=np.float32):
 zygote.nograd(check_sequence, sinusoidal_positions)
 
 
-class PositionalEmbedding:
+class PositionalEmbedding(Modes):
     """Add a learned vector per position: ``(N, L, dim) -> x + weight[:L]``, ``L <= max_length``.
 
     ``weight`` is ``(max_length, dim)``, drawn by ``init(max_length, dim, rng=rng)`` (normal
@@ -326,7 +327,7 @@ class PositionalEmbedding:
         return with_counts(self)
 
 
-class SinusoidalEmbedding:
+class SinusoidalEmbedding(Modes):
     """Add the fixed table :func:`sinusoidal_positions` to ``(N, L, dim)``; nothing to train.
 
     >>> import numpy as np
@@ -350,7 +351,7 @@ class SinusoidalEmbedding:
 
 # ---------------------------------------------------------------- the block -------------
 
-class TransformerBlock:
+class TransformerBlock(Modes):
     """A pre-norm transformer encoder block, ``(N, L, E) -> (N, L, E)``.
 
     ``h = x + drop(attention(norm1(x)))`` then ``h + drop(mlp(norm2(h)))``, with ``attention``

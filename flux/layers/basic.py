@@ -11,7 +11,7 @@ import zygote
 from ..activations import identity
 from ..functor import named_leaves
 from ..initialisers import as_rng, glorot_uniform
-from .mode import is_active
+from .mode import Modes, is_active
 from .show import callable_only, count_parameters, name_of_layer, signature, underscored, with_counts
 
 __all__ = ["Dense", "Chain", "Dropout", "flatten"]
@@ -40,7 +40,7 @@ def bias_for(bias, size, dtype):
     return np.asarray(bias)
 
 
-class Dense:
+class Dense(Modes):
     """Fully connected layer ``y = act(x @ W.T + b)``, batch first: ``(N, in) -> (N, out)``.
 
     ``weight`` (alias ``W``) has shape ``(out, in)`` and ``bias`` (alias ``b``) shape
@@ -100,7 +100,7 @@ class Dense:
         return with_counts(self)
 
 
-class Chain:
+class Chain(Modes):
     """Apply layers (or plain functions) in sequence: ``Chain(f, g)(x) == g(f(x))``.
 
     Indexing gives a layer (``m[0]``) or a sub-chain (``m[:2]``); iteration and ``len``
@@ -187,7 +187,7 @@ def dropout_mask(layer, x):
 zygote.nograd(dropout_mask)
 
 
-class Dropout:
+class Dropout(Modes):
     """Zero each input with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     ``active=None`` (the default) drops only while :func:`flux.train` runs; ``trainmode``

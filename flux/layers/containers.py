@@ -6,6 +6,7 @@ parameters are the container's (see `flux.functor`), and shows them in its repr.
 
 import numpy as np
 
+from .mode import Modes
 from .show import name_of, name_of_layer, with_counts
 
 __all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout"]
@@ -16,7 +17,7 @@ def constructor_form(head, parts):
     return f"{head}(" + ", ".join(parts) + ")"
 
 
-class SkipConnection:
+class SkipConnection(Modes):
     """``connection(layer(x), x)``: a layer with a path around it, such as a residual block.
 
     ``connection`` takes the layer's output and the input: ``np.add`` gives the residual
@@ -52,7 +53,7 @@ def check_branches(layer, xs):
                          f"of {len(xs)} inputs; pass one input for all or one per layer")
 
 
-class Branches:
+class Branches(Modes):
     """What Parallel and PairwiseFusion share: a ``connection``, a tuple of ``layers``, the repr."""
 
     def __init__(self, connection, *layers):
@@ -122,7 +123,7 @@ class PairwiseFusion(Branches):
             outputs.append(y)
         return tuple(outputs)
 
-class Maxout:
+class Maxout(Modes):
     """The elementwise largest of several layers' outputs: ``max(f₁(x), f₂(x), ...)``.
 
     ``Maxout(make, n)`` calls ``make()`` ``n`` times for ``n`` independently drawn layers;

@@ -15,6 +15,7 @@ from ..activations import identity
 from ..initialisers import glorot_uniform
 from ..nnlib import conv, maxpool, meanpool
 from .basic import bias_for
+from .mode import Modes
 from .show import signature, with_counts
 
 __all__ = ["Conv", "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool"]
@@ -121,7 +122,7 @@ def settings(layer, *names):
 zygote.nograd(check_images, settings)
 
 
-class Conv:
+class Conv(Modes):
     """2-d convolution ``y = act(conv(x, weight) + bias)`` of an NHWC batch: ``(N, H, W, in) -> (N, OH, OW, out)``.
 
     ``y[n, i, j, o] = act(Σ_{p, q, c} x[n, i·sh + p·dh, j·sw + q·dw, c] · weight[p, q, c, o] + bias[o])``
@@ -179,7 +180,7 @@ class Conv:
         return with_counts(self)
 
 
-class Pool:
+class Pool(Modes):
     """What the window pools share: window, stride (the window by default), pad and repr."""
 
     def __init__(self, window, *, stride=None, pad=0):
@@ -237,7 +238,7 @@ class MeanPool(Pool):
         return meanpool(x, window, stride, pad)
 
 
-class GlobalMaxPool:
+class GlobalMaxPool(Modes):
     """The largest value of each channel over the whole image: ``(N, H, W, C) -> (N, 1, 1, C)``.
 
     >>> import numpy as np
@@ -253,7 +254,7 @@ class GlobalMaxPool:
         return "GlobalMaxPool()"
 
 
-class GlobalMeanPool:
+class GlobalMeanPool(Modes):
     """The mean of each channel over the whole image: ``(N, H, W, C) -> (N, 1, 1, C)``.
 
     Follow it with `flux.flatten` to get ``(N, C)`` features.

@@ -13,6 +13,7 @@ from ..initialisers import glorot_uniform
 from ..nnlib import conv_transpose, depthwise_conv
 from .basic import bias_for
 from .conv import Conv, check_images, options, padding, pair, positive, settings
+from .mode import Modes
 from .show import signature, with_counts
 
 __all__ = ["ConvTranspose", "DepthwiseConv", "CrossCor"]
@@ -42,7 +43,7 @@ def check_transposed_fits(layer, x):
 zygote.nograd(check_transposed_fits)
 
 
-class ConvTranspose:
+class ConvTranspose(Modes):
     """Transposed convolution, ``(N, H, W, in) -> (N, OH, OW, out)``: the gradient of a `Conv` from ``out`` to ``in`` channels.
 
     Each input pixel spreads over a window of the output, windows ``stride`` apart; where
@@ -89,7 +90,7 @@ class ConvTranspose:
         return with_counts(self)
 
 
-class DepthwiseConv:
+class DepthwiseConv(Modes):
     """Convolve each channel separately: ``(N, H, W, in) -> (N, OH, OW, out)``, ``out`` a multiple of ``in``.
 
     Input channel ``c`` gives output channels ``c·m`` to ``c·m + m - 1`` (``m = out / in``),

@@ -5,6 +5,7 @@ import numpy as np
 import zygote
 
 from ..initialisers import randn32
+from .mode import Modes
 from .show import with_counts
 
 __all__ = ["Embedding"]
@@ -25,7 +26,7 @@ def check_indices(layer, indices):
 zygote.nograd(check_indices)
 
 
-class Embedding:
+class Embedding(Modes):
     """Map integer indices of any shape ``S`` to rows of ``weight``: ``S -> S + (dim,)``.
 
     ``weight`` is ``(vocab, dim)``, drawn by ``init(vocab, dim, rng=rng)`` (float32 standard

@@ -15,11 +15,13 @@ True
 
 import contextlib
 
+import numpy as np
+
 import zygote
 
-from ..functor import modules
+from ..functor import modules, params
 
-__all__ = ["trainmode", "testmode", "training", "is_active"]
+__all__ = ["trainmode", "testmode", "training", "is_active", "Modes"]
 
 TRAINING = {"active": False}
 
@@ -74,3 +76,39 @@ def testmode(model, active=False):
     array([1., 1., 1.])
     """
     return trainmode(model, active)
+
+
+class Modes:
+    """PyTorch's names as methods of every flux layer: ``model.train()``, ``model.eval()``,
+    ``model.parameters()``.
+
+    ``model.train()`` is ``trainmode(model)``; ``model.eval()`` and ``model.train(False)`` are
+    ``testmode(model)``. Each returns the model, and the mode it sets holds until the next
+    switch (``trainmode(model, None)`` restores the automatic one, on only inside
+    `flux.train`). ``model.parameters()`` is ``flux.params(model)``. The training loop itself
+    is the function `flux.train`.
+
+    >>> import numpy as np
+    >>> from flux import Chain, Dense, Dropout
+    >>> model = Chain(Dense(2, 2, rng=0), Dropout(0.5, rng=0))
+    >>> model.eval()[1].active, model.train()[1].active
+    (False, True)
+    >>> len(model.parameters())
+    2
+    """
+
+    def train(self, mode=True):
+        """Switch the layers with an ``active`` flag to train mode (test mode for ``False``)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}.train(mode=True) switches train mode on or "
+                            f"off, got {type(mode).__name__}; the training loop is "
+                            f"flux.train(loss, params, data, opt)")
+        return trainmode(self, bool(mode))
+
+    def eval(self):
+        """Switch the layers with an ``active`` flag to test mode."""
+        return testmode(self)
+
+    def parameters(self):
+        """The trainable arrays, ``flux.params(self)``."""
+        return params(self)

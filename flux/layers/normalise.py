@@ -10,7 +10,7 @@ import numpy as np
 import zygote
 
 from ..activations import identity
-from .mode import is_active
+from .mode import Modes, is_active
 from .show import signature, with_counts
 
 __all__ = ["BatchNorm", "LayerNorm"]
@@ -54,7 +54,7 @@ def update_running_statistics(layer, mean, var, count):
 zygote.nograd(check_channels, uses_batch_statistics, update_running_statistics)
 
 
-class BatchNorm:
+class BatchNorm(Modes):
     """Normalise each channel over the batch: ``y = act(γ (x - μ) / √(σ² + ε) + β)``.
 
     Channels are the last axis: ``(N, C)`` or NHWC images ``(N, H, W, C)``; ``μ`` and ``σ²``
@@ -126,7 +126,7 @@ class BatchNorm:
         return with_counts(self)
 
 
-class LayerNorm:
+class LayerNorm(Modes):
     """Normalise each sample over its last axis: ``y = act(γ (x - μ) / √(σ² + ε) + β)``.
 
     ``μ`` and ``σ²`` are the mean and (biased) variance of the last axis, of length

@@ -16,6 +16,7 @@ import zygote
 
 from ..activations import sigmoid, tanh
 from ..initialisers import as_rng, glorot_uniform
+from .mode import Modes
 from .show import name_of, with_counts
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
@@ -45,7 +46,7 @@ def draw(init, dims, rng):
     return init(*dims) if rng is None else init(*dims, rng=rng)
 
 
-class Cell:
+class Cell(Modes):
     """What the three cells share: fused weights, the one-step call, and the repr."""
 
     gates = 1
@@ -173,7 +174,7 @@ class GRUCell(Cell):
         return h_new, h_new
 
 
-class Recurrent:
+class Recurrent(Modes):
     """Run ``cell`` along the time axis of ``x`` ``(N, T, in)`` and return ``(N, T, hidden)``.
 
     ``x`` is batch first, then time; the result holds every step's output (``[:, -1]`` is

@@ -11,6 +11,7 @@ import zygote
 from ..activations import identity
 from ..nnlib import maxpool, meanpool
 from .conv import check_images, pair, positive, settings
+from .mode import Modes
 from .show import signature
 
 __all__ = ["Upsample", "PixelShuffle", "AdaptiveMeanPool", "AdaptiveMaxPool"]
@@ -66,7 +67,7 @@ def check_shuffle(layer, x):
 zygote.nograd(interpolation_matrix, upsampled_size, adaptive_window, check_shuffle)
 
 
-class Upsample:
+class Upsample(Modes):
     """Enlarge images by ``scale`` (or to ``size``): ``(N, H, W, C) -> (N, sh·H, sw·W, C)``.
 
     ``mode="nearest"`` repeats each pixel over an ``sh × sw`` block (integer scales only);
@@ -118,7 +119,7 @@ class Upsample:
         return "Upsample(" + ", ".join(parts) + ")"
 
 
-class PixelShuffle:
+class PixelShuffle(Modes):
     """Trade channels for pixels: ``(N, H, W, C·r²) -> (N, r·H, r·W, C)``.
 
     Channel ``c·r² + i·r + j`` of input pixel ``(h, w)`` becomes channel ``c`` of output pixel
@@ -149,7 +150,7 @@ class PixelShuffle:
         return f"PixelShuffle({self.factor})"
 
 
-class AdaptivePool:
+class AdaptivePool(Modes):
     """What the adaptive pools share: the output size and the repr."""
 
     def __init__(self, out):

@@ -1,7 +1,7 @@
 """Normalisation within each sample, channels last: GroupNorm and InstanceNorm.
 
 Unlike `flux.BatchNorm`, the statistics never mix samples of a batch, so train and test mode
-agree and there are no running statistics.
+agree; only an ``InstanceNorm(..., track_stats=True)`` keeps running statistics, for test mode.
 """
 
 import numpy as np
@@ -9,7 +9,8 @@ import numpy as np
 import zygote
 
 from ..activations import identity
-from .normalise import check_channels
+from .mode import Modes
+from .normalise import check_channels, update_running_statistics, uses_batch_statistics
 from .show import signature, with_counts
 
 __all__ = ["GroupNorm", "InstanceNorm"]
@@ -34,7 +35,16 @@ def grouped_shape(layer, x):
     return np.shape(x)[0], -1, layer.groups, layer.channels // layer.groups
 
 
-zygote.nograd(check_spatial, grouped_shape)
+def track_instance_statistics(layer, x, mean, var):
+    """Move the running statistics towards the batch's mean of each sample's ``mean`` and
+    ``var`` (biased, over the ``pixels`` axes; kept unbiased, as Flux.jl and PyTorch do)."""
+    pixels = np.size(x) // (np.shape(x)[0] * layer.channels)
+    channels = (-1, layer.channels)
+    update_running_statistics(layer, mean.reshape(channels).mean(axis=0),
+                              var.reshape(channels).mean(axis=0), pixels)
+
+
+zygote.nograd(check_spatial, grouped_shape, track_instance_statistics)
 
 
 def per_channel_affine(channels, affine, dtype):
@@ -44,11 +54,16 @@ def per_channel_affine(channels, affine, dtype):
     return np.ones(channels, dtype), np.zeros(channels, dtype)
 
 
-def standardise(x, axes, eps):
-    """``(x - μ) / √(σ² + ε)``, with ``μ`` and ``σ²`` the mean and biased variance over ``axes``."""
+def moments(x, axes):
+    """``(μ, x - μ, σ²)``: the mean and biased variance over ``axes``, kept as axes of length 1."""
     mean = np.mean(x, axis=axes, keepdims=True)
     centred = x - mean
-    var = np.mean(centred * centred, axis=axes, keepdims=True)
+    return mean, centred, np.mean(centred * centred, axis=axes, keepdims=True)
+
+
+def standardise(x, axes, eps):
+    """``(x - μ) / √(σ² + ε)``, with ``μ`` and ``σ²`` the mean and biased variance over ``axes``."""
+    _, centred, var = moments(x, axes)
     return centred / np.sqrt(var + eps)
 
 
@@ -59,7 +74,7 @@ def scaled(layer, normalised):
     return layer.act(normalised * layer.scale + layer.bias)
 
 
-class GroupNorm:
+class GroupNorm(Modes):
     """Normalise each sample over groups of channels: ``y = act(γ (x - μ) / √(σ² + ε) + β)``.
 
     The ``channels`` (last axis) split into ``groups`` runs of ``channels / groups``
@@ -100,12 +115,18 @@ class GroupNorm:
         return with_counts(self)
 
 
-class InstanceNorm:
+class InstanceNorm(Modes):
     """Normalise each sample's channels over their pixels: ``y = act(γ (x - μ) / √(σ² + ε) + β)``.
 
     ``μ`` and ``σ²`` (biased) are taken per sample and channel over the axes between batch
     and channels: ``(N, L, C)`` or ``(N, H, W, C)``. As in Flux.jl, ``affine`` is off by
     default; with ``affine=True`` there are per-channel ``scale`` and ``bias``.
+
+    ``track_stats=True`` (off by default, as in Flux.jl) keeps ``running_mean`` and
+    ``running_var`` per channel, as `flux.BatchNorm` does: in train mode each sample is
+    still normalised by its own statistics, and the running ones move a step ``momentum``
+    towards the batch's mean of them; in test mode every sample is normalised by the
+    running ones. ``active`` is the mode switch, as for BatchNorm.
 
     >>> import numpy as np
     >>> norm = InstanceNorm(2)
@@ -114,21 +135,43 @@ class InstanceNorm:
     >>> y = norm(np.random.default_rng(0).normal(3.0, 2.0, (4, 5, 5, 2)))
     >>> bool(np.allclose(y.mean(axis=(1, 2)), 0) and np.allclose(y.std(axis=(1, 2)), 1, atol=1e-3))
     True
+    >>> tracked = InstanceNorm(2, track_stats=True, momentum=1.0)
+    >>> x = np.array([[[1.0, 0.0], [3.0, 0.0]], [[5.0, 0.0], [7.0, 0.0]]])   # (2, 2, 2)
+    >>> _ = tracked.train()(x)
+    >>> tracked.running_mean, tracked.running_var    # means 2 and 6, unbiased variances 2
+    (array([4., 0.], dtype=float32), array([2., 0.], dtype=float32))
+    >>> tracked.eval()(x)[:, :, 0].round(3)
+    array([[-2.121, -0.707],
+           [ 0.707,  2.121]])
     """
 
-    def __init__(self, channels, act=identity, *, eps=1e-5, affine=False, dtype=np.float32):
+    def __init__(self, channels, act=identity, *, eps=1e-5, momentum=0.1, affine=False,
+                 track_stats=False, active=None, dtype=np.float32):
         self.channels = channels
         self.act, self.eps = act, eps
+        self.momentum, self.track_stats, self.active = momentum, track_stats, active
         self.scale, self.bias = per_channel_affine(channels, affine, dtype)
+        self.running_mean = np.zeros(channels, dtype) if track_stats else None
+        self.running_var = np.ones(channels, dtype) if track_stats else None
+
+    def trainable(self):
+        return ("scale", "bias")
 
     def __call__(self, x):
         check_channels(self, x, 2)
         check_spatial(self, x)
-        return scaled(self, standardise(x, tuple(range(1, np.ndim(x) - 1)), self.eps))
+        if not uses_batch_statistics(self):
+            centred = x - zygote.dropgrad(self.running_mean)
+            return scaled(self, centred / np.sqrt(zygote.dropgrad(self.running_var) + self.eps))
+        mean, centred, var = moments(x, tuple(range(1, np.ndim(x) - 1)))
+        if self.track_stats:
+            track_instance_statistics(self, x, mean, var)
+        return scaled(self, centred / np.sqrt(var + self.eps))
 
     def __repr__(self):
         return signature(f"InstanceNorm({self.channels}", self.act,
-                         "affine=True" if self.scale is not None else "")
+                         "affine=True" if self.scale is not None else "",
+                         "track_stats=True" if self.track_stats else "")
 
     def __str__(self):
         return with_counts(self)

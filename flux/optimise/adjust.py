@@ -1,7 +1,10 @@
 """Changing an optimiser state after `setup`: new hyperparameters (`adjust`), `freeze` and `thaw`.
 
 ``state`` below is the tree of `Leaf` from ``flux.setup(opt, model)``, or any part of it
-(``state["layers"][0]`` is the state of a chain's first layer).
+(``state["layers"][0]`` is the state of a chain's first layer). In the implicit style,
+``update(opt, params(model), grads)``, the optimiser holds the state, so it is the
+optimiser that is adjusted, ``adjust(opt, 0.01)``, and that freezes a part of the model,
+``freeze(opt, model[0])``.
 
 >>> import numpy as np
 >>> from flux import Chain, Dense, Descent, setup, update
@@ -18,6 +21,7 @@ True
 
 import copy
 
+from ..functor import params
 from .interface import Leaf
 from .rules import Optimiser
 
@@ -53,6 +57,7 @@ def adjusted(rule, changes):
     """A copy of ``rule`` (and of the rules of a chain) with the hyperparameters it has changed."""
     new = copy.copy(rule)
     new.__dict__.pop("_states", None)   # implicit-style states belong to the original
+    new.__dict__.pop("_frozen", None)
     if hasattr(rule, "opts"):
         new.opts = tuple(adjusted(opt, changes) for opt in rule.opts)
     for name, value in changes.items():
@@ -111,17 +116,33 @@ def check_names(rules, changes):
                          f"they have {', '.join(sorted(known)) or 'none'}")
 
 
-def freeze(tree):
+def freeze(tree, part=None):
     """Stop `flux.update` from changing the parameters below ``tree``; returns ``tree``.
 
     Their states are kept, unchanged, until :func:`thaw`. Freeze a layer by passing its
-    part of the state: ``freeze(state["layers"][0])``.
+    part of the state: ``freeze(state["layers"][0])``. In the implicit style ``tree`` is
+    the optimiser and ``part`` what to freeze: a layer or model, a ``zygote.Params`` or an
+    array, ``freeze(opt, model[0])``; ``update(opt, params(model), grads)`` then leaves
+    those arrays (and their moments) as they are.
+
+    >>> import numpy as np, zygote
+    >>> from flux import Chain, Dense, Descent, params, update
+    >>> model, opt = Chain(Dense(2, 2, rng=0), Dense(2, 1, rng=1)), Descent(0.1)
+    >>> _ = freeze(opt, model[0])
+    >>> first, last = model[0].weight.copy(), model[1].weight.copy()
+    >>> x, ps = np.ones((1, 2), np.float32), params(model)
+    >>> update(opt, ps, zygote.gradient(lambda: model(x).sum(), ps))
+    >>> bool((model[0].weight == first).all()), bool((model[1].weight == last).all())
+    (True, False)
     """
-    return set_frozen(tree, True)
+    return set_frozen(tree, True, part)
 
 
-def thaw(tree):
+def thaw(tree, part=None):
     """Let `flux.update` change the parameters below ``tree`` again; returns ``tree``.
+
+    In the implicit style, ``thaw(opt, part)`` thaws ``part`` and ``thaw(opt)`` everything
+    the optimiser froze.
 
     >>> import numpy as np
     >>> from flux import Descent, setup
@@ -131,10 +152,21 @@ def thaw(tree):
     >>> thaw(state)["w"]
     Leaf(Descent(eta=0.1))
     """
-    return set_frozen(tree, False)
+    return set_frozen(tree, False, part)
 
 
-def set_frozen(tree, frozen):
+def set_frozen(tree, frozen, part=None):
+    if isinstance(tree, Optimiser):
+        if part is None and frozen:
+            raise TypeError("freeze(opt, part): say which part of the model the optimiser "
+                            "should leave alone (a layer, params(...) or an array)")
+        arrays = list(tree.__dict__.get("_frozen", {}).values()) if part is None else params(part)
+        tree.set_frozen(arrays, frozen)
+        return tree
+    if part is not None:
+        raise TypeError(f"freeze/thaw(state, part) is the implicit style, with an optimiser "
+                        f"first; with a state tree from flux.setup pass the part of the "
+                        f"state itself, got {type(tree).__name__} and {type(part).__name__}")
     found = leaves(tree)
     if not found:
         raise ValueError("freeze/thaw take a part of the state from flux.setup(opt, model), "

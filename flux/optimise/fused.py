@@ -64,8 +64,9 @@ class Fused:
 
         ``opt`` and ``model`` are those of `update`: an `Optimiser` and a ``zygote.Params``
         (implicit style), or the state tree of :func:`setup` and the model (explicit style).
-        None when the rule reads the parameters (`AdamW`), when leaves have different rules
-        or some are frozen, or when parameters are tied or differ in dtype.
+        None when the rule reads the parameters (`AdamW`), when leaves have different rules,
+        or when parameters are tied or differ in dtype. Parameters frozen now or later are
+        stepped one by one, by `update`, which leaves them alone.
         """
         if isinstance(opt, Optimiser):
             params, paths = list(model), None
@@ -128,7 +129,7 @@ class Fused:
         """Whether the leaves still share one fusable rule and none is frozen; the rule that
         `flux.adjust` put in their leaves replaces the one the fused step was built with."""
         if self.paths is None:
-            return True
+            return not any(self.opt.is_frozen(x) for x in self.params)
         rule = self.slots[0].rule
         if any(leaf.rule is not rule or leaf.frozen for leaf in self.slots):
             return False

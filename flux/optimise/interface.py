@@ -75,6 +75,8 @@ def checked_gradient(x, dx, where):
 
 def step_array(opt, x, dx):
     dx = checked_gradient(x, dx, "the array")
+    if opt.is_frozen(x):
+        return
     state, step = opt.apply(opt.state_for(x), x, dx)
     opt.store_state(x, state)
     x -= step
@@ -96,6 +98,8 @@ def update_params(opt, ps, gs):
         if dx is None:
             continue
         dx = checked_gradient(x, dx, where)
+        if opt.is_frozen(x):
+            continue
         state, step = opt.apply(opt.state_for(x), x, dx)
         opt.store_state(x, state)
         x -= step

@@ -46,6 +46,20 @@ class Optimiser:
     def store_state(self, x, state):
         self._states[id(x)] = (x, state)
 
+    def is_frozen(self, x):
+        """Whether `flux.freeze` keeps the implicit-style `update` from changing array ``x``."""
+        frozen = self.__dict__.get("_frozen")
+        return bool(frozen) and frozen.get(id(x)) is x
+
+    def set_frozen(self, arrays, frozen):
+        """Freeze (``frozen=True``) or thaw the implicit-style parameters ``arrays``."""
+        held = self.__dict__.setdefault("_frozen", {})
+        for x in arrays:
+            if frozen:
+                held[id(x)] = x
+            elif held.get(id(x)) is x:
+                del held[id(x)]
+
     def __repr__(self):
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
         return f"{type(self).__name__}({args})"

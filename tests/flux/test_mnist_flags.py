@@ -17,6 +17,15 @@ from flux.examples import mnist
     (["--decay", "0"], "argument --decay: must be positive, got 0"),
     (["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
     (["--data-dir", "/missing/path"], "--data-dir /missing/path: no such directory"),
+    (["--model", "vit", "--decay", "0.5"], "--decay applies to --schedule epoch"),
+    (["--warmup", "1"], "--warmup applies to --schedule cosine"),
+    (["--schedule", "cosine", "--warmup", "-1"], "argument --warmup: must be 0 or more, got -1"),
+    (["--schedule", "linear"], "argument --schedule: invalid choice: 'linear'"),
+    (["--label-smoothing", "1"], "--label-smoothing 1.0: must lie in [0, 1)"),
+    (["--label-smoothing", "nan"], "argument --label-smoothing: must be 0 or more, got nan"),
+    (["--shift", "9"], "--shift 9: at most 8 pixels"),
+    (["--shift", "-1"], "argument --shift: must be 0 or more, got -1"),
+    (["--weight-decay", "inf"], "argument --weight-decay: must be 0 or more, got inf"),
 ])
 def test_bad_flags_exit_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -43,3 +52,10 @@ def test_good_flags_parse(tmp_path):
     args = mnist.parse_args(["--batchsize", "7", "--train-size", "60000", "--lr", "1e-3",
                              "--data-dir", str(tmp_path), "--seed", "0"])
     assert (args.batchsize, args.train_size, args.lr, args.seed) == (7, 60000, 1e-3, 0)
+
+
+def test_weight_decay_trains_with_adamw(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(mnist, "evaluate", lambda model, X, y: 0.0)
+    mnist.main(["--weight-decay", "0.01", "--epochs", "1", "--train-size", "64",
+                "--out", str(tmp_path)])
+    assert "AdamW(decay=0.01); rate 0.003" in capsys.readouterr().out

@@ -134,6 +134,22 @@ def test_overlap_loss_gradients(name, check_grad):
     check_grad(lambda p, q: loss(p, q), MASK.copy(), TARGET_PROBS.copy())
 
 
+@pytest.mark.parametrize("name", ["dice_coeff_loss", "tversky_loss"])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2), (5,)], ids=str)
+def test_overlap_losses_per_sample_with_agg(name, shape, check_grad):
+    """With ``agg`` each sample is scored alone: the loss of the batch of one sample, per sample."""
+    loss = getattr(flux, name)
+    rng = np.random.default_rng(len(shape))
+    mask, target = rng.uniform(0.05, 0.95, shape), (rng.random(shape) < 0.5).astype(np.float64)
+    alone = np.array([loss(mask[i:i + 1], target[i:i + 1]) for i in range(shape[0])])
+    np.testing.assert_allclose(loss(mask, target, agg=identity), alone, rtol=1e-12)
+    assert loss(mask, target, agg=np.mean) == pytest.approx(alone.mean(), rel=1e-12)
+    assert loss(mask, target, agg=np.sum) == pytest.approx(alone.sum(), rel=1e-12)
+    assert loss(mask, target) == pytest.approx(loss(mask.ravel(), target.ravel()), rel=1e-12)
+    check_grad(lambda p: loss(p, target, agg=identity), mask.copy())
+    check_grad(lambda p, q: loss(p, q, agg=np.mean), mask.copy(), target.copy())
+
+
 def test_label_smoothing():
     onehot = flux.onehotbatch(LABELS, range(3)).astype(np.float64)
     smoothed = flux.label_smoothing(onehot, 0.3)

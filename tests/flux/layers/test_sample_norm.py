@@ -105,3 +105,56 @@ def test_instancenorm_differs_from_batchnorm_and_wants_a_spatial_axis():
         InstanceNorm(2)(np.ones((4, 2)))
     with pytest.raises(ValueError, match=r"\(N, \.\.\., 2\)"):
         InstanceNorm(2)(np.ones((4, 3, 3)))
+
+
+def instance_running_reference(batches, momentum):
+    """The running mean and variance after ``batches``, by a loop over samples and channels."""
+    channels = batches[0].shape[-1]
+    mean, var = np.zeros(channels), np.ones(channels)
+    for x in batches:
+        pixels = x[..., 0].size // len(x)
+        means = [[x[i, ..., c].mean() for c in range(channels)] for i in range(len(x))]
+        variances = [[x[i, ..., c].var() * pixels / (pixels - 1) for c in range(channels)]
+                     for i in range(len(x))]
+        mean = (1 - momentum) * mean + momentum * np.mean(means, axis=0)
+        var = (1 - momentum) * var + momentum * np.mean(variances, axis=0)
+    return mean, var
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=1, max_size=2).filter(
+    lambda s: np.prod(s) > 1), st.integers(1, 3), st.sampled_from([0.1, 0.5, 1.0]))
+def test_instancenorm_running_statistics_follow_the_loop(n, spatial, channels, momentum):
+    layer = f64(InstanceNorm(channels, track_stats=True, momentum=momentum)).train()
+    rng = np.random.default_rng(n + 10 * channels)
+    batches = [rng.normal(2.0, 3.0, (n, *spatial, channels)) for _ in range(3)]
+    for x in batches:
+        np.testing.assert_allclose(layer(x), InstanceNorm(channels)(x), rtol=1e-10, atol=1e-12)
+    mean, var = instance_running_reference(batches, momentum)
+    np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-10)
+    np.testing.assert_allclose(layer.running_var, var, rtol=1e-10)
+
+
+def test_instancenorm_tracked_statistics_in_test_mode(check_grad, check_model_grad):
+    layer = with_uneven_affine(InstanceNorm(3, tanh, affine=True, track_stats=True))
+    layer.running_mean, layer.running_var = normal(3, 7), np.array([0.5, 1.0, 2.0])
+    layer.eval()
+    x = normal((4, 5, 3), 8)
+    expected = np.tanh((x - layer.running_mean) / np.sqrt(layer.running_var + EPS)
+                       * layer.scale + layer.bias)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(layer(x[:1]), layer(x)[:1], rtol=1e-12)   # no sample sees another
+    before = layer.running_mean.copy()
+    check_grad(lambda x: layer(x), x)
+    check_model_grad(lambda m: m(x), layer)
+    np.testing.assert_array_equal(layer.running_mean, before)   # test mode leaves them alone
+    assert repr(layer) == "InstanceNorm(3, tanh, affine=True, track_stats=True)"
+    assert str(layer).endswith("# 6 parameters, plus 6 non-trainable")
+
+
+def test_instancenorm_tracking_trains_by_the_samples_own_statistics(check_grad):
+    layer = f64(InstanceNorm(2, track_stats=True))
+    x = normal((3, 4, 2), 9)
+    check_grad(lambda x: trainmode(layer)(x), x)
+    np.testing.assert_allclose(layer(x), InstanceNorm(2)(x), rtol=1e-10, atol=1e-12)
+    assert not np.allclose(layer.eval()(x), InstanceNorm(2)(x))

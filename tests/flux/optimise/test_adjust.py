@@ -115,3 +115,65 @@ def test_fused_steps_follow_adjust_and_freeze():
     # The thawed layer has taken fewer Adam steps: the states no longer lie end to end.
     assert not fused.step(np.zeros(sum(p.size for p in params(model)), np.float32))
     assert Fused.of(freeze(setup(Adam(), model)), model) is None
+
+
+def implicit_step(opt, model, loss):
+    ps = params(model)
+    update(opt, ps, zygote.gradient(lambda: loss(model), ps))
+
+
+@pytest.mark.parametrize("part", ["layer", "params", "array"])
+def test_implicit_freeze_keeps_the_part_and_its_moments(part):
+    model, loss = model_and_loss()
+    opt = Adam(0.01)
+    implicit_step(opt, model, loss)
+    target = {"layer": model[0], "params": params(model[0]), "array": model[0].weight}[part]
+    assert freeze(opt, target) is opt
+    before, moments = copies(model), opt.state_for(model[0].weight)[0].copy()
+    for _ in range(2):
+        implicit_step(opt, model, loss)
+    after = copies(model)
+    np.testing.assert_array_equal(after[0], before[0])
+    assert (part == "array") != np.array_equal(after[1], before[1])  # the bias moves unless frozen
+    assert not np.allclose(after[2], before[2])
+    np.testing.assert_array_equal(opt.state_for(model[0].weight)[0], moments)
+    thaw(opt, target)
+    implicit_step(opt, model, loss)
+    assert not np.allclose(copies(model)[0], before[0])
+
+
+def test_implicit_thaw_of_everything_and_a_single_array_step():
+    model, loss = model_and_loss()
+    opt = Descent(0.1)
+    freeze(opt, model)
+    before = copies(model)
+    implicit_step(opt, model, loss)
+    update(opt, model[1].weight, np.ones_like(model[1].weight))
+    assert all(np.array_equal(a, b) for a, b in zip(copies(model), before))
+    thaw(opt)
+    implicit_step(opt, model, loss)
+    assert not any(np.array_equal(a, b) for a, b in zip(copies(model), before))
+    with pytest.raises(TypeError, match="say which part of the model"):
+        freeze(opt)
+    with pytest.raises(TypeError, match="implicit style, with an optimiser first"):
+        freeze(setup(opt, model), model[0])
+
+
+def test_implicit_freeze_matches_an_untouched_twin_under_fused_steps():
+    """A fused implicit step (Adam) must leave a frozen layer exactly as a loop that never
+    touches it does, including a freeze made between two steps of the same `Fused`."""
+    model, loss = model_and_loss()
+    twin, _ = model_and_loss()
+    opt, twin_opt = Adam(0.01), Adam(0.01)
+    fused = Fused.of(opt, params(model))
+    assert fused is not None
+    grads = lambda m: zygote.gradient(lambda: loss(m), params(m))   # noqa: E731
+    fused.update(grads(model))
+    update(twin_opt, params(twin), grads(twin))
+    freeze(opt, model[1])
+    twin_ps = zygote.Params(list(params(twin))[:2])
+    for _ in range(3):
+        fused.update(grads(model))
+        update(twin_opt, twin_ps, grads(twin))
+    for a, b in zip(copies(model), copies(twin)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

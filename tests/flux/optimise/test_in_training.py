@@ -48,3 +48,23 @@ def test_explicit_training_with_a_schedule_and_a_frozen_layer():
         flux.train(lambda m, a, b: flux.mse(m(a), b), model, batches, state)
     assert not np.array_equal(model[0].weight, frozen[0])
     assert float(flux.mse(model(x), y)) < middle
+
+
+def test_implicit_training_with_a_frozen_layer_then_thawed():
+    x, y, batches = regression()
+    model = Chain(Dense(3, 16, relu, rng=0), Dense(16, 1, rng=1))
+    opt = freeze(Adam(0.01), model[0])
+    frozen = [model[0].weight.copy(), model[0].bias.copy()]
+    loss = lambda a, b: flux.mse(model(a), b)   # noqa: E731
+    before = float(loss(x, y))
+    for _ in range(10):
+        flux.train(loss, params(model), batches, opt)
+    np.testing.assert_array_equal(model[0].weight, frozen[0])
+    np.testing.assert_array_equal(model[0].bias, frozen[1])
+    middle = float(loss(x, y))
+    assert middle < before
+    thaw(opt)
+    for _ in range(20):
+        flux.train(loss, params(model), batches, opt)
+    assert not np.array_equal(model[0].weight, frozen[0])
+    assert float(loss(x, y)) < middle
