@@ -11,7 +11,7 @@ from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
 from .compiler.pipeline import stages
 from .activity import category
-from .cotangents import is_zero, public as _public, seed as _seed, unbroadcast
+from .cotangents import is_zero, published as _published, seed as _seed, unbroadcast
 from .errors import GradientUsageError
 from .params import Grads, Params, params_scope
 
@@ -37,7 +37,7 @@ def pullback(f, *args, **kwargs):
 
     def public_back(dy):
         parts = back(dy)
-        return tuple(_public(g, a) for g, a in zip(parts[1:1 + len(args)], args))
+        return _published(parts[1:1 + len(args)], args, dy)
     return y, public_back
 
 
@@ -95,8 +95,8 @@ def gradient(f, *args, **kwargs):
             parts = adjoint(saved, 1.0 if type(y) is float else _seed(y))
             if len(args) == 1:
                 g, a = parts[1], args[0]
-                return (g if type(g) is float and type(a) is float else _public(g, a),)
-            return tuple(map(_public, parts[1:], args))
+                return (g,) if type(g) is float and type(a) is float else _published((g,), args)
+            return _published(parts[1:], args)
     _check_callable(f)
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])

@@ -190,3 +190,28 @@ def public(g, x):
                 out[name] = cleaned
         return out or None
     return g
+
+
+def published(parts, args, dy=None):
+    """The gradients ``public`` gives for ``args``, with every array in them writable and its
+    own: a broadcast view, a slice of another array, an argument or the output cotangent ``dy``
+    given back, or one array given for two arguments is copied, so that ``g *= 0.5`` (an
+    in-place optimiser step) changes that gradient alone."""
+    grads = tuple(map(public, parts, args))
+    seen = {id(a) for a in args + (dy,) if isinstance(a, np.ndarray)}
+    return tuple(_owned(g, seen) for g in grads)
+
+
+def _owned(g, seen):
+    if isinstance(g, np.ndarray):
+        if not g.flags.writeable or not g.flags.owndata or id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        return g
+    if type(g) is tuple or type(g) is list:
+        return type(g)(_owned(part, seen) for part in g)
+    if isinstance(g, tuple) and hasattr(g, "_fields"):
+        return type(g)(*(_owned(part, seen) for part in g))
+    if type(g) is dict:
+        return {key: _owned(part, seen) for key, part in g.items()}
+    return g

@@ -83,6 +83,8 @@ class Grads:
         grad = np.asarray(grad, dtype=array.dtype)
         if grad.shape != array.shape:
             grad = np.broadcast_to(grad, array.shape).copy()
+        elif previous is None and (not grad.flags.writeable or not grad.flags.owndata or grad is array):
+            grad = grad.copy()  # a gradient of its own, for in-place optimiser steps
         self._grads[key] = grad if previous is None else previous + grad
 
     def __add__(self, other):

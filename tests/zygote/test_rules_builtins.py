@@ -93,6 +93,9 @@ sample(float, lambda x: float(x) * 2.0 + np.sum(x), np.array(0.7))
 sample(float, lambda x: float(x[1]) * 2.0, u(3), mirrors=False)
 sample(complex, lambda a, b: np.abs(complex(a, b)) * 1.5, 0.7, -1.3, dynamic=False)
 sample(pow, lambda a, b: pow(a, b) * np.float64(1.5), 0.7, 2.3)
+sample(divmod, lambda a, b: divmod(a, b)[1] * 1.5 + divmod(a, b)[0], 2.5, 0.7, mirrors=False)
+sample(divmod, lambda a, b: weighted_sum(divmod(a, b)[1]), np.array([1.1, 2.3, -0.4, 3.2]), TABLE.away(3, 1),
+       mirrors=False)
 sample(pow, lambda x, b: weighted_sum(pow(x, b)), u(3, 4, lo=0.5), u(4))
 
 # -- reductions of sequences ---------------------------------------------------------------------

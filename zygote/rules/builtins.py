@@ -18,6 +18,21 @@ expr_rule(builtins.pow, lambda base, exp, mod=None, y=None, dy=None: (
     dy * power_slope(base, exp), dy * y * log_positive(base), None))
 
 
+@adjoint(np.divmod, output_kind="a")
+@adjoint(builtins.divmod, output_kind="a")
+def divmod_rule(a, b):
+    """``divmod(a, b) = (a // b, a % b)``: the quotient is piecewise constant, the remainder
+    ``a - b·(a // b)`` has the slopes 1 in ``a`` and ``-(a // b)`` in ``b``."""
+    quotient, remainder = builtins.divmod(a, b)
+
+    def divmod_back(dy):
+        d_remainder = dy[1]
+        if is_zero(d_remainder):
+            return 0, 0
+        return unbroadcast(d_remainder, a), unbroadcast(-d_remainder * quotient, b)
+    return (quotient, remainder), divmod_back
+
+
 # -- sequences -----------------------------------------------------------------------------------
 
 

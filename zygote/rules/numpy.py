@@ -955,9 +955,11 @@ def transpose_method_rule(x, *axes):
 
 
 @adjoint(None, method_of=(np.ndarray, "astype"))
-def astype_method_rule(x, dtype, *args, copy=True):
-    y = x.astype(dtype, order=args[0] if args else "K", copy=copy)
-    return y, lambda dy: (np.asarray(dy).astype(x.dtype) if x.dtype.kind in "fc" else 0, 0) + (0,) * len(args)
+def astype_method_rule(x, dtype, *args, **keywords):
+    y = x.astype(dtype, *args, **keywords)
+    # A cast to integers or bools is piecewise constant: nothing flows back through it.
+    passes = x.dtype.kind in "fc" and y.dtype.kind in "fc"
+    return y, lambda dy: (np.asarray(dy).astype(x.dtype) if passes else 0, 0) + (0,) * len(args)
 
 
 @adjoint(None, method_of=(np.ndarray, "copy"))
@@ -996,7 +998,8 @@ nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_lik
        np.indices, np.tril_indices, np.triu_indices, np.diag_indices, np.isscalar, np.issubdtype,
        np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
        np.random.default_rng)
-nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any")))
+nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any", "round")))
+nograd(None, method_of=(np.generic, ("round",)))
 
 # numpy scalars (np.float64(...), results of full reductions) share the array casts.
 METHOD_RULES[(np.generic, "astype")] = METHOD_RULES[(np.ndarray, "astype")]

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import expr_rule, nograd
 from ..cotangents import unbroadcast
+from .ieee import divide, power
 
 
 def log_positive(a):
@@ -20,7 +21,7 @@ def power_slope(a, b):
     if np.ndim(b) == 0:
         if b == 0:
             return 0.0 * a
-        return b * a ** (b - 1)
+        return b * power(a, b - 1)
     return np.where(b == 0, 0.0, b * a ** (b - 1))
 
 
@@ -69,6 +70,9 @@ expr_rule(operator.pow, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * lo
 expr_rule(operator.neg, lambda a, y, dy: -dy)
 expr_rule(operator.pos, lambda a, y, dy: dy)
 expr_rule(operator.abs, lambda a, y, dy: dy * np.sign(a))
+# (the IEEE forms of / and ** that rule expressions use, differentiable for higher orders)
+expr_rule(divide, lambda a, b, y, dy: (divide(dy, b), -dy * divide(y, b)))
+expr_rule(power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
 expr_rule(operator.matmul, lambda a, b, y, dy: (matmul_da(dy, a, b), matmul_db(dy, a, b)),
           elementwise=False)
 
