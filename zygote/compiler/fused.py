@@ -35,7 +35,7 @@ def fused_gradient(fn, entry):
     made = entry.fused
     if made is not None and made.__globals__ is fn.__globals__ and fn.__closure__ is None:
         return made
-    tree, helper_cells = _fused_tree(entry)
+    tree, helper_cells = fused_tree(entry)
     code, = compile_trees([tree], fn.__code__.co_filename, list(helper_cells),
                           fn.__code__.co_freevars)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
@@ -46,7 +46,7 @@ def fused_gradient(fn, entry):
     return made
 
 
-def _fused_tree(entry):
+def fused_tree(entry):
     """The fused ``FunctionDef`` and the helper cells its free names read.
 
     The primal ends ``return result, (saved values)`` and the adjoint starts by unpacking
