@@ -19,6 +19,7 @@ from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpe
 from .rules import scipy as _scipy
 _scipy.install()  # scipy's rules, registered as its modules are imported
 from .api import adjoint_source, gradient, hessian, jacobian, pullback, withgradient
+from .transforms import grad, value_and_grad
 from .errors import (GradientUsageError, MissingRuleError, NonScalarOutputError, SourceUnavailableError,
                      UnsupportedSyntaxError, ZygoteError)
 from .params import Grads, Params
@@ -37,7 +38,7 @@ def dropgrad(x):
 nograd(dropgrad)
 
 __all__ = [
-    "gradient", "pullback", "withgradient", "jacobian", "hessian", "adjoint_source", "adjoint", "expr_rule", "nograd",
+    "gradient", "grad", "value_and_grad", "pullback", "withgradient", "jacobian", "hessian", "adjoint_source", "adjoint", "expr_rule", "nograd",
     "dropgrad",
     "Params", "Grads", "ZygoteError", "UnsupportedSyntaxError", "MissingRuleError",
     "SourceUnavailableError", "NonScalarOutputError", "GradientUsageError",

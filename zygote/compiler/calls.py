@@ -32,8 +32,14 @@ class CallAdjoints:
         active = [p for p in rule.params if self.gen.activity.active(bound[p])]
         if not active:
             return
+        objects = free_objects(rule)
         helper_names = {}
-        for free, obj in free_objects(rule).items():
+
+        def helper_name(free):
+            # Only the free names the instantiated adjoint keeps become helpers (and guards).
+            if free in helper_names:
+                return helper_names[free]
+            obj = objects[free]
             shared = self.gen.resolver.static(nodes.load(free))
             if shared is not None and shared.obj is obj and free in self.gen.resolver.fixed:
                 helper_names[free] = free  # generated code: already a helper cell of its own
@@ -48,9 +54,10 @@ class CallAdjoints:
                 helper_names[free] = free
             else:
                 helper_names[free] = self.gen.helper(obj, free)
+            return helper_names[free]
         if not rule.elementwise:
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
-        parts = instantiate(rule, bound, nodes.load(name), dy, helper_names)
+        parts = instantiate(rule, bound, nodes.load(name), dy, helper_name)
         for param, part in zip(rule.params, parts):
             if part is not None and param in active:
                 self.gen.contribute(bound[param].id, part, out)

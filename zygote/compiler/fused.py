@@ -35,7 +35,7 @@ def fused_gradient(fn, entry):
     made = entry.fused
     if made is not None and made.__globals__ is fn.__globals__ and fn.__closure__ is None:
         return made
-    tree, helper_cells = _fused_tree(entry)
+    tree, helper_cells = fused_tree(entry)
     code, = compile_trees([tree], fn.__code__.co_filename, list(helper_cells),
                           fn.__code__.co_freevars)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
@@ -46,7 +46,7 @@ def fused_gradient(fn, entry):
     return made
 
 
-def _fused_tree(entry):
+def fused_tree(entry):
     """The fused ``FunctionDef`` and the helper cells its free names read.
 
     The primal ends ``return result, (saved values)`` and the adjoint starts by unpacking
@@ -57,11 +57,9 @@ def _fused_tree(entry):
     transformed = entry.transformed
     primal, adjoint = transformed.primal, transformed.adjoint
     taken = names_in(primal) | names_in(adjoint)
-    seed = "seed_like"
-    while seed in taken:
-        seed += "_"
     helper_cells = dict(entry.helper_cells)
-    helper_cells[seed] = types.CellType(seed_like)
+    seed, type_of, float_type = (_fresh(name, taken, helper_cells, obj) for name, obj in
+                                 (("seed_like", seed_like), ("type", type), ("float", float)))
 
     *primal_body, primal_return = copy.deepcopy(primal.body)
     result, saved_values = primal_return.value.elts
@@ -70,7 +68,12 @@ def _fused_tree(entry):
     line = getattr(primal_return, "lineno", None)
 
     body = primal_body
-    body.append(nodes.at_line(nodes.assign(dout, nodes.call(nodes.load(seed), [result])), line))
+    # The seed of a float result is 1.0, without a call.
+    is_float = nodes.compare(nodes.call(nodes.load(type_of), [copy.deepcopy(result)]), gast.Is(),
+                             nodes.load(float_type))
+    seed_value = nodes.make(gast.IfExp, test=is_float, body=nodes.const(1.0),
+                            orelse=nodes.call(nodes.load(seed), [copy.deepcopy(result)]))
+    body.append(nodes.at_line(nodes.assign(dout, seed_value), line))
     if adjoint_body and _reads(adjoint_body[0], saved_name):
         unpack = adjoint_body.pop(0)
         targets = unpack.targets[0].elts
@@ -88,6 +91,14 @@ def _fused_tree(entry):
     tree = nodes.function(name, copy.deepcopy(primal.args), body)
     nodes.at_line(tree, primal.lineno)
     return propagate_copies(tree), helper_cells
+
+
+def _fresh(name, taken, helper_cells, obj):
+    """A name for helper ``obj`` that the function's own code does not use, bound in ``helper_cells``."""
+    while name in taken or name in helper_cells:
+        name += "_"
+    helper_cells[name] = types.CellType(obj)
+    return name
 
 
 def _reads(stmt, name):

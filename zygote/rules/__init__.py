@@ -14,13 +14,18 @@ register one, each taking its metadata as keyword arguments:
 - ``nograd(fn, ...)``: functions that pass no gradient; ``keeps_numbers=True`` says one
   returns a Python number for Python numbers.
 
+An expression rule may choose a cheaper expression where the compiler knows an argument's
+value: ``b * a ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)``
+is decided where the rule is inlined (``constant(b)`` holds where ``b`` is a constant of the
+program), and both branches must give the same cotangent wherever the test holds.
+
 ``forward_rule`` is the fourth kind, for zygote's own entry points (``gradient`` and the
 call protocol), which nested differentiation turns into calls of generated code.
 """
 import inspect
 
 __all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "forward_rule",
-           "lookup", "lookup_method", "on_change", "NUMERIC_OUTPUT", "ANY_OUTPUT"]
+           "lookup", "lookup_method", "on_change", "constant", "NUMERIC_OUTPUT", "ANY_OUTPUT"]
 
 RULES = {}
 METHOD_RULES = {}
@@ -105,6 +110,18 @@ def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
             defaults[name] = param.default
     rule = Rule(fn, "expr", adjoint_expr, params, defaults, elementwise)
     return _register(fn, rule, method_of)
+
+
+def constant(value):
+    """In an expression rule: whether ``value`` is a constant written in the differentiated code.
+
+    The compiler decides it where it inlines the rule; where the rule runs at run time
+    instead (a call it could not see), no argument is known, and this returns False.
+
+    >>> constant(3)
+    False
+    """
+    return False
 
 
 def adjoint(fn, method_of=None, *, output_kind=NUMERIC_OUTPUT, calls_back=False):

@@ -3,7 +3,7 @@ import string
 
 import numpy as np
 
-from . import METHOD_RULES, RULES, adjoint, expr_rule, nograd
+from . import METHOD_RULES, RULES, adjoint, constant, expr_rule, nograd
 from .operators import log_positive, matmul_da, matmul_db, power_slope
 from ..cotangents import is_zero, unbroadcast
 from ..runtime import getitem_back
@@ -411,7 +411,9 @@ expr_rule(np.add, lambda a, b, y, dy: (dy, dy))
 expr_rule(np.subtract, lambda a, b, y, dy: (dy, -dy))
 expr_rule(np.multiply, lambda a, b, y, dy: (dy * holomorphic(b), dy * holomorphic(a)))
 expr_rule(np.divide, lambda a, b, y, dy: (dy / holomorphic(b), -dy * holomorphic(y / b)))
-expr_rule(np.power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
+expr_rule(np.power, lambda a, b, y, dy: (
+    dy * (b * a ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)),
+    dy * y * log_positive(a)))
 expr_rule(np.float_power, lambda a, b, y, dy: (dy * b * np.float_power(a, b - 1), dy * y * log_positive(a)))
 expr_rule(np.remainder, lambda a, b, y, dy: (dy, -dy * np.floor_divide(a, b)))
 expr_rule(np.fmod, lambda a, b, y, dy: (dy, -dy * np.trunc(a / b)))
