@@ -14,7 +14,7 @@ from .activity import category
 from .cotangents import is_zero, public as _public, seed as _seed, unbroadcast
 from .errors import GradientUsageError
 from .ownership import own
-from .params import Grads, Params, params_scope
+from .params import Grads, Params, params_scope, through_view
 
 _TRANSFORMS = protocol.TRANSFORMS
 
@@ -199,30 +199,34 @@ def _check_callable(f):
 
 def _pullback_params(f, ps, owned=False):
     ids = ps.ids
-    with params_scope(ids):
+    with params_scope(ids, ps):
         y, back = protocol.call("-", f)
     if owned:
         back = own(back, (y, list(ps), *_environment(f)))
 
     def params_back(dy):
-        with params_scope(ids):
+        with params_scope(ids, ps):
             parts = back(dy)
         grads = Grads(ps)
-        _collect(f, parts[0], grads, ids)
+        _collect(f, parts[0], grads, ps)
         return grads
     return y, params_back
 
 
-def _collect(value, cot, grads, ids, depth=0):
-    """Walk ``value`` alongside its cotangent and record cotangents of arrays in ``ids``."""
+def _collect(value, cot, grads, ps, depth=0):
+    """Walk ``value`` alongside its cotangent and record cotangents of the arrays in ``ps``
+    (a ``Params``) and of views of them."""
     if is_zero(cot) or depth > 64:
         return
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        if id(value) in ids:
+        if id(value) in ps.ids:
             grads.accumulate(value, unbroadcast(cot, value))
+        else:
+            for param in ps.viewed_by(value):
+                grads.accumulate(param, through_view(param, value, unbroadcast(cot, value)))
         return
     if isinstance(value, types.MethodType):
-        _collect(value.__self__, cot, grads, ids, depth + 1)
+        _collect(value.__self__, cot, grads, ps, depth + 1)
         return
     if isinstance(value, types.FunctionType) and isinstance(cot, dict):
         code = value.__code__
@@ -237,24 +241,24 @@ def _collect(value, cot, grads, ids, depth=0):
                 inner = value.__globals__[name]
             else:
                 continue
-            _collect(inner, part, grads, ids, depth + 1)
+            _collect(inner, part, grads, ps, depth + 1)
         return
     if isinstance(value, dict) and isinstance(cot, dict):
         for key, part in cot.items():
             if key in value:
-                _collect(value[key], part, grads, ids, depth + 1)
+                _collect(value[key], part, grads, ps, depth + 1)
         return
     if isinstance(cot, (list, tuple)) and isinstance(value, Collection) \
             and not isinstance(value, (str, bytes, dict)):
         # A list or tuple, or a container iterated over (a Params in `for p in ps`): the
         # cotangent has one entry per item, in the container's own order.
         for item, part in zip(value, cot):
-            _collect(item, part, grads, ids, depth + 1)
+            _collect(item, part, grads, ps, depth + 1)
         return
     if isinstance(cot, dict):
         for name, part in cot.items():
             if hasattr(value, name):
-                _collect(getattr(value, name), part, grads, ids, depth + 1)
+                _collect(getattr(value, name), part, grads, ps, depth + 1)
 
 
 def jacobian(f, *args):
