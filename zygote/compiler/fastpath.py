@@ -4,7 +4,7 @@ A gradient of a small scalar function costs little more than the function itself
 what the call does around the generated code matters: checking the argument types, the
 guards of the transform and packing the result. For a plain function called with Python
 numbers called more than once, ``entry_point`` compiles those steps into one function
-specialised to ``f``'s arity, argument types and guards, around f's fused gradient
+specialised to ``f``'s code object, arity, argument types and guards, around f's fused gradient
 (``compiler.fused``); it answers ``MISS`` when any of them no longer holds.
 
 >>> import math
@@ -53,7 +53,9 @@ def entry_point(f, entry, kinds):
     cells = {"MISS": MISS, "gradient": fused_gradient(f, entry), "public": public, "type": type,
              "float": float, "ValueError": ValueError, "NameError": NameError,
              "AttributeError": AttributeError, "KeyError": KeyError}
-    checks = []
+    # A new ``f.__code__`` is a new function: the entry point, made for the old one, misses.
+    cells["fn"], cells["code"] = f, f.__code__
+    checks = [nodes.compare(nodes.attribute(nodes.load("fn"), "__code__"), gast.Is(), nodes.load("code"))]
     for name, kind in zip(names, kinds):
         cells[f"kind_{name}"] = kind
         checks.append(nodes.compare(nodes.call(nodes.load("type"), [nodes.load(name)]), gast.Is(),
