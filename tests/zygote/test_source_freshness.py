@@ -1,8 +1,6 @@
 """The code that is differentiated is the code that runs: a source file edited after import,
 and a replaced ``__code__``."""
-import importlib.util
-import itertools
-import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,22 +9,13 @@ from hypothesis import given, settings, strategies as st
 import zygote
 from zygote.testing import check_grad
 
-_count = itertools.count()
+from fuzz_programs import load
 
 
 def import_then_edit(directory, source, edited):
     """Import a module from ``source``, then overwrite its file with ``edited``."""
-    name = f"edited_{next(_count)}"
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    path.write_text(edited)
+    module = load(source, directory, "edited")
+    Path(module.__file__).write_text(edited)
     return module
 
 
