@@ -109,8 +109,43 @@ def nested_closures(x):
     return outer(2.0)
 
 
+def parameter_rebound(x):
+    g = lambda: x * x
+    x = x * 2.0
+    return g()
+
+
+def rebound_in_a_branch(x):
+    def times(t):
+        return t * x
+    if np.all(x > 0):
+        x = x * 3.0
+    return times(2.0)
+
+
+def called_before_and_after(x):
+    a = x
+    def g():
+        return a * x
+    first = g()
+    a = a * a
+    return first + g()
+
+
+def closure_reading_a_closure(x):
+    a = x
+    def c():
+        return a
+    def d():
+        return c() * a
+    a = a * 2.0
+    return d()
+
+
 @pytest.mark.parametrize("f", [late_rebound, rebound_in_loop, defined_in_loop_called_after,
-                               calls_made_elsewhere, passed_to_helper, nested_closures])
+                               calls_made_elsewhere, passed_to_helper, nested_closures,
+                               parameter_rebound, rebound_in_a_branch, called_before_and_after,
+                               closure_reading_a_closure])
 @pytest.mark.parametrize("x", [0.7, np.array([0.3, -1.1, 2.0])])
 def test_closure_reads_the_value_at_call_time(f, x):
     value, _ = zygote.withgradient(lambda v: np.sum(f(v) * np.array([0.7, 1.3, 0.9])[:np.size(v)]), x)
@@ -168,3 +203,16 @@ def test_closure_kept_while_its_cell_changes_is_refused_with_the_line():
 
 def test_closure_kept_over_a_cell_that_stays_is_differentiated():
     assert zygote.withgradient(kept_never_rebound, 2.0) == (8.0, (8.0,))
+
+
+def differentiated_default(x):
+    a = x * 2.0
+    g = lambda t, a=a: a * t
+    return g(x)
+
+
+def test_differentiated_default_argument_is_refused_with_the_line():
+    with pytest.raises(ZygoteError, match=r"test_closures.py:\d+: a default argument computed from"):
+        zygote.gradient(differentiated_default, 2.0)
+    # A constant default is fine.
+    assert zygote.gradient(lambda x: (lambda t, k=3.0: k * t)(x), 2.0) == (3.0,)

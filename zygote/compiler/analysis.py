@@ -433,6 +433,16 @@ def other_params(tree):
     return extra
 
 
+def defined_by(stmt):
+    """``(name, function node)`` when ``stmt`` is a ``def`` or assigns a ``lambda``, else ``(None, None)``."""
+    if isinstance(stmt, gast.FunctionDef):
+        return stmt.name, stmt
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and isinstance(stmt.value, gast.Lambda):
+        return stmt.targets[0].id, stmt.value
+    return None, None
+
+
 def closures(body, params):
     """Names bound only to functions defined here (``def`` or ``lambda``): for each, the names
     it reads from this scope and the statements that define it.
@@ -442,12 +452,8 @@ def closures(body, params):
     """
     reads, defs, other = {}, {}, set(params)
     for stmt in walk_stmts(body):
-        if isinstance(stmt, gast.FunctionDef):
-            name, func = stmt.name, stmt
-        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                and isinstance(stmt.value, gast.Lambda):
-            name, func = stmt.targets[0].id, stmt.value
-        else:
+        name, func = defined_by(stmt)
+        if func is None:
             other.update(assigned_by(stmt))
             continue
         reads.setdefault(name, set()).update(outer_names(func))

@@ -12,8 +12,8 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, index_atoms,
-                       loaded_names, other_params, outer_names)
+from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, defined_by,
+                       index_atoms, loaded_names, other_params, outer_names, walk_stmts)
 from .calls import CallAdjoints
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
@@ -161,8 +161,18 @@ class _Generator(ControlFlow):
             self.contribute(outer, self.rt_call("closure_back", [value, nodes.const(outer)]), out)
 
     def _refuse_late_reads(self):
-        """Refuse a closure kept (in a container, under another name) whose cells change after
-        it is made: its cotangent would arrive before the call that reads them."""
+        """Refuse a differentiated default argument (bound early, when the function is made),
+        and a closure kept (in a container, under another name) whose cells change after it
+        is made: its cotangent would arrive before the call that reads them."""
+        for stmt in walk_stmts(self.tree.body):
+            func = defined_by(stmt)[1]
+            defaults = [] if func is None else func.args.defaults + func.args.kw_defaults
+            if any(n in self.kind for d in defaults if d is not None for n in loaded_names(d)):
+                # Evaluated once, when the function is made: refused rather than lost.
+                raise UnsupportedSyntaxError(
+                    "a default argument computed from a differentiated value",
+                    self.parsed.filename, getattr(stmt, "lineno", None),
+                    "read the value from the enclosing scope or pass it as an argument")
         defs = closures(self.tree.body, self.params)
         for name, stmt in closure_uses(self.tree.body, self.closures):
             reads, made = defs[name]
