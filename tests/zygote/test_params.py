@@ -97,3 +97,15 @@ def test_through_view_is_the_adjoint_of_taking_the_view(rows, cols, data):
         picked = unit[r0::step, c0:]
         expected[index] = np.sum(cot * (picked.T if transpose else picked))
     assert np.allclose(through_view(param, view, cot), expected)
+
+
+GLOBAL_HOLDER = Holder(W)
+
+
+def test_attributes_of_a_differentiated_global_are_differentiated():
+    ps = Params([W])
+    assert np.array_equal(zygote.gradient(lambda: np.sum(W.T[2]), ps)[W], [[0, 0, 1], [0, 0, 1]])
+    assert np.array_equal(zygote.gradient(lambda: np.sum(W.T * np.arange(2.0)), ps)[W],
+                          [[0, 0, 0], [1, 1, 1]])
+    assert np.array_equal(zygote.gradient(lambda: np.sum(GLOBAL_HOLDER.rows * 2.0), ps)[W],
+                          np.full_like(W, 2.0))

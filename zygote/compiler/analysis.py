@@ -207,8 +207,9 @@ class Activity:
         if isinstance(value, gast.Call):
             return self._call_kind(value)
         if isinstance(value, gast.Attribute):
-            if self.resolver.static(value) is not None or value.attr in NONDIFF_ATTRIBUTES:
-                return None
+            if value.attr in NONDIFF_ATTRIBUTES or (self.resolver.static(value) is not None
+                                                    and not self.active(value.value)):
+                return None  # a global's attribute is a constant unless the global is differentiated
             if value.attr in ("T", "mT", "real"):
                 return self.kind_of(value.value)
             return ANY if self.active(value.value) else None
