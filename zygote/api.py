@@ -9,11 +9,12 @@ from . import protocol, rules
 from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
-from .compiler.pipeline import stages
+from .compiler.pipeline import env_names, stages
 from .activity import category
 from .cotangents import is_zero, published as _published, seed as _seed, unbroadcast
 from .errors import GradientUsageError
-from .params import Grads, Params, params_scope
+from .ownership import own
+from .params import Grads, Params, params_scope, through_view
 
 _TRANSFORMS = protocol.TRANSFORMS
 
@@ -22,23 +23,62 @@ def pullback(f, *args, **kwargs):
     """Run ``f(*args, **kwargs)`` and return ``(y, back)``.
 
     ``back(dy)`` returns the tuple of cotangents that ``gradient`` would, one per
-    positional argument, for an output cotangent ``dy`` of ``y``'s shape.
+    positional argument, for an output cotangent ``dy`` of ``y``'s shape. ``back`` owns
+    what it saved: writing into the arguments, into ``y`` or into the globals ``f`` reads
+    before calling ``back`` does not change its result (the saved arrays that share memory
+    with them are copied when ``pullback`` returns; ``gradient`` does not need to copy).
 
     >>> import numpy as np, zygote
-    >>> y, back = zygote.pullback(lambda x: 2 * x, np.array([1.0, 2.0]))
+    >>> x = np.array([1.0, 2.0])
+    >>> y, back = zygote.pullback(lambda x: x * x, x)
+    >>> x[0] = 100.0
     >>> back(np.array([1.0, 10.0]))
-    (array([ 2., 20.]),)
+    (array([ 2., 40.]),)
     """
     _check_callable(f)
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
-        return _pullback_params(f, args[0])
-    mask = "-" + "".join(category(a) for a in args) + "".join(category(v) for v in kwargs.values())
-    y, back = protocol.call(mask, f, *args, **kwargs)
+        y, back = _pullback_params(f, args[0], owned=True)
+        return y, back
+    y, back = _pullback(f, args, kwargs)
+    back = own(back, (args, kwargs, y, *_environment(f)))
+    return y, _public_back(back, tuple(map(_layout, args)))
 
+
+def _pullback(f, args, kwargs):
+    """``pullback`` without ownership: for callers that call ``back`` before returning."""
+    mask = "-" + "".join(category(a) for a in args) + "".join(category(v) for v in kwargs.values())
+    return protocol.call(mask, f, *args, **kwargs)
+
+
+def _public_back(back, args):
+    """``back`` giving one public cotangent per positional argument."""
     def public_back(dy):
         parts = back(dy)
         return _published(parts[1:1 + len(args)], args, dy)
-    return y, public_back
+    return public_back
+
+
+def _layout(x):
+    """What ``_published`` reads of an argument (containers, shapes, dtypes), kept apart from
+    the argument, which the caller may change before calling ``back``."""
+    if type(x) in (list, tuple):
+        return type(x)(map(_layout, x))
+    if type(x) is dict:
+        return {key: _layout(value) for key, value in x.items()}
+    if type(x) is np.ndarray:
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)  # no copy of the data
+    return x
+
+
+def _environment(f):
+    """What ``f`` reads besides its arguments: its own object, its cells and its globals."""
+    fn = f.__func__ if isinstance(f, types.MethodType) else f
+    found = [f]
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        namespace = fn.__globals__
+        found.extend(namespace[name] for name in env_names(code, namespace)[1] if name in namespace)
+    return found
 
 
 _HOT = {}  # function -> its compiled entry point (zygote.fastpath)
@@ -101,8 +141,8 @@ def gradient(f, *args, **kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])
         return back(_seed(y))
-    y, back = pullback(f, *args, **kwargs)
-    return back(_seed(y))
+    y, back = _pullback(f, args, kwargs)
+    return _public_back(back, args)(_seed(y))
 
 
 def withgradient(f, *args, **kwargs):
@@ -116,7 +156,8 @@ def withgradient(f, *args, **kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])
     else:
-        y, back = pullback(f, *args, **kwargs)
+        y, back = _pullback(f, args, kwargs)
+        back = _public_back(back, args)
     return y, back(_seed(y))
 
 
@@ -156,30 +197,36 @@ def _check_callable(f):
         raise GradientUsageError(f"expected a function to differentiate, got {type(f).__name__} {f!r:.60}")
 
 
-def _pullback_params(f, ps):
+def _pullback_params(f, ps, owned=False):
     ids = ps.ids
-    with params_scope(ids):
+    with params_scope(ids, ps):
         y, back = protocol.call("-", f)
+    if owned:
+        back = own(back, (y, list(ps), *_environment(f)))
 
     def params_back(dy):
-        with params_scope(ids):
+        with params_scope(ids, ps):
             parts = back(dy)
         grads = Grads(ps)
-        _collect(f, parts[0], grads, ids)
+        _collect(f, parts[0], grads, ps)
         return grads
     return y, params_back
 
 
-def _collect(value, cot, grads, ids, depth=0):
-    """Walk ``value`` alongside its cotangent and record cotangents of arrays in ``ids``."""
+def _collect(value, cot, grads, ps, depth=0):
+    """Walk ``value`` alongside its cotangent and record cotangents of the arrays in ``ps``
+    (a ``Params``) and of views of them."""
     if is_zero(cot) or depth > 64:
         return
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        if id(value) in ids:
+        if id(value) in ps.ids:
             grads.accumulate(value, unbroadcast(cot, value))
+        else:
+            for param in ps.viewed_by(value):
+                grads.accumulate(param, through_view(param, value, unbroadcast(cot, value)))
         return
     if isinstance(value, types.MethodType):
-        _collect(value.__self__, cot, grads, ids, depth + 1)
+        _collect(value.__self__, cot, grads, ps, depth + 1)
         return
     if isinstance(value, types.FunctionType) and isinstance(cot, dict):
         code = value.__code__
@@ -194,24 +241,24 @@ def _collect(value, cot, grads, ids, depth=0):
                 inner = value.__globals__[name]
             else:
                 continue
-            _collect(inner, part, grads, ids, depth + 1)
+            _collect(inner, part, grads, ps, depth + 1)
         return
     if isinstance(value, dict) and isinstance(cot, dict):
         for key, part in cot.items():
             if key in value:
-                _collect(value[key], part, grads, ids, depth + 1)
+                _collect(value[key], part, grads, ps, depth + 1)
         return
     if isinstance(cot, (list, tuple)) and isinstance(value, Collection) \
             and not isinstance(value, (str, bytes, dict)):
         # A list or tuple, or a container iterated over (a Params in `for p in ps`): the
         # cotangent has one entry per item, in the container's own order.
         for item, part in zip(value, cot):
-            _collect(item, part, grads, ids, depth + 1)
+            _collect(item, part, grads, ps, depth + 1)
         return
     if isinstance(cot, dict):
         for name, part in cot.items():
             if hasattr(value, name):
-                _collect(getattr(value, name), part, grads, ids, depth + 1)
+                _collect(getattr(value, name), part, grads, ps, depth + 1)
 
 
 def jacobian(f, *args):
@@ -226,7 +273,8 @@ def jacobian(f, *args):
            [0., 6.]])
     """
     _check_callable(f)
-    y, back = pullback(f, *args)
+    y, back = _pullback(f, args, {})
+    back = _public_back(back, args)
     if isinstance(y, bool) or not isinstance(y, (int, float, np.number, np.ndarray)):
         raise GradientUsageError(f"jacobian needs a function returning a number or an array, got "
                                  f"{type(y).__name__}")

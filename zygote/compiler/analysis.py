@@ -207,8 +207,9 @@ class Activity:
         if isinstance(value, gast.Call):
             return self._call_kind(value)
         if isinstance(value, gast.Attribute):
-            if self.resolver.static(value) is not None or value.attr in NONDIFF_ATTRIBUTES:
-                return None
+            if value.attr in NONDIFF_ATTRIBUTES or (self.resolver.static(value) is not None
+                                                    and not self.active(value.value)):
+                return None  # a global's attribute is a constant unless the global is differentiated
             if value.attr in ("T", "mT", "real"):
                 return self.kind_of(value.value)
             return ANY if self.active(value.value) else None
@@ -431,3 +432,56 @@ def other_params(tree):
     extra = [a.id for a in args.kwonlyargs]
     extra += [a.id for a in (args.vararg, args.kwarg) if a is not None]
     return extra
+
+
+def defined_by(stmt):
+    """``(name, function node)`` when ``stmt`` is a ``def`` or assigns a ``lambda``, else ``(None, None)``."""
+    if isinstance(stmt, gast.FunctionDef):
+        return stmt.name, stmt
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and isinstance(stmt.value, gast.Lambda):
+        return stmt.targets[0].id, stmt.value
+    return None, None
+
+
+def closures(body, params):
+    """Names bound only to functions defined here (``def`` or ``lambda``): for each, the names
+    it reads from this scope and the statements that define it.
+
+    A closure reads its cells when it is called, not when it is made, so the cotangent it
+    hands back belongs to the values its cells hold at the call (late binding).
+    """
+    reads, defs, other = {}, {}, set(params)
+    for stmt in walk_stmts(body):
+        name, func = defined_by(stmt)
+        if func is None:
+            other.update(assigned_by(stmt))
+            continue
+        reads.setdefault(name, set()).update(outer_names(func))
+        defs.setdefault(name, []).append(stmt)
+    return {name: (frozenset(outer), tuple(defs[name])) for name, outer in reads.items()
+            if name not in other}
+
+
+def closure_uses(body, closed):
+    """The statements reading a closure in ``closed`` other than by calling it, passing it to
+    a call or returning it: where its cotangent may arrive after its cells changed."""
+    found = []
+    for stmt in walk_stmts(body):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.FunctionDef) or isinstance(value, gast.Lambda):
+            continue  # read when the new function is called: its own cotangent comes then
+        safe = set()
+        if isinstance(value, gast.Call):
+            safe = {id(a) for a in [value.func, *value.args, *(k.value for k in value.keywords)]}
+            safe |= {id(a.value) for a in value.args if isinstance(a, gast.Starred)}
+        elif isinstance(stmt, gast.Return):
+            safe = {id(value)}
+        own = [getattr(stmt, f) for f in ("test", "iter", "items") if hasattr(stmt, f)]
+        own = [p for part in own for p in (part if isinstance(part, list) else [part])]
+        for node in (n for part in (own or [stmt]) for n in walk(part)):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                    and node.id in closed and id(node) not in safe:
+                found.append((node.id, stmt))
+                break
+    return found

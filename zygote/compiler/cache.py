@@ -16,7 +16,7 @@ import weakref
 
 from .. import nodes, rules
 from ..activity import argument_kinds, callee_active, category, keyword_kinds
-from ..params import params_mode
+from ..params import params_mode, views_a_param
 from ..runtime import dict_back, split_cotangent
 from . import planned
 from .resolve import guard_terms
@@ -137,7 +137,7 @@ def _env_category(value, params):
     if params is None or kind == "-":
         return kind
     if kind == "n":
-        return "n" if id(value) in params else "-"
+        return "n" if id(value) in params or views_a_param(value) else "-"
     if kind == "f":
         return "-"  # a plain number in the environment is never a parameter
     if type(value) in (tuple, list) and len(value) <= _SCANNED_ITEMS:

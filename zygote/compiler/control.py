@@ -62,6 +62,12 @@ class ControlFlow:
         for node in nodes.walk(stmt):
             if isinstance(node, gast.Name):
                 touched.add(node.id)
+        pending = list(touched)
+        while pending:  # a closure's cotangent goes to the names it reads (transform.contribute)
+            for outer in self.closures.get(pending.pop(), ()):
+                if outer not in touched:
+                    touched.add(outer)
+                    pending.append(outer)
         local = set()
         for name in touched:
             sites = self.sites.assigned.get(name, [])

@@ -12,8 +12,8 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import (ANY, NUMERIC, Site, assigned_by, index_atoms, loaded_names, other_params,
-                       outer_names)
+from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, defined_by,
+                       index_atoms, loaded_names, other_params, outer_names, walk_stmts)
 from .calls import CallAdjoints
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
@@ -78,6 +78,8 @@ class _Generator(ControlFlow):
         self.last_comment = None
         self.entry_aliases = []
         self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
+        self.closures = {name: reads for name, (reads, _) in closures(self.tree.body, self.params).items()}
+        self._refuse_late_reads()
 
     def _other_params(self):
         return other_params(self.tree)
@@ -130,6 +132,9 @@ class _Generator(ControlFlow):
     def contribute(self, name, value, out):
         if name not in self.kind:
             return
+        if name in self.closures:
+            self._through_closure(name, value, out)
+            return
         dname = self.d(name)
         if name in self.is_set:
             if name in self.scalar_closed:
@@ -140,6 +145,44 @@ class _Generator(ControlFlow):
         else:
             self.is_set.add(name)
         out.append(nodes.assign(dname, value))
+
+    def _through_closure(self, name, value, out):
+        """Hand a closure's cotangent to the names it reads, at the point it arrives.
+
+        It arrives where the closure was called (or passed to a call, or returned), which is
+        when it read its cells: the cotangents belong to the values they hold there, not to
+        those they held when the closure was made.
+        """
+        if not isinstance(value, gast.Name):
+            part = self.fresh_adjoint(f"d{name}_env")
+            out.append(nodes.assign(part, value))
+            value = nodes.load(part)
+        for outer in sorted(self.closures[name]):
+            self.contribute(outer, self.rt_call("closure_back", [value, nodes.const(outer)]), out)
+
+    def _refuse_late_reads(self):
+        """Refuse a differentiated default argument (bound early, when the function is made),
+        and a closure kept (in a container, under another name) whose cells change after it
+        is made: its cotangent would arrive before the call that reads them."""
+        for stmt in walk_stmts(self.tree.body):
+            func = defined_by(stmt)[1]
+            defaults = [] if func is None else func.args.defaults + func.args.kw_defaults
+            if any(n in self.kind for d in defaults if d is not None for n in loaded_names(d)):
+                # Evaluated once, when the function is made: refused rather than lost.
+                raise UnsupportedSyntaxError(
+                    "a default argument computed from a differentiated value",
+                    self.parsed.filename, getattr(stmt, "lineno", None),
+                    "read the value from the enclosing scope or pass it as an argument")
+        defs = closures(self.tree.body, self.params)
+        for name, stmt in closure_uses(self.tree.body, self.closures):
+            reads, made = defs[name]
+            changed = sorted(outer for outer in reads if outer in self.kind and any(
+                self.sites.reassigned_after(outer, self.sites.of_stmt[id(d)]) for d in made))
+            if changed:
+                raise UnsupportedSyntaxError(
+                    f"keeping the closure {name!r} (in a container or under another name) while "
+                    f"{changed[0]!r}, which it reads, is rebound", self.parsed.filename, getattr(stmt, "lineno", None),
+                    "call the closure directly, or pass the value as an argument")
 
     def kill(self, name):
         self.is_set.discard(name)
@@ -191,8 +234,11 @@ class _Generator(ControlFlow):
             if line is not None:
                 adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
-            self.is_set.add(result.id)
-            adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
+            if result.id in self.closures:
+                self._through_closure(result.id, nodes.load(dout), adjoint)
+            else:
+                self.is_set.add(result.id)
+                adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
         primal, adjoint_body = self.block(body[:-1])
         adjoint += adjoint_body
         adjoint.append(nodes.ret(self.gradients()))
