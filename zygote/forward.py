@@ -119,7 +119,7 @@ def jvp_method(obj, dobj, name, args, dargs, kwargs, dkwargs):
             return _call_rule(rule.fn, rules.lookup(rule.fn) or rule, (obj,) + tuple(args),
                               (dobj,) + tuple(dargs), kwargs, dkwargs)
         return _by_transposition(rule, getattr(obj, name), (obj,) + tuple(args), (dobj,) + tuple(dargs),
-                                 kwargs, method=True)
+                                 kwargs, method=True, dkwargs=dkwargs)
     method = getattr(obj, name)
     if type(method) is types.MethodType and (method.__self__ is obj or owner is super):
         if rules.lookup(method) is not None:
@@ -139,14 +139,22 @@ def _call_rule(fn, rule, args, dargs, kwargs, dkwargs):
         # gradient(f, x) or the reverse protocol's call(...): the generated code they run.
         target, new_args, _, _ = rule.impl(*args, **kwargs)
         return jvp_call(target, 0, tuple(new_args), _forwarded_tangents(new_args, args, dargs))
+    keyword_tangents = dkwargs is not None and any(not _zero(d) for d in dkwargs.values())
     explicit = lookup_tangent(fn)
-    if explicit is not None:
-        if dkwargs and any(not _zero(d) for d in dkwargs.values()):
+    if explicit is not None and tangent_rules.derived_from_expr(fn):
+        if keyword_tangents:
             args, dargs, kwargs = _keywords_as_positions(fn, rule, args, dargs, kwargs, dkwargs)
+            keyword_tangents = False
+        if any(isinstance(a, (list, tuple)) for a, d in zip(args, dargs) if not _zero(d)):
+            explicit = None  # (an elementwise rule handed a list: its pullback knows what to do)
+    if explicit is not None and not keyword_tangents:
         if explicit in CALLS_BACK:
-            return explicit(_PROTOCOL, dargs, *args, **kwargs)
-        return explicit(tuple(dargs), *args, **kwargs)
-    return _by_transposition(rule, fn, args, dargs, kwargs)
+            result = explicit(_PROTOCOL, dargs, *args, **kwargs)
+        else:
+            result = explicit(tuple(dargs), *args, **kwargs)
+        if result is not NotImplemented:
+            return result
+    return _by_transposition(rule, fn, args, dargs, kwargs, dkwargs=dkwargs)
 
 
 def _forwarded_tangents(new_args, args, dargs):
@@ -244,41 +252,141 @@ def _bind(fn, args, dargs, kwargs, dkwargs):
     return tuple(values), tuple(tangents)
 
 
-def _by_transposition(rule, fn, args, dargs, kwargs, method=False):
+def _by_transposition(rule, fn, args, dargs, kwargs, method=False, dkwargs=None):
     """``J v`` from a rule's pullback ``v ↦ Jᵀ v``: the derivative of ``u ↦ <back(u), v>``."""
     if rule is None or rule.kind not in ("expr", "pullback"):
         raise MissingTangentError(fn)
-    if any(np.iscomplexobj(a) for a in args):
+    if any(_is_complex(a) for a in args):
         raise MissingTangentError(fn, "complex arguments")
-    if method:
-        # (a method rule on a built-in type: its self comes first, as for any function)
-        y, back = call("-" + "a" * len(args), _method_caller(fn.__name__), *args, **kwargs)
+    keys = [k for k in kwargs if dkwargs and not _zero(dkwargs.get(k, 0))]
+    rest = {k: v for k, v in kwargs.items() if k not in keys}
+    values = tuple(args) + tuple(kwargs[k] for k in keys)
+    tangents = tuple(dargs) + tuple(dkwargs[k] for k in keys)
+    if keys and rule.kind == "pullback" and not rule.calls_back:
+        # The rule lists a keyword argument's cotangent at that parameter's place.
+        places = protocol._rule_parameters(rule)
+        if all(k in places for k in keys):
+            y, raw_back = rule.impl(*args, **kwargs)
+            order = tuple(range(len(args))) + tuple(places[k] for k in keys)
+
+            def back(u):
+                listed = tuple(raw_back(u))
+                return (0,) + tuple(listed[i] if i < len(listed) else 0 for i in order)
+            return _plain(fn, args, kwargs, method), _transpose(fn, y, back, tangents)[1]
+    if keys and rule.kind == "expr":
+        # The rule's expression gives one cotangent per parameter, keywords included.
+        names = list(rule.params)
+        if all(k in names for k in keys):
+            y = fn(*args, **kwargs)
+            bound = dict(rule.defaults)
+            bound.update(zip(names, args))
+            bound.update(kwargs)
+            order = tuple(range(len(args))) + tuple(names.index(k) for k in keys)
+
+            def back(u):
+                raw = rule.impl(y=y, dy=u, **bound)
+                listed = raw if isinstance(raw, tuple) and len(names) > 1 else (raw,)
+                return (0,) + tuple(listed[i] if i < len(listed) and listed[i] is not None else 0
+                                    for i in order)
+            return _transpose(fn, y, back, tangents)
+    if keys or method:
+        caller = _caller(fn.__name__ if method else fn, len(args), keys, rest, method)
+        y, back = call("-" + "a" * len(values), caller, *values)
     else:
-        y, back = call("-" + "a" * len(args), fn, *args, **kwargs)
-    if isinstance(y, bool) or not isinstance(y, (float, int, np.ndarray, np.number)):
+        y, back = call("-" + "a" * len(values), fn, *args, **kwargs)
+    return _plain(fn, args, kwargs, method), _transpose(fn, y, back, tangents)[1]
+
+
+def _transpose(fn, y, back, tangents):
+    """``J v`` for tangents ``v`` from a pullback ``back`` whose parts follow the arguments."""
+    u0 = _zeros_of(y)
+    if u0 is None:
         raise MissingTangentError(fn, f"its result is a {type(y).__name__}")
-    dtype = y.dtype if getattr(y, "dtype", None) is not None and y.dtype.kind == "f" else np.float64
-    u0 = 0.0 if type(y) is float else np.zeros(np.shape(y), dtype)
-    active = tuple(i for i, d in enumerate(dargs) if not _zero(d))
-    seeds = tuple(dargs[i] for i in active)
+    active = tuple(i for i, d in enumerate(tangents) if not _zero(d))
+    seeds = tuple(tangents[i] for i in active)
 
     def paired(u):
         parts = back(u)
         return _dot([parts[1 + i] for i in active], seeds)
     try:
-        total, paired_back = call("-" + category(u0), paired, u0)
+        total, paired_back = call("-a", paired, u0)
         jv = paired_back(seed(total))[1]
     except ZygoteError as error:
         raise MissingTangentError(fn, str(error)) from None
-    if _zero(jv):
-        jv = 0.0 if type(y) is float else np.zeros(np.shape(y), dtype)
-    return y, unbroadcast(jv, y) if isinstance(y, np.ndarray) else jv
+    return y, _tangent_like(jv, y)
+
+
+def _plain(fn, args, kwargs, method):
+    """The plain call's value, which a rule's own primal may round differently."""
+    return getattr(args[0], fn.__name__)(*args[1:], **kwargs) if method else fn(*args, **kwargs)
+
+
+def _is_complex(value):
+    if isinstance(value, (list, tuple)):
+        return any(_is_complex(item) for item in value)
+    return type(value) is complex or getattr(getattr(value, "dtype", None), "kind", "") == "c"
+
+
+def _caller(fn, n, keys, rest, method):
+    """A Python function of the positional and the differentiated keyword arguments that makes the call."""
+    if method:
+        def method_call(obj, *values):
+            return getattr(obj, fn)(*values[:n - 1], **_keywords(keys, values[n - 1:], rest))
+        return method_call
+    def keyword_call(*values):
+        return fn(*values[:n], **_keywords(keys, values[n:], rest))
+    return keyword_call
+
+
+def _keywords(keys, values, rest):
+    out = {}
+    for key in rest:
+        out[key] = rest[key]
+    for i in range(len(keys)):
+        out[keys[i]] = values[i]
+    return out
+
+
+def _zeros_of(y):
+    """A zero cotangent of ``y``'s structure, or None where ``y`` holds something else."""
+    if isinstance(y, bool):
+        return 0
+    if type(y) is float or type(y) is int:
+        return 0.0
+    if isinstance(y, (np.ndarray, np.number)):
+        if np.iscomplexobj(y):
+            return None
+        dtype = y.dtype if y.dtype.kind == "f" else np.float64
+        return np.zeros(np.shape(y), dtype)
+    if isinstance(y, (tuple, list)):
+        parts = [_zeros_of(item) for item in y]
+        if any(p is None for p in parts):
+            return None
+        return type(y)(*parts) if hasattr(y, "_fields") else type(y)(parts)
+    return None
+
+
+def _tangent_like(jv, y):
+    """A cotangent-shaped result of transposition as the tangent of ``y`` (a named tuple stays one)."""
+    if _zero(jv) or jv is None:
+        return 0
+    if isinstance(y, np.ndarray):
+        return unbroadcast(jv, y) if np.shape(jv) != y.shape else jv
+    if isinstance(y, (tuple, list)) and isinstance(jv, (tuple, list)):
+        parts = [_tangent_like(d, item) for d, item in zip(jv, y)]
+        return type(y)(*parts) if hasattr(y, "_fields") else type(y)(parts)
+    return jv
 
 
 def _dot(parts, seeds):
     total = 0.0
-    for part, seed in zip(parts, seeds):
-        total = total + np.sum(part * seed)
+    for part, seed_part in zip(parts, seeds):
+        if isinstance(seed_part, (list, tuple)):
+            total = total + _dot(list(part), list(seed_part))
+        elif isinstance(seed_part, dict):
+            total = total + _dot([part[k] for k in seed_part], list(seed_part.values()))
+        else:
+            total = total + np.sum(part * seed_part)
     return total
 
 
@@ -320,6 +428,17 @@ def attr_tangent(obj, dobj, name):
     if type(dobj) is dict:
         return dobj.get(name, 0)
     return getattr(dobj, name, 0)
+
+
+def keyed_item_tangent(dobj, obj, index, dindex):
+    """The tangent of ``obj[index]`` where the key carries a tangent too (``np.r_[a, b]``)."""
+    rule = rules.lookup(obj)
+    if rule is not None and rule.kind != "nograd":
+        return _call_rule(obj, rule, (index,), (dindex,), {}, None)[1]
+    method = getattr(type(obj), "__getitem__", None)
+    if isinstance(method, types.FunctionType):
+        return jvp_call(method, 0, (obj, index), (dobj, dindex))[1]
+    return item_tangent(dobj, obj, index)  # a container looked up by key: constant in the key
 
 
 def item_tangent(dobj, obj, index):
@@ -446,6 +565,7 @@ class ForwardHelpers:
     jvp_method = staticmethod(jvp_method)
     attr_tangent = staticmethod(attr_tangent)
     item_tangent = staticmethod(item_tangent)
+    keyed_item_tangent = staticmethod(keyed_item_tangent)
     tangent_list = staticmethod(tangent_list)
     tangent_dict = staticmethod(tangent_dict)
     set_item_tangent = staticmethod(set_item_tangent)

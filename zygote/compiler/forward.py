@@ -26,7 +26,8 @@ from .. import nodes
 from ..activity import ANY, NUMERIC
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup
-from .analysis import NONDIFF_ATTRIBUTES, other_params, outer_names
+from ..rules.tangents import TANGENTS, UNCONJUGATED
+from .analysis import NONDIFF_ATTRIBUTES, index_atoms, other_params, outer_names
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name
 
@@ -37,7 +38,7 @@ _BINOPS = {
 }
 
 # What generated forward code calls, by name (the forward call protocol provides them).
-FORWARD_HELPER_NAMES = ("jvp_call", "jvp_call_kw", "jvp_method", "attr_tangent", "item_tangent",
+FORWARD_HELPER_NAMES = ("jvp_call", "jvp_call_kw", "jvp_method", "attr_tangent", "item_tangent", "keyed_item_tangent",
                         "tangent_list", "tangent_dict", "set_item_tangent", "set_attr_tangent",
                         "unpack_tangent", "add_tangent", "mul_tangent", "fit_tangent",
                         "env_tangent", "iterate_tangent", "append_tangent")
@@ -329,12 +330,27 @@ class _Tangents:
             part = parts[rule.params.index(param)]
             if part is None:
                 continue
-            terms.append(part)
+            terms.append(self.without_conjugation(part))
         total = _sum(terms)
         if total is None or self.all_scalar or name in self.scalar_closed:
             return total
         # A tangent of a broadcast argument takes the result's shape (x + c with x a number).
         return self.rt_call("fit_tangent", [total, nodes.load(name)])
+
+    def without_conjugation(self, expression):
+        """A cotangent expression made a tangent one: a rule's ``holomorphic(f')`` multiplies a
+        cotangent by conj(f'(z)), a tangent by f'(z) itself, so such calls go (``UNCONJUGATED``)."""
+        markers = {self._helper_ids.get(id(fn)) for fn in UNCONJUGATED} - {None}
+        if not markers:
+            return expression
+
+        class Unwrap(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                if isinstance(node.func, gast.Name) and node.func.id in markers and len(node.args) == 1:
+                    return node.args[0]
+                return node
+        return Unwrap().visit(expression)
 
     def tangent_Attribute(self, name, value):
         dobj = self.tangent(value.value)
@@ -344,9 +360,15 @@ class _Tangents:
 
     def tangent_Subscript(self, name, value):
         dobj = self.tangent(value.value)
+        keys = [k for k in index_atoms(value.slice) if self.tangent(k) is not None]
+        index = _index_value(value.slice, self)
+        if keys:
+            dindex = self.tangent(value.slice) if not isinstance(value.slice, gast.Tuple) else \
+                nodes.tuple_load([self.tangent_or_zero(k) for k in value.slice.elts])
+            return self.rt_call("keyed_item_tangent", [dobj or nodes.const(0), value.value, index, dindex])
         if dobj is None:
             return None
-        return self.rt_call("item_tangent", [dobj, value.value, _index_value(value.slice, self)])
+        return self.rt_call("item_tangent", [dobj, value.value, index])
 
     def tangent_Tuple(self, name, value):
         elts = self.display(value.elts)
@@ -392,7 +414,8 @@ class _Tangents:
         if rule is not None and rule.kind == "nograd":
             self.resolver.guard(static)
             return [stmt] + self.set_tangent(name, None)
-        if rule is not None and rule.kind == "expr" and rule.elementwise and plain:
+        if rule is not None and rule.kind == "expr" and rule.elementwise and plain \
+                and static.obj not in TANGENTS:
             bound = bind(rule, call.args, [(k.arg, k.value) for k in call.keywords])
             if bound is not None and not any(self.tangent(k.value) is not None for k in call.keywords
                                              if k.arg not in rule.params[:2]):
@@ -435,7 +458,7 @@ class _Tangents:
         args = call.args
         if key == "iterate":
             d = self.tangent(args[0])
-            return None if d is None else self.rt_call("iterate_tangent", [d, args[0]])
+            return None if d is None else self.rt_call("iterate_tangent", [d, nodes.load(name)])
         if key == "list_append":
             ditems, dvalue = self.tangent(args[0]), self.tangent(args[1])
             if ditems is None and dvalue is None:

@@ -14,8 +14,10 @@ import numpy as np
 from .. import runtime
 from ..cotangents import accum, unbroadcast
 from .adjoints import unbroadcast_to
-from .numpy import expand_reduced
-from .tangents import bilinear, linear, tangent
+from .numpy import expand_reduced, holomorphic
+from .tangents import UNCONJUGATED, bilinear, linear, tangent
+
+UNCONJUGATED.add(holomorphic)
 
 
 def _zero(t):
@@ -32,7 +34,7 @@ def _full(d, x):
 
 # -- linear and bilinear numpy functions ----------------------------------------------------------
 
-linear(np.sum, np.mean, np.nansum, np.cumsum, np.diff, np.trace, np.diagonal, np.diag, np.triu, np.tril,
+linear(np.sum, np.mean, np.cumsum, np.rollaxis, np.hsplit, np.vsplit, np.dsplit, np.gradient, np.diff, np.trace, np.diagonal, np.diag, np.triu, np.tril,
        np.reshape, np.copy, np.transpose, np.moveaxis, np.swapaxes, np.flip, np.fliplr, np.flipud,
        np.roll, np.broadcast_to, np.tile, np.repeat, np.take, np.take_along_axis, np.ravel,
        np.squeeze, np.expand_dims, np.real, np.imag, np.conj, np.negative, np.positive,
@@ -102,7 +104,57 @@ def _var_tangent(dargs, x, axis=None, dtype=None, out=None, ddof=0, keepdims=Fal
 def _std_tangent(dargs, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     v, dv = _var_tangent(dargs, x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     y = np.sqrt(v)
-    return y, 0 if _zero(dv) else dv / (2 * y)
+    if _zero(dv):
+        return y, 0
+    # (where the spread is zero the derivative is taken to be 0, as the pullback takes it)
+    return y, np.where(y == 0, 0.0, dv / np.where(y == 0, 1.0, 2 * y))
+
+
+@tangent(np.nansum)
+def _nansum_tangent(dargs, x, axis=None, dtype=None, out=None, keepdims=False):
+    y = np.nansum(x, axis=axis, keepdims=keepdims)
+    dx = dargs[0]
+    return y, 0 if _zero(dx) else np.sum(np.where(np.isnan(x), 0, _full(dx, x)), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.median)
+def _median_tangent(dargs, x, axis=None, out=None, overwrite_input=False, keepdims=False):
+    y = np.median(x, axis=axis, keepdims=keepdims)
+    dx = dargs[0]
+    if _zero(dx):
+        return y, 0
+    # The median averages the middle one or two entries in sorted order: so does its tangent.
+    a = np.asarray(x)
+    d = np.asarray(_full(dx, x))
+    if axis is None:
+        a, d, axis_ = a.ravel(), d.ravel(), 0
+    else:
+        axis_ = axis
+    order = np.argsort(a, axis=axis_, kind="stable")
+    d_sorted = np.take_along_axis(d, order, axis=axis_)
+    n = a.shape[axis_]
+    middle = np.take(d_sorted, [(n - 1) // 2, n // 2], axis=axis_)
+    dy = np.mean(middle, axis=axis_, keepdims=keepdims and axis is not None)
+    return y, np.reshape(dy, np.shape(y))
+
+
+@tangent(np.interp)
+def _interp_tangent(dargs, x, xp, fp, *rest, **kwargs):
+    y = np.interp(x, xp, fp, *rest, **kwargs)
+    dx, dxp, dfp = (tuple(dargs) + (0, 0, 0))[:3]
+    if not _zero(dxp):
+        return NotImplemented
+    dy = 0
+    if not _zero(dfp):
+        dy = np.interp(x, xp, _full(dfp, fp), *rest, **kwargs)  # linear in fp
+    if not _zero(dx):
+        xp_a, fp_a = np.asarray(xp), np.asarray(fp)
+        i = np.clip(np.searchsorted(xp_a, x, side="right") - 1, 0, len(xp_a) - 2)
+        slope = (fp_a[i + 1] - fp_a[i]) / (xp_a[i + 1] - xp_a[i])
+        inside = (np.asarray(x) > xp_a[0]) & (np.asarray(x) < xp_a[-1])
+        part = dx * np.where(inside, slope, 0.0)
+        dy = part if _zero(dy) else dy + part
+    return y, dy
 
 
 @tangent(np.nanmean)
@@ -169,19 +221,75 @@ def _where_tangent(dargs, condition, *branches):
 
 
 @tangent(np.clip)
-def _clip_tangent(dargs, x, *bounds, **kwargs):
-    y = np.clip(x, *bounds, **kwargs)
-    dx = dargs[0]
-    if _zero(dx):
+def _clip_tangent(dargs, x, a_min=None, a_max=None, out=None, **kwargs):
+    y = np.clip(x, a_min, a_max, **kwargs) if (a_min is not None or a_max is not None) else np.clip(x, **kwargs)
+    dx, dlo, dhi = (tuple(dargs) + (0, 0, 0))[:3]
+    lo = a_min if a_min is not None else kwargs.get("min")
+    hi = a_max if a_max is not None else kwargs.get("max")
+    below = np.zeros(np.shape(y), bool) if lo is None else np.asarray(x < lo) & np.ones(np.shape(y), bool)
+    above = np.zeros(np.shape(y), bool) if hi is None else np.asarray(x > hi) & np.ones(np.shape(y), bool)
+    dy = 0
+    for d, where in ((dx, ~below & ~above), (dlo, below), (dhi, above)):
+        if not _zero(d):
+            part = np.where(where, d, 0.0)
+            dy = part if _zero(dy) else dy + part
+    return y, dy
+
+
+@tangent(np.select)
+def _select_tangent(dargs, condlist, choicelist, default=0):
+    y = np.select(condlist, choicelist, default)
+    dchoices, ddefault = (tuple(dargs[1:]) + (0, 0))[:2]
+    if _zero(dchoices) and _zero(ddefault):
         return y, 0
-    lo = bounds[0] if bounds else kwargs.get("a_min", kwargs.get("min"))
-    hi = bounds[1] if len(bounds) > 1 else kwargs.get("a_max", kwargs.get("max"))
-    inside = np.ones(np.shape(x), bool)
-    if lo is not None:
-        inside = inside & (x >= lo)
-    if hi is not None:
-        inside = inside & (x <= hi)
-    return y, _full(dx, x) * inside
+    parts = [np.zeros(np.shape(y)) if _zero(d) else np.broadcast_to(d, np.shape(y))
+             for d in (dchoices if not _zero(dchoices) else [0] * len(choicelist))]
+    return y, np.select(condlist, parts, 0.0 if _zero(ddefault) else ddefault)
+
+
+@tangent(np.real_if_close)
+def _real_if_close_tangent(dargs, a, tol=100):
+    y = np.real_if_close(a, tol)
+    d = dargs[0]
+    if _zero(d):
+        return y, 0
+    return y, np.real(d) if not np.iscomplexobj(y) else d
+
+
+@tangent(builtins.complex)
+def _complex_tangent(dargs, real=0.0, imag=0.0):
+    y = complex(real, imag)
+    dr, di = (tuple(dargs) + (0, 0))[:2]
+    if _zero(dr) and _zero(di):
+        return y, 0
+    return y, complex(0.0 if _zero(dr) else dr) + 1j * (0.0 if _zero(di) else di)
+
+
+def _concatenator(concatenator):
+    def concatenator_tangent(dargs, items):
+        y = concatenator[items]
+        ditems = dargs[0]
+        if _zero(ditems):
+            return y, 0
+        single = not isinstance(items, tuple)
+        items_list = [items] if single else list(items)
+        dlist = [ditems] if single else list(ditems)
+        parts = []
+        for item, d in zip(items_list, dlist):
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, slice):
+                parts.append(np.zeros(np.shape(np.r_[item])))
+            elif _zero(d):
+                parts.append(np.zeros(np.shape(item)) if np.ndim(item) else 0.0)
+            else:
+                parts.append(_full(d, item))
+        return y, concatenator[parts[0] if single else tuple(parts)]
+    return concatenator_tangent
+
+
+for _concat in (np.r_, np.c_):
+    tangent(_concat)(_concatenator(_concat))
 
 
 # -- linear algebra -------------------------------------------------------------------------------
@@ -200,7 +308,7 @@ def _solve_tangent(dargs, a, b):
     da, db = (tuple(dargs) + (0, 0))[:2]
     rhs = 0 if _zero(db) else db
     if not _zero(da):
-        product = da @ x if np.ndim(b) == np.ndim(a) else (da @ x[..., None])[..., 0]
+        product = (da @ x[..., None])[..., 0] if np.ndim(b) == 1 else da @ x
         rhs = rhs - product
     return x, 0 if _zero(rhs) else np.linalg.solve(a, np.broadcast_to(rhs, np.shape(x)))
 
@@ -216,11 +324,11 @@ def _det_tangent(dargs, a):
 
 @tangent(np.linalg.slogdet)
 def _slogdet_tangent(dargs, a):
-    sign, logdet = np.linalg.slogdet(a)
+    y = np.linalg.slogdet(a)
     da = dargs[0]
     if _zero(da):
-        return (sign, logdet), 0
-    return (sign, logdet), (0, np.real(np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1)))
+        return y, 0
+    return y, type(y)(np.zeros_like(y[0]), np.real(np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1)))
 
 
 # -- the helpers that generated adjoints call (each linear in its cotangent) ------------------------
@@ -418,10 +526,44 @@ def _getattr_tangent(forward, dargs, obj, name, *default):
     return getattr(obj, name, *default), forward.attr_tangent(obj, dargs[0], name) if dargs else 0
 
 
-@tangent(builtins.abs)
-def _abs_tangent(dargs, x):
+def _abs(fn):
+    def abs_tangent(dargs, x, *rest, **kwargs):
+        y = fn(x, *rest, **kwargs)
+        d = dargs[0]
+        if _zero(d):
+            return y, 0
+        if np.iscomplexobj(x):
+            # d|z| = Re(conj(z) dz) / |z|
+            return y, np.real(np.conj(x) * d) / np.where(y == 0, 1, y)
+        return y, _full(d, x) * np.sign(x)
+    return abs_tangent
+
+
+for _fn in (builtins.abs, operator.abs, np.abs, np.fabs, math.fabs):
+    tangent(_fn)(_abs(_fn))
+
+
+@tangent(np.sign)
+def _sign_tangent(dargs, x):
+    y = np.sign(x)
     d = dargs[0]
-    return abs(x), 0 if _zero(d) else d * np.sign(x)
+    if _zero(d) or not np.iscomplexobj(x):
+        return y, 0 if _zero(d) else np.zeros(np.shape(y))
+    # the unit z / |z| turns with the part of dz across it
+    magnitude = np.abs(x)
+    safe = np.where(magnitude == 0, 1, magnitude)
+    return y, (d - np.real(np.conj(y) * d) * y) / safe
+
+
+@tangent(np.angle)
+def _angle_tangent(dargs, z, deg=False):
+    y = np.angle(z, deg=deg)
+    d = dargs[0]
+    if _zero(d):
+        return y, 0
+    magnitude2 = np.real(z * np.conj(z))
+    dy = np.imag(np.conj(z) * d) / np.where(magnitude2 == 0, 1, magnitude2)
+    return y, dy * (180 / np.pi) if deg else dy
 
 
 @tangent(builtins.float)
@@ -545,3 +687,17 @@ def _partial_tangent(dargs, fn, *bound, **keywords):
 @tangent(super)
 def _super_tangent(dargs, *args):
     return super(*args), dargs[1] if len(dargs) > 1 else 0
+
+
+@tangent(np.linalg.eigvals)
+def _eigvals_tangent(dargs, a):
+    y = np.linalg.eigvals(a)
+    da = dargs[0]
+    if _zero(da):
+        return y, 0
+    # dλ = diag(V⁻¹ dA V) for A = V diag(λ) V⁻¹ with distinct eigenvalues
+    w, v = np.linalg.eig(a)
+    inner = np.linalg.solve(v, da @ v)
+    dw = np.diagonal(inner, axis1=-2, axis2=-1)
+    order = [int(np.argmin(np.abs(w - value))) for value in np.ravel(y)] if np.ndim(y) == 1 else None
+    return y, dw[order] if order is not None else dw

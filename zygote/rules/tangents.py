@@ -21,12 +21,15 @@ import numpy as np
 
 from . import RULES, lookup
 
-__all__ = ["TANGENTS", "METHOD_TANGENTS", "tangent", "linear", "bilinear", "lookup_tangent",
+__all__ = ["TANGENTS", "METHOD_TANGENTS", "UNCONJUGATED", "tangent", "linear", "bilinear", "lookup_tangent",
            "lookup_method_tangent", "CALLS_BACK"]
 
 TANGENTS = {}
 METHOD_TANGENTS = {}
 CALLS_BACK = set()  # rules that take the forward call protocol as their first argument
+# Helpers of expression rules that conjugate a complex derivative for a cotangent; the tangent
+# derived from such a rule multiplies by the derivative itself, so they are left out.
+UNCONJUGATED = set()
 
 
 def _zero(t):
@@ -35,6 +38,9 @@ def _zero(t):
 
 def tangent(fn, method_of=None, *, calls_back=False):
     """Decorator registering ``rule(dargs, *args, **kwargs) -> (y, dy)`` as ``fn``'s tangent rule.
+
+    A rule may return ``NotImplemented`` for tangents it does not handle (of an argument it
+    is not linear in, say): the tangent is then computed from ``fn``'s pullback.
 
     With ``calls_back=True`` the rule receives the forward call protocol first, to push
     tangents through the functions it is handed (``map``): ``protocol.jvp_call(f, df, args, dargs)``.
@@ -59,9 +65,9 @@ def linear(*fns):
 
 def _linear_rule(fn):
     def linear_tangent(dargs, x, *rest, **kwargs):
-        y = fn(x, *rest, **kwargs)
         if any(not _zero(d) for d in dargs[1:]):
-            raise TypeError(f"{getattr(fn, '__name__', fn)} is linear in its first argument only")
+            return NotImplemented  # not linear in the others: the pullback decides
+        y = fn(x, *rest, **kwargs)
         dx = dargs[0]
         if _zero(dx):
             return y, 0
@@ -78,10 +84,10 @@ def bilinear(*fns):
 
 def _bilinear_rule(fn):
     def bilinear_tangent(dargs, a, b, *rest, **kwargs):
+        if any(not _zero(d) for d in dargs[2:]):
+            return NotImplemented  # not linear in the others: the pullback decides
         y = fn(a, b, *rest, **kwargs)
         da, db = (tuple(dargs) + (0, 0))[:2]
-        if any(not _zero(d) for d in dargs[2:]):
-            raise TypeError(f"{getattr(fn, '__name__', fn)} is bilinear in its first two arguments only")
         dy = 0
         if not _zero(da):
             dy = fn(_full(da, a), b, *rest, **kwargs)
