@@ -89,6 +89,13 @@ def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
         owner = getattr(fn, "__self__", None)
         if owner is not None and not isinstance(owner, types.ModuleType):
             return jvp_method(owner, dfn, fn.__name__, args, dargs, kwargs, dkwargs or {})
+    if fn is dict:
+        # a dict built from differentiated values: its tangent is the dict of their tangents
+        y = dict(*args, **kwargs)
+        dy = dict(tangent_dict(dargs[0], args[0])) if args else {}
+        for key in kwargs:
+            dy[key] = (dkwargs or {}).get(key, 0)
+        return y, dy
     if isinstance(fn, type):
         if all(_zero(d) for d in dargs) and all(_zero(d) for d in (dkwargs or {}).values()):
             return fn(*args, **kwargs), 0
@@ -169,9 +176,15 @@ def _forwarded_tangents(new_args, args, dargs):
     if any(not _zero(d) and type(d) is not dict for d in dargs[:rest]):
         raise ZygoteError("forward mode through a nested gradient: a differentiated value "
                           "in an unexpected place")
-    leading = tuple(closure if type(a) is types.FunctionType and a.__code__.co_freevars else 0
-                    for a in new_args[:head])
-    return leading + tuple(dargs[rest:])
+    leading = [closure if type(a) is types.FunctionType and a.__code__.co_freevars else 0
+               for a in new_args[:head]]
+    for a, d in zip(args[:rest], dargs[:rest]):
+        # a partial's bound arguments are passed on just before the call's own
+        if type(a) is functools.partial and type(d) is dict and "args" in d:
+            n = len(a.args)
+            if n and head >= n and all(p is q for p, q in zip(new_args[head - n:head], a.args)):
+                leading[head - n:head] = list(d["args"])
+    return tuple(leading) + tuple(dargs[rest:])
 
 
 def _keywords_as_positions(fn, rule, args, dargs, kwargs, dkwargs):
@@ -466,9 +479,9 @@ def tangent_list(d, seq):
 
 def tangent_dict(d, mapping):
     """The tangents of the values of ``mapping`` (``**kwargs``) as a dict."""
-    if _zero(d):
+    if _zero(d) or type(d) is not dict:
         return {k: 0 for k in mapping}
-    return dict(d)
+    return {k: d.get(k, 0) for k in mapping}
 
 
 def iterate_tangent(dseq, items):

@@ -346,18 +346,24 @@ def _structured(fn, d, g, x):
     return fn(_full(d, g), x)
 
 
+def _filled(d, g):
+    """Tangent ``d`` of the cotangent ``g`` with ``g``'s shape (zeros for an array's zero)."""
+    if isinstance(g, (np.ndarray, np.number)):
+        return _full(d, g)
+    if _zero(d) and type(g) is float:
+        return 0.0
+    return d
+
+
 @tangent(accum)
 def _accum_tangent(dargs, a, b, x=None):
     da, db = (tuple(dargs) + (0, 0))[:2]
-    y = accum(a, b, x) if x is not None else accum(a, b)
+    extra = () if x is None else (x,)
+    y = accum(a, b, *extra)
     if _zero(da) and _zero(db):
         return y, 0
-    return y, accum(_like_zero(da, a), _like_zero(db, b), x) if x is not None else \
-        accum(_like_zero(da, a), _like_zero(db, b))
-
-
-def _like_zero(d, g):
-    return 0 if _zero(d) else d
+    # accum is linear in the two cotangents: the tangent is accum of their tangents
+    return y, accum(_filled(da, a), _filled(db, b), *extra)
 
 
 @tangent(runtime.add_cotangent)
@@ -366,9 +372,7 @@ def _add_cotangent_tangent(dargs, a, b, x):
     y = runtime.add_cotangent(a, b, x)
     if _zero(da) and _zero(db):
         return y, 0
-    parts = [unbroadcast_to(d, y) if not _zero(d) and np.size(d) < np.size(y) else d
-             for d in (da, db)]
-    return y, runtime.add_cotangent(_like_zero(parts[0], a), _like_zero(parts[1], b), x)
+    return y, runtime.add_cotangent(_filled(da, a), _filled(db, b), x)
 
 
 @tangent(expand_reduced)
@@ -701,3 +705,25 @@ def _eigvals_tangent(dargs, a):
     dw = np.diagonal(inner, axis1=-2, axis2=-1)
     order = [int(np.argmin(np.abs(w - value))) for value in np.ravel(y)] if np.ndim(y) == 1 else None
     return y, dw[order] if order is not None else dw
+
+
+def _growing(name):
+    """``items.append(v)`` / ``items.extend(vs)`` in place: the list's tangent grows in place too."""
+    def growing_tangent(dargs, items, *args):
+        ditems = dargs[0]
+        new = [args[0]] if name == "append" else list(args[0])
+        dnew = [dargs[1]] if name == "append" else _items(dargs[1], new)
+        if type(ditems) is not list or len(ditems) != len(items):
+            if any(not _zero(d) for d in dnew) or not _zero(ditems):
+                raise TypeError(f"list.{name} of differentiated values into a list whose tangent "
+                                "is not a list of the same length")
+            getattr(items, name)(*args)
+            return None, 0
+        getattr(items, name)(*args)
+        ditems.extend(dnew)
+        return None, 0
+    return growing_tangent
+
+
+for _name in ("append", "extend"):
+    tangent(None, method_of=(list, _name))(_growing(_name))
