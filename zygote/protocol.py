@@ -218,8 +218,17 @@ def _call_partial(mask, fn, args, kwargs):
         dbound = tuple(parts[1:1 + n])
         dfn = {"args": dbound} if any(not is_zero(d) for d in dbound) else 0
         out = (dfn,) + tuple(own)
-        return out + ({k: dkw.get(k, 0) for k in kwargs},) if kwargs else out
+        return out + (_keyword_parts(dkw, kwargs),) if kwargs else out
     return y, partial_back
+
+
+def _keyword_parts(dkw, kwargs):
+    """The cotangents of the keywords passed, from those of every keyword (a loop, so that
+    this code can be differentiated again)."""
+    parts = {}
+    for key in kwargs:
+        parts[key] = dkw.get(key, 0)
+    return parts
 
 
 _RULE_PARAMETERS = {}

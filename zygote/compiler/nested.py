@@ -33,6 +33,18 @@ def call_pair(primal, adjoint_fn, n_var, to_call, *args):
     return y, functools.partial(protocol_back, adjoint_fn, n_var, to_call, saved)
 
 
+def call_rule_pair(rule_impl, *args):
+    """``(y, back)`` of a function with a pullback rule, as ``protocol.call`` returns them."""
+    y, back = rule_impl(*args)
+    return y, functools.partial(rule_protocol_back, back, len(args))
+
+
+def rule_protocol_back(back, n, dy):
+    """A pullback rule's cotangents as the call protocol's ``(dfn, *dargs)``, one per argument."""
+    parts = tuple(back(dy))
+    return (0,) + parts[:n] + (0,) * (n - len(parts))
+
+
 def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
     """The adjoint's cotangents per parameter, as the call protocol's ``(dfn, *dargs)``."""
     parts = adjoint_fn(saved, dy)
@@ -111,6 +123,12 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             return (0, 0) + inner((parts[1],) + parts[5:])
         return (call_pair, (primal, adjoint_fn, n_var, inner) + tuple(new_args), "a---" + new_mask,
                 through_target)
+    if rule is not None and rule.kind == "pullback" and not rule.calls_back:
+        # call(mask, fn, *args) of a function with a pullback rule: the rule's own code.
+        def through_rule(parts):
+            # (dcall_rule_pair, drule_impl, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[2:]
+        return call_rule_pair, (rule.impl,) + tuple(args), "-" + mask[1:], through_rule
     fn_char = ANY if callee_active(mask) else CONSTANT
     if type(fn) is functools.partial and not fn.keywords:
         # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
