@@ -168,3 +168,20 @@ def list_append(items, value):
         items.append(value)
         return items
     return items + [value]
+
+
+def dict_set(items, key, value):
+    """``{**items, key: value}``: a dict comprehension's step, leaving ``items`` unchanged."""
+    grown = dict(items)
+    grown[key] = value
+    return grown
+
+
+def set_of(*values):
+    """``{a, b, ...}``: a set display (``set_of()`` is the empty set)."""
+    return set(values)
+
+
+def set_add(items, value):
+    """``items | {value}``: a set comprehension's step, leaving ``items`` unchanged."""
+    return items | {value}

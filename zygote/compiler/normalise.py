@@ -18,17 +18,19 @@ import gast
 from .. import nodes
 from ..errors import UnsupportedSyntaxError
 from .branching import BranchingExpressions
-from .lower import lower_jumps, lower_loop_returns, single_exit
+from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
 from .names import Namer, describe, names_in
+from .statements import SimpleStatements, jumps_out
 
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
-    def __init__(self, tree, namer, helpers, params):
+    def __init__(self, tree, namer, helpers, params, declared=None):
         self.tree = tree
         self.namer = namer
         self.helpers = helpers      # name in code -> intrinsic key
         self.params = params        # positional parameter names in order
+        self.declared = declared or {}  # "global"/"nonlocal" -> names the primal declares
 
 
 def normalise(parsed, module_names=frozenset()):
@@ -45,6 +47,7 @@ def normalise(parsed, module_names=frozenset()):
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     body = lowering.block(tree.body)
+    body = lower_regions(body)
     body = lower_loop_returns(body, namer)
     try:
         body = lower_jumps(body, in_loop=False)
@@ -55,7 +58,7 @@ def normalise(parsed, module_names=frozenset()):
     tree.body = body
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
-    return NormalForm(tree, namer, lowering.helpers, params)
+    return NormalForm(tree, namer, lowering.helpers, params, lowering.declared)
 
 
 def _param_names(args):
@@ -76,7 +79,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions):
+class _Lowering(BranchingExpressions, SimpleStatements):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):
@@ -84,6 +87,7 @@ class _Lowering(BranchingExpressions):
         self.namer = namer
         self.module_names = module_names
         self.helpers = {}
+        self.declared = {}
         self.out = None
         self.line = None
 
@@ -249,6 +253,8 @@ class _Lowering(BranchingExpressions):
         self.emit(nodes.if_(test, self.block(node.body), self.block(node.orelse)))
 
     def stmt_For(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         iterable = node.iter
         is_range = (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name)
                     and iterable.func.id == "range" and not iterable.keywords)
@@ -272,6 +278,8 @@ class _Lowering(BranchingExpressions):
         loop.zygote_kind = kind
 
     def stmt_While(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         outer, self.out = self.out, []
         test = self.atom(node.test)
         head = self.out
@@ -304,6 +312,8 @@ class _Lowering(BranchingExpressions):
             if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
                 self.refuse("a with-target that is not a name", node)
             items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        if jumps_out(node.body):
+            return self.with_region(node, items)
         self.emit(nodes.make(gast.With, items=items, body=self.block(node.body)))
 
     def stmt_FunctionDef(self, node):

@@ -12,7 +12,7 @@ from . import adjoint, nograd
 from .. import structure
 from ..cotangents import _float_dtype, is_zero, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..runtime import iterate, list_append
+from ..runtime import dict_set, iterate, list_append, set_add, set_of
 
 # -- methods of the built-in containers -------------------------------------------------------
 
@@ -121,3 +121,23 @@ def _list_append_rule(items, value):
             return 0, 0
         return list(dy[:-1]), dy[-1]
     return items + [value], list_append_back
+
+
+@adjoint(dict_set, output_kind="a")
+def _dict_set_rule(items, key, value):
+    def dict_set_back(dy):
+        if is_zero(dy):
+            return 0, 0, 0
+        # A key written again hides its earlier value, which gets no cotangent.
+        return {k: d for k, d in dy.items() if k != key}, 0, dy.get(key, 0)
+    return dict_set(items, key, value), dict_set_back
+
+
+def _refuse_set(*args):
+    raise UnsupportedSyntaxError(
+        "a set of differentiated values (a set merges equal values and has no order)", None, None,
+        "use a list, or a dict keyed by something that is not differentiated")
+
+
+adjoint(set_of, output_kind="a")(_refuse_set)
+adjoint(set_add, output_kind="a")(_refuse_set)

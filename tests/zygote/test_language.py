@@ -1,0 +1,232 @@
+"""The Python language inside differentiated functions: each construct has the plain call's
+value and side effects, and a gradient that matches central differences."""
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import zygote
+from zygote.testing import check_grad
+
+LOG = []
+
+
+@contextlib.contextmanager
+def logged(tag):
+    LOG.append(("enter", tag))
+    try:
+        yield tag
+    finally:
+        LOG.append(("exit", tag))
+
+
+def same_as_plain(fn, *args):
+    """Check value and the context managers' log against the plain call; return the gradient."""
+    LOG.clear()
+    expected = fn(*args)
+    plain_log = list(LOG)
+    LOG.clear()
+    value, _ = zygote.pullback(fn, *args)
+    assert np.allclose(value, expected)
+    assert LOG == plain_log
+    return check_grad(fn, *args)
+
+
+# -- comprehensions and assignment expressions --------------------------------------------------
+
+
+def dict_comprehension(x):
+    scaled = {i: x * i for i in range(3)}
+    squares = {k: v ** 2 for k, v in scaled.items() if k > 0}
+    return sum(squares.values()) + scaled[1]
+
+
+def dict_comprehension_overwrites(x):
+    last = {i % 2: x * (i + 1) for i in range(5)}  # keys written again keep the last value
+    return last[0] * last[1]
+
+
+def set_comprehension(x):
+    residues = {i % 3 for i in range(7)}
+    return x * len(residues) + x * len({1, 2, 2})
+
+
+def walrus_in_condition(x):
+    if (doubled := x * 2) > 1:
+        return doubled * doubled
+    return doubled
+
+
+def walrus_in_comprehension(xs):
+    kept = [y for v in xs if (y := v * v) > 0.1]
+    return sum(kept) * y  # y is the last value bound inside the comprehension
+
+
+@pytest.mark.parametrize("fn, args", [
+    (dict_comprehension, (3.0,)), (dict_comprehension_overwrites, (1.5,)), (set_comprehension, (1.5,)),
+    (walrus_in_condition, (1.0,)), (walrus_in_condition, (0.2,)),
+    (walrus_in_comprehension, (np.array([0.1, 0.5, 2.0]),)),
+])
+def test_comprehensions_and_walrus(fn, args):
+    same_as_plain(fn, *args)
+
+
+def test_a_set_of_differentiated_values_is_refused():
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="set of differentiated values"):
+        zygote.gradient(lambda x: sum({x, 2 * x}), 1.0)
+
+
+# -- loops with else, del ---------------------------------------------------------------------
+
+
+def for_else(x, n):
+    total = x
+    for i in range(n):
+        total = total * 1.5
+        if total > 10:
+            break
+    else:
+        total = total - x * x
+    return total
+
+
+def while_else(x):
+    k = 0
+    while k < 3:
+        x = x * 2
+        k += 1
+        if x > 100:
+            break
+    else:
+        x = x + 1
+    return x
+
+
+def nested_loop_else(xs):
+    found = 0.0
+    for v in xs:
+        for w in xs:
+            if w > v:
+                break  # leaves only the inner loop
+        else:
+            found = found + v * v  # v is the largest so far
+            continue
+        found = found + v
+    return found
+
+
+def deleted(x):
+    y = x * 2
+    del y
+    y = x * 3
+    return y
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.1, 3.0), st.integers(0, 8))
+def test_for_else_runs_else_when_no_break(x, n):
+    same_as_plain(for_else, x, n)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (while_else, (1.0,)), (while_else, (30.0,)),
+    (nested_loop_else, (np.array([1.0, 3.0, 2.0, 5.0]),)), (deleted, (2.0,)),
+])
+def test_loop_else_and_del(fn, args):
+    same_as_plain(fn, *args)
+
+
+# -- jumps out of with blocks ---------------------------------------------------------------------
+
+
+def return_in_with(x):
+    with logged("a"):
+        y = x * 3
+        if y > 2:
+            return y * y
+        y = y + 1
+    return y
+
+
+def continue_and_break_in_with(xs):
+    total = 0.0
+    for v in xs:
+        with logged("step"):
+            if v < 0:
+                continue
+            if v > 5:
+                break
+            total = total + v * v
+    return total
+
+
+def return_in_with_in_loop(x):
+    for i in range(3):
+        with logged(i):
+            x = x * 2
+            with logged("inner"):
+                if x > 5:
+                    return x * i
+    return -x
+
+
+@pytest.mark.parametrize("fn, args", [
+    (return_in_with, (1.0,)), (return_in_with, (0.1,)),
+    (continue_and_break_in_with, (np.array([1.0, -2.0, 3.0, 7.0, 1.0]),)),
+    (return_in_with_in_loop, (1.0,)), (return_in_with_in_loop, (0.1,)),
+])
+def test_jumps_out_of_with_run_exit(fn, args):
+    same_as_plain(fn, *args)
+
+
+# -- global and nonlocal ----------------------------------------------------------------------------
+
+SCALE = 1.0
+CALLS = 0
+
+
+def scale_global(x):
+    global SCALE, CALLS
+    CALLS += 1
+    SCALE = SCALE * x
+    return SCALE * x
+
+
+def make_accumulator(start):
+    total = start
+
+    def add(x):
+        nonlocal total
+        total = total + x
+        return total * x
+    return add, lambda: total
+
+
+def test_global_writes_are_visible_after_the_call():
+    global SCALE, CALLS
+    SCALE, CALLS = 2.0, 0
+    plain = scale_global(3.0)
+    SCALE, CALLS = 2.0, 0
+    value, back = zygote.pullback(scale_global, 3.0)
+    assert value == plain and SCALE == 6.0 and CALLS == 1
+    assert back(1.0) == (12.0,)  # d/dx of (2 x) x
+
+
+def test_nonlocal_writes_reach_the_cell():
+    add, read = make_accumulator(2.0)
+    assert zygote.gradient(add, 1.0) == (4.0,)  # d/dx of (2 + x) x
+    assert read() == 3.0
+
+
+def test_nonlocal_in_a_function_defined_inside_is_refused():
+    def outer(x):
+        count = 0
+
+        def bump():
+            nonlocal count
+            count += 1
+        bump()
+        return x * count
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="nonlocal statement in a function defined inside"):
+        zygote.gradient(outer, 1.0)
