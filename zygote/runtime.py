@@ -9,7 +9,7 @@ import numpy as np
 
 from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F401  (helpers of generated code)
                          unbroadcast)
-from .errors import MissingRuleError
+from .errors import MissingRuleError, ZygoteError
 from .params import Params
 
 # -- structural adjoints ---------------------------------------------------------------------
@@ -185,3 +185,42 @@ def set_of(*values):
 def set_add(items, value):
     """``items | {value}``: a set comprehension's step, leaving ``items`` unchanged."""
     return items | {value}
+
+
+# -- exceptions inside differentiated code --------------------------------------------------------
+
+
+class catch:
+    """A ``with`` block that ends one statement of a ``try`` body: an exception raised inside
+    is kept in ``error`` instead of propagating, and what the statement had pushed on the
+    primal's ``stacks`` is dropped, so the adjoint sees it as a statement that never ran.
+
+    zygote's own errors propagate: they say the code cannot be differentiated, which no
+    ``except`` clause of the user's may hide.
+    """
+
+    def __init__(self, *stacks):
+        self.stacks = stacks
+        self.marks = [len(s) for s in stacks]
+        self.error = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, ZygoteError):
+            return False
+        for stack, mark in zip(self.stacks, self.marks):
+            del stack[mark:]
+        self.error = error
+        return True
+
+
+def exit_arguments(error):
+    """The arguments of ``__exit__`` for a ``with`` body that raised ``error``."""
+    return type(error), error, error.__traceback__
+
+
+def exception_matches(error, kinds):
+    """Whether an ``except kinds:`` clause handles ``error``."""
+    return isinstance(error, kinds)

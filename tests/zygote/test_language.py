@@ -1,6 +1,7 @@
 """The Python language inside differentiated functions: each construct has the plain call's
 value and side effects, and a gradient that matches central differences."""
 import contextlib
+import math
 
 import numpy as np
 import pytest
@@ -230,3 +231,171 @@ def test_nonlocal_in_a_function_defined_inside_is_refused():
         return x * count
     with pytest.raises(zygote.UnsupportedSyntaxError, match="nonlocal statement in a function defined inside"):
         zygote.gradient(outer, 1.0)
+
+
+# -- try / except / else / finally ----------------------------------------------------------------
+
+
+def checked_log(v):
+    if v <= 0:
+        raise ValueError("not positive")
+    return np.log(v)
+
+
+def handled_in_loop(xs):
+    total = 0.0
+    for v in xs:
+        try:
+            total = total + checked_log(v) * v  # raises from a called function
+            if v > 4:
+                break
+        except ValueError:
+            total = total - v * v
+            continue
+        else:
+            total = total + v
+        finally:
+            LOG.append("finally")
+        total = total * 1.1
+    return total
+
+
+def all_clauses(x):
+    try:
+        y = math.log(x)
+        z = y * y
+    except ValueError as error:
+        z = -x * len(str(error))
+    else:
+        z = z + x
+    finally:
+        LOG.append("finally")
+    return z
+
+
+def raising_log(x):
+    if x <= 0:
+        raise ValueError("math domain error")
+    return np.log(x)
+
+
+def handler_chain(x, kind):
+    try:
+        if kind == 0:
+            y = raising_log(x - 10.0)
+        elif kind == 1:
+            y = [x][3]
+        else:
+            y = x * x
+    except (KeyError, IndexError):
+        y = x * 3.0
+    except ValueError:
+        y = x ** 3
+    except Exception:
+        y = x
+    return y * x
+
+
+def return_through_finally(x):
+    for i in range(4):
+        try:
+            x = x * 1.5
+            if x > 3:
+                return x * i
+        finally:
+            x = x + 0.25
+    return x
+
+
+def nested_tries(x):
+    try:
+        try:
+            y = raising_log(x)
+        except ValueError:
+            y = x * 2.0
+            raise KeyError("inner handler")
+        finally:
+            y = y + x
+    except KeyError:
+        y = y * x
+    return y
+
+
+def with_inside_try(x):
+    try:
+        with logged("resource"):
+            y = x * 2
+            y = raising_log(y - 3.0) + y
+    except ValueError:
+        y = -x
+    return y
+
+
+@pytest.mark.parametrize("fn, args", [
+    (handled_in_loop, (np.array([1.0, -2.0, 3.0, -0.5, 5.0, 2.0]),)),
+    (all_clauses, (2.0,)), (all_clauses, (-2.0,)),
+    (handler_chain, (12.0, 0)), (handler_chain, (2.0, 0)), (handler_chain, (2.0, 1)), (handler_chain, (2.0, 2)),
+    (return_through_finally, (1.0,)), (return_through_finally, (0.1,)),
+    (nested_tries, (2.0,)), (nested_tries, (-2.0,)),
+    (with_inside_try, (3.0,)), (with_inside_try, (1.0,)),
+])
+def test_try_covers_exactly_the_statements_that_ran(fn, args):
+    same_as_plain(fn, *args)
+
+
+def test_an_exception_not_handled_propagates_unchanged():
+    error = KeyError("mine")
+
+    def raise_it(x):
+        raise error
+
+    def f(x):
+        try:
+            y = x * 2
+            raise_it(y)
+        except ValueError:
+            y = x
+        finally:
+            LOG.append("finally")
+        return y
+    LOG.clear()
+    with pytest.raises(KeyError) as info:
+        zygote.gradient(f, 1.0)
+    assert info.value is error and LOG == ["finally"]
+
+
+def test_a_bare_raise_re_raises_the_handled_exception():
+    def f(x):
+        try:
+            return raising_log(x)
+        except ValueError:
+            LOG.append("seen")
+            raise
+    with pytest.raises(ValueError, match="math domain error"):
+        zygote.gradient(f, -1.0)
+
+
+def test_zygote_errors_are_not_caught_by_the_user_s_except():
+    def f(x):
+        try:
+            y = eval("x") * x
+        except Exception:
+            y = x
+        return y
+
+    def g(x):
+        try:
+            y = sum({x, 2 * x})
+        except Exception:
+            y = x
+        return y
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="eval"):
+        zygote.gradient(f, 1.0)
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="set of differentiated values"):
+        zygote.gradient(g, 1.0)
+
+
+def test_second_derivative_through_a_handled_exception():
+    # x log(x - 10) where the log is defined; x**4 where the handler ran
+    assert np.isclose(zygote.hessian(lambda x: handler_chain(x, 0), 12.0), 2 / 2.0 - 12.0 / 4.0)
+    assert np.isclose(zygote.hessian(lambda x: handler_chain(x, 0), 2.0), 12 * 2.0 ** 2)

@@ -40,18 +40,18 @@ def region_dispatch(region):
     return placeholder
 
 
-def lower_regions(stmts):
+def lower_regions(stmts, namer):
     """Turn the jumps inside regions into exit records, and dispatch them after each region."""
     out = []
     for stmt in stmts:
         for block in _blocks(stmt):
-            block[:] = lower_regions(block)
+            block[:] = lower_regions(block, namer)
         region = getattr(stmt, "zygote_region", None)
         if region is not None:
-            stmt.body = _skip_after_stop(_record_jumps(stmt.body, region, in_loop=False))
+            stmt.body = _skip_after_stop(_record_jumps(stmt.body, region, False, namer))
         dispatch = getattr(stmt, "zygote_dispatch", None)
         if dispatch is not None:
-            out.extend(_dispatch(dispatch, stmt.lineno))
+            out.extend(_dispatch(dispatch, stmt.lineno, namer))
             continue
         if isinstance(stmt, gast.If) and getattr(stmt, "zygote_region", None) is not None:
             out.extend(stmt.body)  # a region that was only a block: ``if True:``
@@ -66,7 +66,7 @@ def _blocks(stmt):
     return [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
 
 
-def _record_jumps(stmts, region, in_loop):
+def _record_jumps(stmts, region, in_loop, namer):
     """Replace each jump that leaves ``region`` by ``exit = kind`` (and the value) and a stop;
     inside an inner loop, a stop or return breaks out of that loop, which stops after it."""
     out = []
@@ -82,16 +82,17 @@ def _record_jumps(stmts, region, in_loop):
             out += _exit(region, "raise", line, in_loop) if in_loop else [stmt]
             continue
         if isinstance(stmt, gast.If):
-            stmt.body = _record_jumps(stmt.body, region, in_loop)
-            stmt.orelse = _record_jumps(stmt.orelse, region, in_loop)
+            stmt.body = _record_jumps(stmt.body, region, in_loop, namer)
+            stmt.orelse = _record_jumps(stmt.orelse, region, in_loop, namer)
         elif isinstance(stmt, gast.With):
-            stmt.body = _record_jumps(stmt.body, region, in_loop)
+            stmt.body = _record_jumps(stmt.body, region, in_loop, namer)
         elif isinstance(stmt, (gast.For, gast.While)):
-            stmt.body = _record_jumps(stmt.body, region, in_loop=True)
+            stmt.body = _record_jumps(stmt.body, region, True, namer)
             if _leaves(stmt.body):
                 out.append(stmt)
-                test = nodes.is_not_none(nodes.load(region.exit))
-                out.append(_mark(nodes.if_(test, _exit_now(line, in_loop)), line))
+                left = namer.fresh("left")
+                out.append(_mark(nodes.assign(left, nodes.is_not_none(nodes.load(region.exit))), line))
+                out.append(_mark(nodes.if_(nodes.load(left), _exit_now(line, in_loop)), line))
                 continue
         out.append(stmt)
     return out
@@ -155,7 +156,7 @@ def _clone_unless_stopped(rest, branch):
     return [copy.deepcopy(s) for s in rest]
 
 
-def _dispatch(region, line):
+def _dispatch(region, line, namer):
     """After a region: take the jump it recorded."""
     out = []
     for kind in ("return", "break", "continue"):
@@ -163,8 +164,10 @@ def _dispatch(region, line):
             continue
         jump = {"return": lambda: nodes.ret(nodes.load(region.value)),
                 "break": nodes.break_, "continue": nodes.continue_}[kind]()
-        test = nodes.compare(nodes.load(region.exit), gast.Eq(), nodes.const(kind))
-        out.append(_mark(nodes.if_(test, [_mark(jump, line)]), line))
+        test = namer.fresh(f"exit_{kind}")
+        out.append(_mark(nodes.assign(test, nodes.compare(nodes.load(region.exit), gast.Eq(),
+                                                          nodes.const(kind))), line))
+        out.append(_mark(nodes.if_(nodes.load(test), [_mark(jump, line)]), line))
     return out
 
 

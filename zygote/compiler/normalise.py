@@ -18,6 +18,7 @@ import gast
 from .. import nodes
 from ..errors import UnsupportedSyntaxError
 from .branching import BranchingExpressions
+from .exceptions import ExceptionStatements
 from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
 from .names import Namer, describe, names_in
 from .statements import SimpleStatements, jumps_out
@@ -47,7 +48,7 @@ def normalise(parsed, module_names=frozenset()):
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     body = lowering.block(tree.body)
-    body = lower_regions(body)
+    body = lower_regions(body, namer)
     body = lower_loop_returns(body, namer)
     try:
         body = lower_jumps(body, in_loop=False)
@@ -79,7 +80,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions, SimpleStatements):
+class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):
@@ -122,7 +123,7 @@ class _Lowering(BranchingExpressions, SimpleStatements):
         for stmt in stmts:
             saved_line = self.line
             self.line = getattr(stmt, "lineno", self.line)
-            self.stmt(stmt)
+            self.guarded_stmt(stmt)
             self.line = saved_line
         result, self.out = self.out, outer
         return result
@@ -249,7 +250,8 @@ class _Lowering(BranchingExpressions, SimpleStatements):
         return nodes.load(target.value.id)
 
     def stmt_If(self, node):
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         self.emit(nodes.if_(test, self.block(node.body), self.block(node.orelse)))
 
     def stmt_For(self, node):
@@ -258,14 +260,15 @@ class _Lowering(BranchingExpressions, SimpleStatements):
         iterable = node.iter
         is_range = (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name)
                     and iterable.func.id == "range" and not iterable.keywords)
-        if is_range:
-            args = [self.atom(a) for a in iterable.args]
-            source = nodes.call("range", args)
-            kind = "range"
-        else:
-            seq = self.atom(iterable)
-            source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
-            kind = "seq"
+        with self.guarded():
+            if is_range:
+                args = [self.atom(a) for a in iterable.args]
+                source = nodes.call("range", args)
+                kind = "range"
+            else:
+                seq = self.atom(iterable)
+                source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
+                kind = "seq"
         if isinstance(node.target, gast.Name):
             target, unpack = node.target.id, []
         else:
@@ -281,7 +284,8 @@ class _Lowering(BranchingExpressions, SimpleStatements):
         if node.orelse:
             return self.loop_else(node)
         outer, self.out = self.out, []
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         head = self.out
         self.out = outer
         body = head + [nodes.at_line(nodes.if_(test, self.block(node.body), [nodes.break_()]), self.line)]
@@ -302,16 +306,18 @@ class _Lowering(BranchingExpressions, SimpleStatements):
         test = self.atom(node.test)
         self.emit(nodes.make(gast.Assert, test=test, msg=node.msg))
 
-    def stmt_Raise(self, node):
-        self.emit(node)
-
     def stmt_With(self, node):
+        if getattr(node, "zygote_capture", False):
+            return self.guarded_again(node)
         items = []
-        for item in node.items:
-            context = self.atom(item.context_expr)
-            if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
-                self.refuse("a with-target that is not a name", node)
-            items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        with self.guarded():
+            for item in node.items:
+                context = self.atom(item.context_expr)
+                if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
+                    self.refuse("a with-target that is not a name", node)
+                items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        if self.capture is not None:
+            return self.with_in_try(node, items)
         if jumps_out(node.body):
             return self.with_region(node, items)
         self.emit(nodes.make(gast.With, items=items, body=self.block(node.body)))

@@ -4,7 +4,6 @@ import gast
 from ..errors import UnsupportedSyntaxError
 
 _REFUSED = {
-    gast.Try: ("try/except", "move the try block out of the differentiated function"),
     gast.Raise: None,  # allowed: it simply stops the primal
     gast.Yield: ("a generator (yield)", "return a list instead"),
     gast.YieldFrom: ("a generator (yield from)", "return a list instead"),

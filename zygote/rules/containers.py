@@ -12,7 +12,7 @@ from . import adjoint, nograd
 from .. import structure
 from ..cotangents import _float_dtype, is_zero, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..runtime import dict_set, iterate, list_append, set_add, set_of
+from ..runtime import catch, dict_set, exception_matches, exit_arguments, iterate, list_append, set_add, set_of
 
 # -- methods of the built-in containers -------------------------------------------------------
 
@@ -141,3 +141,5 @@ def _refuse_set(*args):
 
 adjoint(set_of, output_kind="a")(_refuse_set)
 adjoint(set_add, output_kind="a")(_refuse_set)
+
+nograd(catch, exception_matches, exit_arguments)
