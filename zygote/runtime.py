@@ -5,6 +5,8 @@ Cotangent arithmetic (``accum``, ``add_cotangent``, ``unbroadcast``) lives in
 ``zygote.cotangents`` and is named here too, so that generated code finds every helper in
 one place; calls go through ``zygote.protocol``.
 """
+import collections.abc
+
 import numpy as np
 
 from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F401  (helpers of generated code)
@@ -224,3 +226,49 @@ def exit_arguments(error):
 def exception_matches(error, kinds):
     """Whether an ``except kinds:`` clause handles ``error``."""
     return isinstance(error, kinds)
+
+
+# -- match statements ---------------------------------------------------------------------------
+
+_SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
+
+
+def match_sequence(subject, length, starred):
+    """Whether a sequence pattern of ``length`` fixed items (and a star if ``starred``) fits."""
+    if not isinstance(subject, collections.abc.Sequence) or isinstance(subject, (str, bytes, bytearray)):
+        return False
+    return len(subject) >= length if starred else len(subject) == length
+
+
+def match_mapping(subject, keys):
+    """Whether a mapping pattern with ``keys`` fits."""
+    return isinstance(subject, collections.abc.Mapping) and all(k in subject for k in keys)
+
+
+def mapping_rest(subject, keys):
+    """The ``**rest`` of a mapping pattern: the items whose keys the pattern did not name."""
+    return {k: v for k, v in subject.items() if k not in keys}
+
+
+def match_class(subject, cls, positional, keywords):
+    """Whether a class pattern ``cls(<positional> patterns, keywords=...)`` fits."""
+    if not isinstance(subject, cls):
+        return False
+    names = _match_args(cls)
+    if positional > len(names):
+        raise TypeError(f"{cls.__name__}() accepts {len(names)} positional sub-pattern"
+                        f"{'' if len(names) == 1 else 's'} ({positional} given)")
+    return all(hasattr(subject, k) for k in keywords) and all(hasattr(subject, n) for n in names[:positional]
+                                                              if n is not None)
+
+
+def match_field(subject, cls, i):
+    """The value a class pattern's ``i``-th positional sub-pattern is matched against."""
+    name = _match_args(cls)[i]
+    return subject if name is None else getattr(subject, name)
+
+
+def _match_args(cls):
+    if issubclass(cls, _SELF_MATCHING) and "__match_args__" not in vars(cls):
+        return (None,)  # int(x) matches the subject itself
+    return tuple(getattr(cls, "__match_args__", ()))

@@ -1,6 +1,7 @@
 """The Python language inside differentiated functions: each construct has the plain call's
 value and side effects, and a gradient that matches central differences."""
 import contextlib
+import dataclasses
 import math
 
 import numpy as np
@@ -399,3 +400,73 @@ def test_second_derivative_through_a_handled_exception():
     # x log(x - 10) where the log is defined; x**4 where the handler ran
     assert np.isclose(zygote.hessian(lambda x: handler_chain(x, 0), 12.0), 2 / 2.0 - 12.0 / 4.0)
     assert np.isclose(zygote.hessian(lambda x: handler_chain(x, 0), 2.0), 12 * 2.0 ** 2)
+
+
+# -- match statements ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Point:
+    x: float
+    y: float
+
+
+def matcher(v, subject):
+    match subject:
+        case 0 | 1:
+            r = v * 2
+        case 2 if v > 1:
+            r = v * v
+        case [a, b, *rest]:
+            r = a * b * v + len(rest)
+        case {"scale": s, **others}:
+            r = s * v + len(others)
+        case Point(px, y=py):
+            r = px * py * v
+        case float(w):
+            r = w * v
+        case None:
+            r = -v
+        case (str() | bytes()) as text:
+            r = v * len(text)
+        case _:
+            r = v ** 3
+    return r
+
+
+SUBJECTS = [0, 1, 2, (3.0, 4.0), [3.0, 4.0, 5, 6], {"scale": 3.0, "u": 1}, Point(2.0, 3.0), 2.5, None,
+            "word", b"ab", (1.0,), {"other": 1.0}, 7]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS, ids=repr)
+def test_match_takes_the_case_python_takes(subject):
+    for v in (0.5, 2.0):
+        same_as_plain(matcher, v, subject)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.recursive(st.none() | st.integers(-3, 3) | st.floats(-3, 3) | st.text(max_size=2),
+                    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                    | st.dictionaries(st.sampled_from(["scale", "u"]), inner, max_size=2), max_leaves=6))
+def test_match_agrees_with_python_on_any_subject(subject):
+    try:
+        expected = matcher(1.5, subject)
+    except TypeError as error:  # the case taken multiplies what cannot be multiplied
+        with pytest.raises(type(error)):
+            zygote.pullback(matcher, 1.5, subject)
+        return
+    value, _ = zygote.pullback(matcher, 1.5, subject)
+    assert value == expected
+
+
+def test_gradients_flow_through_captured_items_and_fields():
+    def corners(p, xs):
+        match xs:
+            case (first, *middle, last):
+                total = first * last + sum(middle)
+        match p:
+            case Point(x=a, y=b):
+                total = total + a * a * b
+        return total
+    dp, dxs = zygote.gradient(corners, Point(2.0, 3.0), (1.0, 2.0, 3.0, 4.0))
+    assert dp == {"x": 12.0, "y": 4.0} and dxs == (4.0, 1.0, 1.0, 1.0)

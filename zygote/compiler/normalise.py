@@ -19,6 +19,7 @@ from .. import nodes
 from ..errors import UnsupportedSyntaxError
 from .branching import BranchingExpressions
 from .exceptions import ExceptionStatements
+from .patterns import MatchStatements
 from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
 from .names import Namer, describe, names_in
 from .statements import SimpleStatements, jumps_out
@@ -80,7 +81,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements):
+class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, MatchStatements):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):

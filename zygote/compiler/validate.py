@@ -15,7 +15,6 @@ _REFUSED = {
     gast.Import: ("an import statement", "import at module level"),
     gast.ImportFrom: ("an import statement", "import at module level"),
 }
-_MATCH = getattr(gast, "Match", None)
 _TRY_STAR = getattr(gast, "TryStar", None)
 
 
@@ -30,8 +29,8 @@ def validate(parsed):
                                          "define the function outside, or return the new value")
         kind = type(node)
         refused = _REFUSED.get(kind)
-        if refused is None and kind in (_MATCH, _TRY_STAR) and kind is not None:
-            refused = ("a match statement" if kind is _MATCH else "try/except*", "use if/elif")
+        if refused is None and kind is _TRY_STAR and kind is not None:
+            refused = ("try/except*", "catch the exception group with except")
         if refused:
             construct, hint = refused
             raise UnsupportedSyntaxError(construct, filename, getattr(node, "lineno", None), hint)

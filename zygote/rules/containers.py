@@ -12,7 +12,8 @@ from . import adjoint, nograd
 from .. import structure
 from ..cotangents import _float_dtype, is_zero, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..runtime import catch, dict_set, exception_matches, exit_arguments, iterate, list_append, set_add, set_of
+from ..runtime import (_match_args, catch, dict_set, exception_matches, exit_arguments, iterate, list_append,
+                       mapping_rest, match_class, match_field, match_mapping, match_sequence, set_add, set_of)
 
 # -- methods of the built-in containers -------------------------------------------------------
 
@@ -142,4 +143,22 @@ def _refuse_set(*args):
 adjoint(set_of, output_kind="a")(_refuse_set)
 adjoint(set_add, output_kind="a")(_refuse_set)
 
-nograd(catch, exception_matches, exit_arguments)
+nograd(catch, exception_matches, exit_arguments, match_class, match_mapping, match_sequence)
+
+# -- the reads of match patterns ----------------------------------------------------------------
+
+
+@adjoint(match_field, output_kind="a")
+def _match_field_rule(subject, cls, i):
+    name = _match_args(cls)[i]
+
+    def match_field_back(dy):
+        if is_zero(dy):
+            return 0, 0, 0
+        return (dy if name is None else {name: dy}), 0, 0
+    return match_field(subject, cls, i), match_field_back
+
+
+@adjoint(mapping_rest, output_kind="a")
+def _mapping_rest_rule(subject, keys):
+    return mapping_rest(subject, keys), lambda dy: (dy, 0)
