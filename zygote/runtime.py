@@ -172,6 +172,12 @@ def list_append(items, value):
     return items + [value]
 
 
+def generated(items):
+    """What a call of a generator function gives in differentiated code: an iterator over
+    the values it yielded (it ran to its end when called)."""
+    return iter(items)
+
+
 def dict_set(items, key, value):
     """``{**items, key: value}``: a dict comprehension's step, leaving ``items`` unchanged."""
     grown = dict(items)

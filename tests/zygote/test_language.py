@@ -470,3 +470,66 @@ def test_gradients_flow_through_captured_items_and_fields():
         return total
     dp, dxs = zygote.gradient(corners, Point(2.0, 3.0), (1.0, 2.0, 3.0, 4.0))
     assert dp == {"x": 12.0, "y": 4.0} and dxs == (4.0, 1.0, 1.0, 1.0)
+
+
+# -- generators, map and filter --------------------------------------------------------------------
+
+
+def values_of(x, n):
+    for i in range(n):
+        yield x * i
+    yield from [x * x, np.sin(x)]
+    if n > 5:
+        return
+    yield 2.0
+
+
+def summed_generator(x, n):
+    return sum(values_of(x, n))
+
+
+def looped_generator(x, n):
+    total = 0.0
+    for v in values_of(x, n):
+        total = total + v * v
+    return total
+
+
+def listed_generator(x, n):
+    return np.sum(np.array(list(values_of(x, n))) ** 2)
+
+
+def zipped_generators(x, n):
+    return sum(a * b for a, b in zip(values_of(x, n), values_of(x * x, n)))
+
+
+def generator_read_twice(x, n):
+    values = values_of(x, n)
+    first = sum(values)
+    return first + sum(values)  # the second sum finds it exhausted, as in Python
+
+
+def mapped_and_filtered(xs, c):
+    scaled = map(lambda v: v * c, xs)
+    kept = filter(lambda v: v > 1.0, scaled)
+    return sum(map(np.tanh, kept)) + sum(map(lambda a, b: a * b, xs, xs))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0.2, 2.0), st.integers(0, 7))
+def test_generators_called_from_differentiated_code(x, n):
+    for fn in (summed_generator, looped_generator, listed_generator, zipped_generators, generator_read_twice):
+        same_as_plain(fn, x, n)
+
+
+def test_map_and_filter_objects():
+    same_as_plain(mapped_and_filtered, np.array([0.3, 1.5, 2.0, 0.1]), 1.3)
+    assert next(zygote.pullback(lambda x: map(np.sin, [x, x]), 1.0)[0]) == np.sin(1.0)  # an iterator
+
+
+def test_a_generator_consumed_in_parts_is_refused():
+    def parts(x):
+        values = values_of(x, 3)
+        return next(values) * sum(values)
+    with pytest.raises(zygote.ZygoteError, match="next"):
+        zygote.gradient(parts, 1.0)

@@ -48,7 +48,15 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
-    body = lowering.block(tree.body)
+    if _is_generator(tree):
+        lowering.out, lowering.line = [], tree.lineno
+        lowering.start_generator()
+        body = lowering.out + lowering.block(tree.body)
+        lowering.out = body
+        lowering.emit(nodes.ret(lowering.generator_result()))
+        lowering.out = None
+    else:
+        body = lowering.block(tree.body)
     body = lower_regions(body, namer)
     body = lower_loop_returns(body, namer)
     try:
@@ -61,6 +69,10 @@ def normalise(parsed, module_names=frozenset()):
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
     return NormalForm(tree, namer, lowering.helpers, params, lowering.declared)
+
+
+def _is_generator(tree):
+    return any(isinstance(node, (gast.Yield, gast.YieldFrom)) for node in nodes.walk_scope(tree.body))
 
 
 def _param_names(args):
@@ -90,6 +102,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         self.module_names = module_names
         self.helpers = {}
         self.declared = {}
+        self.yielded = None  # in a generator function: the list its yields append to
         self.out = None
         self.line = None
 
@@ -136,6 +149,8 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         method(node)
 
     def stmt_Expr(self, node):
+        if isinstance(node.value, (gast.Yield, gast.YieldFrom)):
+            return self.yield_stmt(node.value)
         if isinstance(node.value, gast.Constant):
             return  # docstring or bare constant
         value = node.value
@@ -300,6 +315,10 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         self.emit(nodes.continue_())
 
     def stmt_Return(self, node):
+        if self.yielded is not None:
+            # A generator's return value only ends it (yield from would read it).
+            self.emit(nodes.ret(self.generator_result()))
+            return
         value = nodes.const(None) if node.value is None else self.atom(node.value)
         self.emit(nodes.ret(value))
 

@@ -1,5 +1,11 @@
 """Lowering the statements that normal form spells with others: a loop's ``else``, ``del`` of
-names, ``global`` and ``nonlocal`` declarations, and the jumps out of a ``with`` block.
+names, ``global`` and ``nonlocal`` declarations, the jumps out of a ``with`` block, and the
+``yield`` statements of a generator function.
+
+A generator function called from differentiated code runs to its end when it is called:
+each ``yield v`` appends ``v`` to a list, ``yield from it`` appends the items of ``it``, and
+the call returns an iterator over that list (``zygote.runtime.generated``), so the gradient
+of each item consumed flows back to the ``yield`` that produced it.
 
 ``SimpleStatements`` is the part of the normaliser in ``normalise`` that handles them; it
 emits statements through the normaliser's ``emit``, ``atom`` and ``stmt``.
@@ -40,6 +46,30 @@ class SimpleStatements:
 
     def declared_names(self):
         return {n for names in self.declared.values() for n in names}
+
+    def start_generator(self):
+        """Begin the body of a generator function: the list its yields append to."""
+        self.yielded = self.namer.fresh("yielded")
+        self.emit(nodes.assign(self.yielded, nodes.list_load([])))
+
+    def yield_stmt(self, value):
+        if isinstance(value, gast.YieldFrom):
+            item = self.namer.fresh("item")
+            loop = nodes.for_(item, value.value, [nodes.at_line(nodes.expr(nodes.make(
+                gast.Yield, value=nodes.load(item))), self.line)])
+            self.stmt(nodes.at_line(loop, self.line))
+            return
+        item = nodes.const(None) if value.value is None else value.value
+        self.assign_to(self.yielded, nodes.call(self.helper("list_append"), [nodes.load(self.yielded), item]))
+
+    def generator_result(self):
+        """What a generator function's call gives: an iterator over the values it yielded."""
+        return self.assign_temp(nodes.call(self.helper("generated"), [nodes.load(self.yielded)]), "generated")
+
+    def expr_Yield(self, node):
+        self.refuse("a yield whose sent value is used", node, "use yield as a statement")
+
+    expr_YieldFrom = expr_Yield
 
     def with_region(self, node, items):
         """A ``with`` whose body jumps out: the jump is taken after ``__exit__`` has run."""

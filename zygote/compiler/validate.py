@@ -5,8 +5,6 @@ from ..errors import UnsupportedSyntaxError
 
 _REFUSED = {
     gast.Raise: None,  # allowed: it simply stops the primal
-    gast.Yield: ("a generator (yield)", "return a list instead"),
-    gast.YieldFrom: ("a generator (yield from)", "return a list instead"),
     gast.Await: ("await", "differentiate a synchronous function"),
     gast.AsyncFunctionDef: ("an async function", "differentiate a synchronous function"),
     gast.AsyncFor: ("async for", "differentiate a synchronous function"),

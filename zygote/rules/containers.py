@@ -12,7 +12,7 @@ from . import adjoint, nograd
 from .. import structure
 from ..cotangents import _float_dtype, is_zero, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..runtime import (_match_args, catch, dict_set, exception_matches, exit_arguments, iterate, list_append,
+from ..runtime import (_match_args, catch, dict_set, exception_matches, exit_arguments, generated, iterate, list_append,
                        mapping_rest, match_class, match_field, match_mapping, match_sequence, set_add, set_of)
 
 # -- methods of the built-in containers -------------------------------------------------------
@@ -162,3 +162,16 @@ def _match_field_rule(subject, cls, i):
 @adjoint(mapping_rest, output_kind="a")
 def _mapping_rest_rule(subject, keys):
     return mapping_rest(subject, keys), lambda dy: (dy, 0)
+
+
+@adjoint(generated, output_kind="a")
+def _generated_rule(items):
+    def generated_back(dy):
+        if is_zero(dy):
+            return (0,)
+        if len(dy) != len(items):
+            raise UnsupportedSyntaxError(
+                f"a generator whose {len(items)} values were consumed in parts ({len(dy)} reached "
+                "one consumer)", hint="consume it once, whole (sum, list, a for loop), or return a list")
+        return (list(dy),)
+    return generated(items), generated_back
