@@ -134,14 +134,38 @@ def _dict_set_rule(items, key, value):
     return dict_set(items, key, value), dict_set_back
 
 
-def _refuse_set(*args):
-    raise UnsupportedSyntaxError(
-        "a set of differentiated values (a set merges equal values and has no order)", None, None,
-        "use a list, or a dict keyed by something that is not differentiated")
+# A set's cotangent is a list in the set's own iteration order (what iterating over it, sum,
+# sorted and list give back); an item equal to one already in the set is dropped, as Python
+# drops it, and gets no cotangent.
 
 
-adjoint(set_of, output_kind="a")(_refuse_set)
-adjoint(set_add, output_kind="a")(_refuse_set)
+@adjoint(set_of, output_kind="a")
+def _set_of_rule(*values):
+    made = set_of(*values)
+
+    def set_of_back(dy):
+        if is_zero(dy):
+            return (0,) * len(values)
+        where = {v: d for v, d in zip(made, dy)}
+        parts, seen = [], set()
+        for v in values:
+            parts.append(0 if v in seen else where[v])
+            seen.add(v)
+        return tuple(parts)
+    return made, set_of_back
+
+
+@adjoint(set_add, output_kind="a")
+def _set_add_rule(items, value):
+    grown = set_add(items, value)
+
+    def set_add_back(dy):
+        if is_zero(dy):
+            return 0, 0
+        where = {v: d for v, d in zip(grown, dy)}
+        return [where[v] for v in items], (0 if value in items else where[value])
+    return grown, set_add_back
+
 
 nograd(catch, exception_matches, exit_arguments, match_class, match_mapping, match_sequence)
 
