@@ -16,6 +16,7 @@ from .rules import linalg as _linalg  # noqa: F401
 from .rules import complex as _complex  # noqa: F401
 from .rules import fft as _fft  # noqa: F401
 from .rules import adjoints as _adjoints  # noqa: F401  (rules for adjoint helpers)
+from .rules import applying as _applying  # noqa: F401
 from .rules import scipy as _scipy
 _scipy.install()  # scipy's rules, registered as its modules are imported
 from .api import adjoint_source, gradient, pullback, withgradient

@@ -45,6 +45,8 @@ def accum(a, b, x=None):
             out[key] = accum(out.get(key, 0), value)
         return out
     if kind is tuple or kind is list:
+        if type(b) in (tuple, list) and (not a or not b):
+            return b if not a else a  # an iterator read again after its end gave nothing
         if type(b) not in (tuple, list) or len(a) != len(b):
             raise TypeError("cannot add cotangents of sequences of different structure")
         return kind(accum(p, q) for p, q in zip(a, b))

@@ -102,6 +102,9 @@ def _no_gradient(n, keywords):
     return back
 
 
+_CACHED = type(functools.lru_cache()(len))  # what functools.lru_cache and functools.cache make
+
+
 def call(mask, fn, /, *args, **kwargs):
     """Run ``fn(*args, **kwargs)`` and return ``(y, back)``.
 
@@ -121,6 +124,10 @@ def call(mask, fn, /, *args, **kwargs):
         return _call_bound(mask, fn.__func__, fn.__self__, args, kwargs)
     if kind is functools.partial:
         return _call_partial(mask, fn, args, kwargs)
+    if kind is _CACHED:
+        # A cached function is differentiated through what it wraps, and the cache is left
+        # alone: a hit would give a value whose pullback was never recorded.
+        return call(mask, fn.__wrapped__, *args, **kwargs)
     if kind is types.BuiltinMethodType or kind is types.MethodWrapperType:
         owner = getattr(fn, "__self__", None)
         if owner is not None and not isinstance(owner, types.ModuleType):

@@ -5,11 +5,13 @@ Cotangent arithmetic (``accum``, ``add_cotangent``, ``unbroadcast``) lives in
 ``zygote.cotangents`` and is named here too, so that generated code finds every helper in
 one place; calls go through ``zygote.protocol``.
 """
+import collections.abc
+
 import numpy as np
 
 from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F401  (helpers of generated code)
                          unbroadcast)
-from .errors import MissingRuleError
+from .errors import MissingRuleError, ZygoteError
 from .params import Params
 
 # -- structural adjoints ---------------------------------------------------------------------
@@ -168,3 +170,111 @@ def list_append(items, value):
         items.append(value)
         return items
     return items + [value]
+
+
+def generated(items):
+    """What a call of a generator function gives in differentiated code: an iterator over
+    the values it yielded (it ran to its end when called)."""
+    return iter(items)
+
+
+def dict_set(items, key, value):
+    """``{**items, key: value}``: a dict comprehension's step, leaving ``items`` unchanged."""
+    grown = dict(items)
+    grown[key] = value
+    return grown
+
+
+def set_of(*values):
+    """``{a, b, ...}``: a set display (``set_of()`` is the empty set)."""
+    return set(values)
+
+
+def set_add(items, value):
+    """``items | {value}``: a set comprehension's step, leaving ``items`` unchanged."""
+    return items | {value}
+
+
+# -- exceptions inside differentiated code --------------------------------------------------------
+
+
+class catch:
+    """A ``with`` block that ends one statement of a ``try`` body: an exception raised inside
+    is kept in ``error`` instead of propagating, and what the statement had pushed on the
+    primal's ``stacks`` is dropped, so the adjoint sees it as a statement that never ran.
+
+    zygote's own errors propagate: they say the code cannot be differentiated, which no
+    ``except`` clause of the user's may hide.
+    """
+
+    def __init__(self, *stacks):
+        self.stacks = stacks
+        self.marks = [len(s) for s in stacks]
+        self.error = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, ZygoteError):
+            return False
+        for stack, mark in zip(self.stacks, self.marks):
+            del stack[mark:]
+        self.error = error
+        return True
+
+
+def exit_arguments(error):
+    """The arguments of ``__exit__`` for a ``with`` body that raised ``error``."""
+    return type(error), error, error.__traceback__
+
+
+def exception_matches(error, kinds):
+    """Whether an ``except kinds:`` clause handles ``error``."""
+    return isinstance(error, kinds)
+
+
+# -- match statements ---------------------------------------------------------------------------
+
+_SELF_MATCHING = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
+
+
+def match_sequence(subject, length, starred):
+    """Whether a sequence pattern of ``length`` fixed items (and a star if ``starred``) fits."""
+    if not isinstance(subject, collections.abc.Sequence) or isinstance(subject, (str, bytes, bytearray)):
+        return False
+    return len(subject) >= length if starred else len(subject) == length
+
+
+def match_mapping(subject, keys):
+    """Whether a mapping pattern with ``keys`` fits."""
+    return isinstance(subject, collections.abc.Mapping) and all(k in subject for k in keys)
+
+
+def mapping_rest(subject, keys):
+    """The ``**rest`` of a mapping pattern: the items whose keys the pattern did not name."""
+    return {k: v for k, v in subject.items() if k not in keys}
+
+
+def match_class(subject, cls, positional, keywords):
+    """Whether a class pattern ``cls(<positional> patterns, keywords=...)`` fits."""
+    if not isinstance(subject, cls):
+        return False
+    names = _match_args(cls)
+    if positional > len(names):
+        raise TypeError(f"{cls.__name__}() accepts {len(names)} positional sub-pattern"
+                        f"{'' if len(names) == 1 else 's'} ({positional} given)")
+    return all(hasattr(subject, k) for k in keywords) and all(hasattr(subject, n) for n in names[:positional]
+                                                              if n is not None)
+
+
+def match_field(subject, cls, i):
+    """The value a class pattern's ``i``-th positional sub-pattern is matched against."""
+    name = _match_args(cls)[i]
+    return subject if name is None else getattr(subject, name)
+
+
+def _match_args(cls):
+    if issubclass(cls, _SELF_MATCHING) and "__match_args__" not in vars(cls):
+        return (None,)  # int(x) matches the subject itself
+    return tuple(getattr(cls, "__match_args__", ()))

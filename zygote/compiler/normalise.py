@@ -18,17 +18,21 @@ import gast
 from .. import nodes
 from ..errors import UnsupportedSyntaxError
 from .branching import BranchingExpressions
-from .lower import lower_jumps, lower_loop_returns, single_exit
+from .exceptions import ExceptionStatements
+from .patterns import MatchStatements
+from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
 from .names import Namer, describe, names_in
+from .statements import SimpleStatements, jumps_out
 
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
-    def __init__(self, tree, namer, helpers, params):
+    def __init__(self, tree, namer, helpers, params, declared=None):
         self.tree = tree
         self.namer = namer
         self.helpers = helpers      # name in code -> intrinsic key
         self.params = params        # positional parameter names in order
+        self.declared = declared or {}  # "global"/"nonlocal" -> names the primal declares
 
 
 def normalise(parsed, module_names=frozenset()):
@@ -44,7 +48,16 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
-    body = lowering.block(tree.body)
+    if _is_generator(tree):
+        lowering.out, lowering.line = [], tree.lineno
+        lowering.start_generator()
+        body = lowering.out + lowering.block(tree.body)
+        lowering.out = body
+        lowering.emit(nodes.ret(lowering.generator_result()))
+        lowering.out = None
+    else:
+        body = lowering.block(tree.body)
+    body = lower_regions(body, namer)
     body = lower_loop_returns(body, namer)
     try:
         body = lower_jumps(body, in_loop=False)
@@ -55,7 +68,11 @@ def normalise(parsed, module_names=frozenset()):
     tree.body = body
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
-    return NormalForm(tree, namer, lowering.helpers, params)
+    return NormalForm(tree, namer, lowering.helpers, params, lowering.declared)
+
+
+def _is_generator(tree):
+    return any(isinstance(node, (gast.Yield, gast.YieldFrom)) for node in nodes.walk_scope(tree.body))
 
 
 def _param_names(args):
@@ -76,7 +93,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions):
+class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, MatchStatements):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):
@@ -84,6 +101,8 @@ class _Lowering(BranchingExpressions):
         self.namer = namer
         self.module_names = module_names
         self.helpers = {}
+        self.declared = {}
+        self.yielded = None  # in a generator function: the list its yields append to
         self.out = None
         self.line = None
 
@@ -118,7 +137,7 @@ class _Lowering(BranchingExpressions):
         for stmt in stmts:
             saved_line = self.line
             self.line = getattr(stmt, "lineno", self.line)
-            self.stmt(stmt)
+            self.guarded_stmt(stmt)
             self.line = saved_line
         result, self.out = self.out, outer
         return result
@@ -130,6 +149,8 @@ class _Lowering(BranchingExpressions):
         method(node)
 
     def stmt_Expr(self, node):
+        if isinstance(node.value, (gast.Yield, gast.YieldFrom)):
+            return self.yield_stmt(node.value)
         if isinstance(node.value, gast.Constant):
             return  # docstring or bare constant
         value = node.value
@@ -245,21 +266,25 @@ class _Lowering(BranchingExpressions):
         return nodes.load(target.value.id)
 
     def stmt_If(self, node):
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         self.emit(nodes.if_(test, self.block(node.body), self.block(node.orelse)))
 
     def stmt_For(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         iterable = node.iter
         is_range = (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name)
                     and iterable.func.id == "range" and not iterable.keywords)
-        if is_range:
-            args = [self.atom(a) for a in iterable.args]
-            source = nodes.call("range", args)
-            kind = "range"
-        else:
-            seq = self.atom(iterable)
-            source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
-            kind = "seq"
+        with self.guarded():
+            if is_range:
+                args = [self.atom(a) for a in iterable.args]
+                source = nodes.call("range", args)
+                kind = "range"
+            else:
+                seq = self.atom(iterable)
+                source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
+                kind = "seq"
         if isinstance(node.target, gast.Name):
             target, unpack = node.target.id, []
         else:
@@ -272,8 +297,11 @@ class _Lowering(BranchingExpressions):
         loop.zygote_kind = kind
 
     def stmt_While(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         outer, self.out = self.out, []
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         head = self.out
         self.out = outer
         body = head + [nodes.at_line(nodes.if_(test, self.block(node.body), [nodes.break_()]), self.line)]
@@ -287,6 +315,10 @@ class _Lowering(BranchingExpressions):
         self.emit(nodes.continue_())
 
     def stmt_Return(self, node):
+        if self.yielded is not None:
+            # A generator's return value only ends it (yield from would read it).
+            self.emit(nodes.ret(self.generator_result()))
+            return
         value = nodes.const(None) if node.value is None else self.atom(node.value)
         self.emit(nodes.ret(value))
 
@@ -294,16 +326,20 @@ class _Lowering(BranchingExpressions):
         test = self.atom(node.test)
         self.emit(nodes.make(gast.Assert, test=test, msg=node.msg))
 
-    def stmt_Raise(self, node):
-        self.emit(node)
-
     def stmt_With(self, node):
+        if getattr(node, "zygote_capture", False):
+            return self.guarded_again(node)
         items = []
-        for item in node.items:
-            context = self.atom(item.context_expr)
-            if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
-                self.refuse("a with-target that is not a name", node)
-            items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        with self.guarded():
+            for item in node.items:
+                context = self.atom(item.context_expr)
+                if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
+                    self.refuse("a with-target that is not a name", node)
+                items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        if self.capture is not None:
+            return self.with_in_try(node, items)
+        if jumps_out(node.body):
+            return self.with_region(node, items)
         self.emit(nodes.make(gast.With, items=items, body=self.block(node.body)))
 
     def stmt_FunctionDef(self, node):

@@ -14,6 +14,7 @@ import types
 
 import gast
 
+from .. import nodes
 from ..nodes import walk
 from ..params import params_mode
 from .analysis import analyse
@@ -67,6 +68,10 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
                        scalar_params(fn, param_mask))
     transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call)
+    for kind, names in normal_form.declared.items():
+        # The primal writes these names where the plain call would: the module or the cell.
+        declaration = gast.Global if kind == "global" else gast.Nonlocal
+        transformed.primal.body.insert(0, nodes.make(declaration, names=list(names)))
     if simplify is None:
         # Copies cost as much as the arithmetic in code on numbers (next to array work they
         # cost nothing, and the pass would only delay the first gradient).
@@ -76,6 +81,7 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
         # the function; generated code being differentiated again has no reader to please.
         user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
         keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
+        keep |= {n for names in normal_form.declared.values() for n in names}
         propagate_copies_in_pair(transformed.primal, transformed.adjoint, keep)
     compiled = None
     if compile:

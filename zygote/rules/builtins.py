@@ -134,6 +134,9 @@ def tuple_rule(seq=()):
 
 @adjoint(builtins.map, output_kind="a", calls_back=True)
 def map_rule(protocol, fn, *seqs):
+    """``map(fn, *seqs)``: ``fn`` is called on every item when ``map`` is (an iterator over
+    the results comes back), and differentiated like any call."""
+    seqs = [s if isinstance(s, (list, tuple, np.ndarray)) else list(s) for s in seqs]
     results, backs = [], []
     for args in zip(*seqs):
         y, back = protocol.call("a" + "a" * len(args), fn, *args)
@@ -142,8 +145,7 @@ def map_rule(protocol, fn, *seqs):
 
     def map_back(dy):
         dfn = 0
-        columns = [[0] * len(list(s)) if not isinstance(s, (list, tuple, np.ndarray)) else [0] * len(s)
-                   for s in seqs]
+        columns = [[0] * len(s) for s in seqs]
         for i, (back, d) in enumerate(zip(backs, dy)):
             if is_zero(d):
                 continue
@@ -152,7 +154,24 @@ def map_rule(protocol, fn, *seqs):
             for j, part in enumerate(parts[1:]):
                 columns[j][i] = part
         return (dfn,) + tuple(_like(s, c) for s, c in zip(seqs, columns))
-    return results, map_back
+    return iter(results), map_back
+
+
+@adjoint(builtins.filter, output_kind="a")
+def filter_rule(keep, seq):
+    """``filter(keep, seq)``: the items kept pass their cotangents back to where they were;
+    ``keep`` decides, so it gets none (it runs, as ``filter`` runs it, on every item)."""
+    items = list(seq)
+    kept = [i for i, item in enumerate(items) if (keep(item) if keep is not None else item)]
+
+    def filter_back(dy):
+        if is_zero(dy):
+            return 0, 0
+        parts = [0] * len(items)
+        for i, d in zip(kept, dy):
+            parts[i] = d
+        return 0, _like(seq if isinstance(seq, (list, tuple, np.ndarray)) else items, parts)
+    return iter([items[i] for i in kept]), filter_back
 
 
 @adjoint(builtins.getattr, output_kind="a", calls_back=True)
