@@ -17,7 +17,6 @@ _REFUSED = {
     gast.ClassDef: ("a class definition", "define the class outside the function"),
     gast.Import: ("an import statement", "import at module level"),
     gast.ImportFrom: ("an import statement", "import at module level"),
-    gast.Delete: ("del", "rebind the name instead"),
     gast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
     gast.SetComp: ("a set comprehension", "use a list"),
     gast.Set: ("a set display", "use a list or tuple"),

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from . import adjoint, nograd
-from .. import runtime
+from .. import runtime, writes
 from ..cotangents import accum, is_zero, seed_like, unbroadcast
 from ..runtime import dict_back, getitem_back, split_cotangent
 from .numpy import clip_mask, expand_reduced, reduced_count
@@ -117,3 +117,18 @@ def copy_for_write_rule(x):
 
 nograd(clip_mask, reduced_count, runtime.zeros_like_list)
 nograd(seed_like, keeps_numbers=True)  # the seed of a fused gradient: 1.0 for a Python number
+nograd(runtime.container_kind)
+
+
+# -- in-place writes: their adjoints are not written in differentiable form --------------------
+
+
+def _refuse_second_order(*args, **kwargs):
+    raise writes.InPlaceWriteError(
+        "a derivative of the adjoint of a function that writes in place (a second derivative "
+        "through an item assignment, del or an in-place operator): compute the written value "
+        "without writing, e.g. with np.where or np.concatenate")
+
+
+for _fn in (runtime.open_store, runtime.write_item, runtime.delete_item, runtime.augment):
+    adjoint(_fn)(_refuse_second_order)
