@@ -157,15 +157,19 @@ class Store:
 
     @staticmethod
     def _map(x, root, cot):
-        if x.itemsize != root.itemsize:
+        """The part of ``cot`` (laid out as ``root``) at the memory of ``x``, a view of ``root``."""
+        scale = cot.itemsize / root.itemsize
+        if x.dtype.kind == "c" or root.dtype.kind != "c":
+            dtype = cot.dtype if x.itemsize == root.itemsize else None
+        else:
+            dtype = cot.real.dtype if 2 * x.itemsize == root.itemsize else None
+        if dtype is None or scale != int(scale):
             raise InPlaceWriteError(
                 f"differentiating through a {x.dtype} view of a {root.dtype} array; copy it first")
-        scale = cot.itemsize // root.itemsize
+        scale = int(scale)
         offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-        first = cot.ravel(order="A") if cot.ndim else cot.reshape(1)
-        start = offset // root.itemsize
-        return np.lib.stride_tricks.as_strided(
-            first[start:], shape=x.shape, strides=tuple(s * scale for s in x.strides))
+        return np.ndarray(x.shape, dtype, buffer=cot, offset=offset * scale,
+                          strides=tuple(s * scale for s in x.strides))
 
     # all objects -------------------------------------------------------------------------
 

@@ -43,7 +43,9 @@ def normalise(parsed, module_names=frozenset()):
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
     lowering.local_names = local_names
-    lowering.fresh_lists = fresh_lists(tree, local_names)
+    # zygote's own generated code appends to stacks nobody else sees, and is differentiated
+    # again for higher derivatives: its lists are rebound, never written.
+    lowering.fresh_lists = local_names if parsed.shared else fresh_lists(tree, local_names)
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     body = lowering.block(tree.body)

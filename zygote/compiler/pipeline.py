@@ -68,9 +68,10 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     module_names = {n for n, v in fn.__globals__.items() if isinstance(v, types.ModuleType)}
     normal_form = normalise(parsed, module_names)
     resolver = resolver_for(fn, normal_form)
-    through = calls_writer(normal_form, resolver)
+    through = not parsed.shared and calls_writer(normal_form, resolver)
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
-                       scalar_params(fn, param_mask), through or may_write(normal_form))
+                       scalar_params(fn, param_mask),
+                       through or (not parsed.shared and may_write(normal_form)))
     transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call,
                             writes_through=through)
     if simplify is None:

@@ -202,6 +202,8 @@ class _Generator(ControlFlow, Writing):
                 self.last_comment = line
             if self.tracked(result.id):
                 self.add_to_store(result.id, nodes.load(dout), adjoint)
+                if result.id not in self.saved_end:
+                    self.saved_end.append(result.id)
             else:
                 self.is_set.add(result.id)
                 adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))

@@ -82,7 +82,11 @@ class Writing:
                                             self.scalar_closed)
         self.store = None
         self.log = None
-        if self.writes_through or writes_in(self.tree.body, helpers, self.rebinding):
+        if self.parsed.shared:
+            # zygote's generated code (differentiated again) writes only into its own
+            # cotangent lists, which nobody else sees: writes may copy and rebind there.
+            self.rebinding = self.rebinding | set(self.kind) | set(self.primal_names)
+        elif self.writes_through or writes_in(self.tree.body, helpers, self.rebinding):
             self.store = self.fresh_adjoint("store")
             self.log = self.namer.fresh("writes")
             self.primal_names.add(self.log)
