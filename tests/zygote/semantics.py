@@ -20,9 +20,10 @@ def equal(a, b):
     return a == b
 
 
-def finite_differences(f, args, index, eps=1e-6):
+def finite_differences(f, args, index, eps=1e-6, reset=None):
     """Central differences of scalar ``f`` in argument ``index`` (a float or float array),
-    each call on fresh copies of ``args`` so that writes into them do not accumulate."""
+    each call on fresh copies of ``args`` (and after ``reset()``, which restores the globals
+    ``f`` writes) so that writes do not accumulate."""
     x = np.asarray(args[index], dtype=np.float64)
     grad = np.zeros(x.shape)
     for i in np.ndindex(x.shape):
@@ -32,22 +33,29 @@ def finite_differences(f, args, index, eps=1e-6):
             point = np.array(x, copy=True)
             point[i] += sign * eps
             moved[index] = point if isinstance(args[index], np.ndarray) else float(point)
+            if reset is not None:
+                reset()
             values.append(float(f(*moved)))
         grad[i] = (values[0] - values[1]) / (2 * eps)
     return grad
 
 
-def check_same(f, *args, state=None, grad=True):
+def check_same(f, *args, state=None, reset=None, grad=True):
     """Assert that ``zygote.withgradient(f, *args)`` returns the plain call's value, leaves
     the arguments (and ``state()``, the globals or cells the function may write) as the plain
     call leaves them, and that each float or float-array argument's gradient matches central
-    differences. Returns the gradients."""
+    differences. ``reset()``, if given, restores the globals before every call. Returns the
+    gradients."""
     restore = copy.deepcopy(state()) if state else None
+    if reset is not None:
+        reset()
     plain_args = copy.deepcopy(args)
     expected = f(*plain_args)
     expected_state = copy.deepcopy(state()) if state else None
     if state:
         _reset(state(), restore)
+    if reset is not None:
+        reset()
     ours_args = copy.deepcopy(args)
     value, grads = zygote.withgradient(f, *ours_args)
     assert equal(value, expected), f"value {value!r}, plain call {expected!r}"
@@ -60,7 +68,7 @@ def check_same(f, *args, state=None, grad=True):
         if isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
             if state:
                 _reset(state(), restore)
-            want = finite_differences(f, args, i)
+            want = finite_differences(f, args, i, reset=reset)
             got = 0.0 if grads[i] is None else np.asarray(grads[i], dtype=np.float64)
             assert np.allclose(got, want, rtol=1e-5, atol=1e-6), f"gradient {i}: {got!r}, differences {want!r}"
     return grads
