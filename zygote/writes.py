@@ -34,6 +34,9 @@ from .cotangents import _float_dtype, accum, is_zero, unbroadcast
 from .errors import ZygoteError
 
 _MISSING = object()
+# values that are never shared: their cotangents stay with the names that hold them
+_NUMBERS = frozenset({float, int, complex, bool, np.float64, np.float32, np.float16, np.int64,
+                      np.int32, np.complex128, np.complex64, type(None)})
 
 
 class InPlaceWriteError(ZygoteError):
@@ -132,12 +135,16 @@ class Store:
         self.buffers = {}   # id(root array) -> (root, cotangent array)
         self.slots = {}     # id(list or dict) -> (object, cotangents of its other items)
         self.undone = []    # (target, index, value after the write), in the order undone
+        self.views = {}     # id(view) -> (view, its cotangent), for views met before
         self.depth = 0
 
     # arrays ------------------------------------------------------------------------------
 
     def view(self, x, make=True):
         """The cotangent of array ``x``: a view of its root buffer's cotangent (None if none)."""
+        known = self.views.get(id(x))
+        if known is not None and known[0] is x:
+            return known[1]
         root = x
         while isinstance(root.base, np.ndarray):
             root = root.base
@@ -153,7 +160,9 @@ class Store:
             self.buffers[id(root)] = entry
         if root is x:
             return entry[1]
-        return self._map(x, root, entry[1])
+        cot = self._map(x, root, entry[1])
+        self.views[id(x)] = (x, cot)
+        return cot
 
     @staticmethod
     def _map(x, root, cot):
@@ -176,6 +185,10 @@ class Store:
     def add(self, x, dx, g):
         """Add cotangent ``g`` of value ``x``: into the store for mutable objects (and the
         mutable items of a tuple), else to ``dx``, the name's own cotangent, which is returned."""
+        if type(x) in _NUMBERS:
+            if type(g) is np.ndarray:
+                g = unbroadcast(g, x)
+            return g if is_zero(dx) else accum(dx, g)
         if is_zero(g):
             return dx
         if isinstance(x, np.ndarray):
@@ -223,6 +236,8 @@ class Store:
 
     def take(self, x, dx):
         """The whole cotangent of value ``x`` (what ``add`` gave it, plus ``dx``), cleared."""
+        if type(x) in _NUMBERS:
+            return dx
         if isinstance(x, np.ndarray):
             cot = self.view(x, make=False)
             if cot is None:
@@ -296,6 +311,9 @@ class Store:
             return self.add(x, dx, getitem_back(x, index, g))
         if isinstance(x, np.ndarray):
             cot = self.view(x)
+            if type(index) is int and type(g) in _NUMBERS and x.ndim == 1:
+                cot[index] += g.real if type(g) is complex and cot.dtype.kind != "c" else g
+                return dx
             view = cot[index]
             if isinstance(view, np.ndarray) and _basic(index):
                 self.add(x[index], 0, g)
