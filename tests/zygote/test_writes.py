@@ -262,6 +262,74 @@ def a_helper_fills_the_callers_array(x):
     return np.sum(out * W[:2])
 
 
+# -- control flow, helpers that return views, index arrays and masks ---------------------------
+
+
+@case
+def writes_through_a_loop_over_a_list(x):
+    a = x * 1.0
+    b = x * 2.0
+    for v in [a, b]:
+        v[0] = v[1] * v[1]
+    return np.sum(a * W[:2]) + np.sum(b * b)
+
+
+@case
+def writes_in_a_while_loop(x):
+    y = x * 1.0
+    i = 0
+    while i < 1:
+        y[i + 1] += y[i] * 0.5
+        i += 1
+    return np.sum(np.sin(y) * W[:2])
+
+
+@case
+def writes_in_a_branch(x):
+    y = x * 1.0
+    if x[0] > 0:
+        y[1:] = y[:1] * 3.0
+    else:
+        y[0] = 1.0
+    return np.sum(y * W[:2])
+
+
+def first_row(m):
+    return m[0]
+
+
+@case
+def through_a_view_a_helper_returns(x):
+    m = np.outer(x, x)
+    r = first_row(m)
+    r[1] = 0.0
+    return np.sum(m * m)
+
+
+@case
+def columns_and_rows(x):
+    m = np.outer(x, W)
+    m[:, 1] = x * 2.0
+    m[1] -= m[0]
+    return np.sum(np.tanh(m) * np.arange(8.0).reshape(2, 4))
+
+
+@case
+def integer_index_arrays(x):
+    y = np.zeros(5)
+    index = np.array([4, 4])
+    y[index] = x
+    y[index] += x * x
+    return np.sum(y * np.arange(1.0, 6.0))
+
+
+@case
+def a_boolean_mask(x):
+    y = x * 1.0
+    y[y > 0.5] = 0.0
+    return np.sum(y * W[:2])
+
+
 STATE = {"a_global_dict": lambda: BOX, "a_global_list": lambda: LOG}
 
 
