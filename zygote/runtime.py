@@ -11,7 +11,8 @@ from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F
                          unbroadcast)
 from .errors import MissingRuleError
 from .params import Params
-from .writes import augment, close_store, delete_item, open_store, undo, write_item  # noqa: F401
+from .writes import (augment, close_store, delete_item, open_store, undo, write_item,  # noqa: F401
+                     write_log)
 
 sort_array = np.sort  # ndarray.sort(), as the value it leaves behind
 

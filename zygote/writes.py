@@ -56,8 +56,55 @@ def _shared(x):
 # -- the primal's record -----------------------------------------------------------------------
 
 
+class Log(list):
+    """The writes of one primal call, in order, and the objects it was given (``inputs``)."""
+
+    def __init__(self, inputs):
+        super().__init__()
+        self.inputs = {id(_root(x)) for x in inputs if _shared(x)}
+        self.external = None    # file:line of the first write into one of ``inputs``
+
+
+def write_log(*inputs):
+    """A new ``Log`` for a primal called with ``inputs`` (its parameters)."""
+    return Log(inputs)
+
+
+def _root(x):
+    while isinstance(x, np.ndarray) and isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
+PRIMALS = set()  # the code objects of generated primals (the compiler adds them)
+
+
+def _note(log, target):
+    if log.external is None and type(log) is Log and id(_root(target)) in log.inputs:
+        log.external = _where(3)
+        _check_caller(log.external, sys._getframe(3))
+
+
+def _check_caller(where, frame):
+    """Refuse a write into an object a primal was given when the generated primal that
+    called it keeps no log: that caller did not know the call writes, and its adjoint
+    would keep the cotangent of the object by name, out of the write's reach."""
+    frame = frame.f_back
+    while frame is not None:
+        if frame.f_code in PRIMALS:
+            if not any(type(v) is Log for v in frame.f_locals.values()):
+                raise InPlaceWriteError(
+                    f"the write at {where} into an argument of a function called at run time "
+                    f"(a method or a function passed in) from {frame.f_code.co_name[:-7]!r}: "
+                    "zygote cannot see from the caller that the call writes; call the function "
+                    "by its global name, or return the value instead of writing it")
+            return
+        frame = frame.f_back
+
+
 def write_item(log, target, index, value):
     """``target[index] = value``, after recording in ``log`` what it overwrites."""
+    _note(log, target)
     if isinstance(target, np.ndarray):
         old = np.array(target[index], copy=True)
         target[index] = value
@@ -84,6 +131,7 @@ def write_item(log, target, index, value):
 
 def delete_item(log, target, index):
     """``del target[index]``, after recording in ``log`` what it removes."""
+    _note(log, target)
     if isinstance(target, list):
         before = len(target)
         if isinstance(index, slice):
@@ -380,7 +428,8 @@ def scope():
         close_store(store)
 
 
-def open_store():
+def open_store(log=None):
+    """The store of the running backward pass, for an adjoint whose primal wrote ``log``."""
     if _ACTIVE:
         store = _ACTIVE[-1]
     else:

@@ -401,3 +401,17 @@ def test_second_derivatives_through_a_write_are_refused_with_its_line():
         return np.sum(y * y)
     with pytest.raises(InPlaceWriteError, match=r"test_writes.py:\d+"):
         zygote.hessian(f, np.array([0.3, 0.7]))
+
+
+class Filler:
+    def fill(self, out, v):
+        out[:] = v
+
+
+def test_a_write_into_an_argument_by_a_callee_found_at_run_time_is_refused():
+    def f(x, filler):
+        out = np.zeros(2)
+        filler.fill(out, x * 3.0)
+        return np.sum(out * W[:2])
+    with pytest.raises(InPlaceWriteError, match=r"test_writes.py:\d+ into an argument .* from 'f'"):
+        zygote.gradient(f, np.array([0.3, 0.7]), Filler())

@@ -215,7 +215,8 @@ class _Generator(ControlFlow, Writing):
 
         primal = self.entry_aliases + primal
         if self.log is not None:
-            primal.insert(0, nodes.assign(self.log, nodes.list_load([])))
+            inputs = [nodes.load(n) for n in self.params + self._other_params()]
+            primal.insert(0, nodes.assign(self.log, self.rt_call("write_log", inputs)))
             if self.log not in self.saved_end:
                 self.saved_end.append(self.log)
         if self.stack is not None:

@@ -174,7 +174,7 @@ class Writing:
         """The adjoint body in store mode: the pass's store opened first, closed last."""
         if self.store is None:
             return body
-        opened = nodes.assign(self.store, self.rt_call("open_store", []))
+        opened = nodes.assign(self.store, self.rt_call("open_store", [nodes.load(self.log)]))
         closed = nodes.expr(self.rt_call("close_store", [nodes.load(self.store)]))
         return [opened, nodes.try_finally(body, [closed])]
 

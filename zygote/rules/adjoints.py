@@ -146,5 +146,5 @@ def _user_line():
     return "an unknown line"
 
 
-for _fn in (runtime.open_store, runtime.write_item, runtime.delete_item, runtime.augment):
+for _fn in (runtime.open_store, runtime.write_log, runtime.write_item, runtime.delete_item, runtime.augment):
     forward_rule(_fn, _refuse_second_order)
