@@ -43,6 +43,8 @@ def test_fuzzed_writing_programs_are_the_plain_call(tmp_path):
         source = program(random.Random(seed))
         note(source)
         counts[run_one(source, tmp_path / f"prog_{seed}.py")] += 1
+        if LONG_RUN and sum(counts.values()) % 500 == 0:
+            print(f"fuzz_writes: {counts}", flush=True)
 
     check()
     total = counts["ok"] + counts["refused"]
