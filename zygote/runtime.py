@@ -13,6 +13,10 @@ from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F
                          unbroadcast)
 from .errors import MissingRuleError, ZygoteError
 from .params import Params
+from .writes import (augment, close_store, delete_item, open_store, undo, write_item,  # noqa: F401
+                     write_log)
+
+sort_array = np.sort  # ndarray.sort(), as the value it leaves behind
 
 # -- structural adjoints ---------------------------------------------------------------------
 
@@ -147,6 +151,18 @@ def regroup(parts, layout):
 def keyword_part(parts, n):
     """The keyword cotangents that follow ``n`` regrouped cotangents (an empty dict if none)."""
     return parts[n] if len(parts) > n else {}
+
+
+def container_kind(x):
+    """Which of the containers whose mutating methods normal form spells out ``x`` is, if any."""
+    kind = type(x)
+    if kind is list:
+        return "list"
+    if kind is dict:
+        return "dict"
+    if isinstance(x, np.ndarray):
+        return "array"
+    return ""
 
 
 def zeros_like_list(x):

@@ -59,7 +59,7 @@ ROWS = {
     np.random.default_rng: NO_NUMBER,
     np.iscomplexobj: (X,), np.isrealobj: (X,), np.iscomplex: (X,), np.isreal: (X,),
     adjoints.clip_mask: (X, -1.0, 1.0), adjoints.reduced_count: NO_NUMBER,
-    runtime.zeros_like_list: ([0.3, 0.5],), cotangents.seed_like: (0.3,), testing.output_weights: NO_NUMBER,
+    runtime.zeros_like_list: ([0.3, 0.5],), runtime.container_kind: ([0.3, 0.5],), cotangents.seed_like: (0.3,), testing.output_weights: NO_NUMBER,
     runtime.catch: "a context manager that keeps an exception: returns no number",
     runtime.exception_matches: NOT_NUMERIC, runtime.exit_arguments: NOT_NUMERIC,
     runtime.match_class: NOT_NUMERIC, runtime.match_mapping: ({"a": 0.3}, ("a",)),

@@ -2,6 +2,7 @@
 import gast
 
 from ..activity import ANY, NUMERIC
+from .. import nodes
 from ..nodes import names_loaded, walk
 from ..rules import lookup
 
@@ -121,14 +122,24 @@ def outer_names(func_node):
 class Activity:
     """Forward activity and kind: which names carry a derivative, and whether they are numeric."""
 
-    def __init__(self, body, resolver, initial):
+    def __init__(self, body, resolver, initial, in_place=False):
         self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
+        self.inputs = frozenset(initial)
         self.resolver = resolver
+        self.in_place = in_place
+        self.closures = {}          # nested def -> the names it reads from this function
         # Names active just before each statement: a name reused for data and then for a
         # derived value (x = x @ W) is only differentiated where it holds the latter.
         self.before = {}
         self.current = None
         self._block(body)
+        while in_place:
+            # A write makes its target active, and with it every name bound to the same
+            # object earlier on: run again until no name is added.
+            known = dict(self.kind)
+            self._block(body)
+            if self.kind == known:
+                break
 
     def at(self, stmt):
         """Make ``active`` answer for the program point just before ``stmt``."""
@@ -158,6 +169,8 @@ class Activity:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             kind = self.value_kind(stmt.value)
+            if self.in_place and isinstance(stmt.value, gast.Call):
+                self._written_by_call(stmt.value)
             if isinstance(target, gast.Name):
                 self._set(target.id, kind)
             elif isinstance(target, gast.Tuple):
@@ -184,6 +197,7 @@ class Activity:
         elif isinstance(stmt, gast.With):
             self._block(stmt.body)
         elif isinstance(stmt, gast.FunctionDef):
+            self.closures[stmt.name] = outer_names(stmt)
             if any(n in self.kind for n in outer_names(stmt)):
                 self._set(stmt.name, ANY)
 
@@ -226,6 +240,22 @@ class Activity:
         if isinstance(value, gast.Lambda):
             return ANY if any(n in self.kind for n in outer_names(value)) else None
         return None
+
+    def _written_by_call(self, call):
+        """A call without a rule may write a differentiated value into any object it is given."""
+        static = self.resolver.static(call.func)
+        if static is not None and lookup(static.obj) is not None:
+            return
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
+        if isinstance(call.func, gast.Attribute):
+            atoms.append(call.func.value)
+        if isinstance(call.func, gast.Name):
+            atoms += [nodes.load(n) for n in sorted(self.closures.get(call.func.id, ()))]
+        if any(self.active(a) for a in atoms):
+            for atom in atoms:
+                if isinstance(atom, gast.Name) and atom.id not in self.kind:
+                    self._set(atom.id, ANY)
 
     def _call_kind(self, call):
         args = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
@@ -398,10 +428,11 @@ class Analysis:
         return self.activity.kind
 
 
-def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
+def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False):
     """The ``Analysis`` of normal form ``nf`` whose active inputs have ``initial_kinds``.
 
-    ``scalars`` are the parameters passed Python numbers.
+    ``scalars`` are the parameters passed Python numbers; ``in_place`` says that the
+    function writes into objects (or calls a function that does).
 
     >>> from zygote.compiler.normalise import normalise
     >>> from zygote.compiler.parse import parse_function
@@ -416,7 +447,7 @@ def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
     """
     body = nf.tree.body
     params = nf.params + other_params(nf.tree)
-    activity = Activity(body, resolver, initial_kinds)
+    activity = Activity(body, resolver, initial_kinds, in_place)
     closed = scalar_closed(body, scalars, activity.kind, resolver)
     objects = local_objects(body, set(params))
     sites = Sites(body, params)

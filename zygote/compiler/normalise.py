@@ -21,6 +21,7 @@ from .branching import BranchingExpressions
 from .exceptions import ExceptionStatements
 from .patterns import MatchStatements
 from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
+from .mutation import Mutations, fresh_lists
 from .names import Namer, describe, names_in
 from .statements import SimpleStatements, jumps_out
 
@@ -46,6 +47,9 @@ def normalise(parsed, module_names=frozenset()):
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
     lowering.local_names = local_names
+    # zygote's own generated code appends to stacks nobody else sees, and is differentiated
+    # again for higher derivatives: its lists are rebound, never written.
+    lowering.fresh_lists = local_names if parsed.shared else fresh_lists(tree, local_names)
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     if _is_generator(tree):
@@ -93,7 +97,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, MatchStatements):
+class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, MatchStatements, Mutations):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):
@@ -156,9 +160,9 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.local_names \
+                and value.func.value.id in self.fresh_lists \
                 and len(value.args) == 1 and not value.keywords:
-            # xs.append(v) rebinds xs functionally, so the adjoint sees every version.
+            # Appending to a list no other name can see: rebinding it is the same and cheaper.
             name = value.func.value.id
             self.assign_to(name, nodes.call(self.helper("list_append"), [nodes.load(name), value.args[0]]))
             return
@@ -172,7 +176,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.local_names \
+                and value.func.value.id in self.fresh_lists \
                 and not value.args and not value.keywords:
             # v = xs.pop() reads the last item and rebinds xs to the rest, without mutation.
             items = value.func.value.id
@@ -198,9 +202,11 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         target = node.target
         op = node.op
         if isinstance(target, gast.Name):
-            current = nodes.load(target.id)
-            combined = nodes.make(gast.BinOp, left=current, op=op, right=node.value)
-            self.assign_to(target.id, combined)
+            # y op= v writes into y when it is an array or list (Python's in-place operators);
+            # the transform rebinds instead where no other name can see y.
+            combined = self.atom(nodes.make(gast.BinOp, left=nodes.load(target.id), op=op, right=node.value))
+            self.emit(nodes.assign(target.id, nodes.call(self.helper("augment"),
+                                                         [nodes.load(target.id), combined])))
         elif isinstance(target, gast.Attribute):
             obj = self.atom(target.value)
             old = self.assign_temp(nodes.attribute(obj, target.attr), f"{describe(obj)}_{target.attr}")
@@ -260,10 +266,22 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
             self.refuse(f"assignment to {type(target).__name__}", target)
 
     def subscript_owner(self, target):
-        if not isinstance(target.value, gast.Name):
-            self.refuse("item assignment into an expression that is not a local name", target,
-                        "copy it into a local variable first")
-        return nodes.load(target.value.id)
+        owner = self.atom(target.value)
+        if not isinstance(owner, gast.Name):
+            self.refuse("item assignment into a constant", target)
+        return owner
+
+    def stmt_Delete(self, node):
+        for target in node.targets:
+            if isinstance(target, gast.Name):
+                # ``del x`` ends the name's use; its value stays alive while the pullback may read it.
+                continue
+            if not isinstance(target, gast.Subscript):
+                self.refuse("del of an attribute", node, "rebind the object instead")
+            owner = self.subscript_owner(target)
+            index = self.index(target.slice)
+            self.emit(nodes.make(gast.Delete, targets=[
+                nodes.make(gast.Subscript, value=owner, slice=index, ctx=gast.Del())]))
 
     def stmt_If(self, node):
         with self.guarded():
@@ -386,6 +404,9 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
                 and self.first_param is not None:
             # Zero-argument super() reads its frame; spell out what it means.
             node = nodes.call("super", [nodes.load("__class__"), nodes.load(self.first_param)])
+        written = self.mutating_call(node)
+        if written is not None:
+            return written
         func = self.callee(node.func)
         args = []
         for arg in node.args:

@@ -31,13 +31,6 @@ class SimpleStatements:
         self.stmt(node)
         self.stmt(nodes.at_line(nodes.if_(nodes.not_(nodes.load(broke)), orelse), self.line))
 
-    def stmt_Delete(self, node):
-        # ``del x`` ends the name's use; its value stays alive while the pullback may read it.
-        for target in node.targets:
-            if not isinstance(target, gast.Name):
-                self.refuse(f"del of {'an item' if isinstance(target, gast.Subscript) else 'an attribute'}",
-                            node, "rebind the container instead")
-
     def stmt_Global(self, node):
         self.declared.setdefault("global", []).extend(n for n in node.names if n not in self.declared_names())
 

@@ -18,6 +18,7 @@ from .calls import CallAdjoints
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
+from .writing import Writing, index_value as _index_value
 from ..rules import lookup
 
 _BINOPS = {
@@ -43,16 +44,19 @@ class Transformed:
         self.stack = stack
 
 
-def transform(nf, parsed, analysis, resolver, helpers, plan_call=None):
+def transform(nf, parsed, analysis, resolver, helpers, plan_call=None, writes_through=False):
     """Generate primal and adjoint for normal form ``nf``, given its ``analysis``.
 
     ``helpers`` names the functions the generated code calls (``zygote.protocol.HELPERS``);
-    ``plan_call(fn, kinds, active)`` plans direct calls of global functions (see ``calls``).
+    ``plan_call(fn, kinds, active)`` plans direct calls of global functions (see ``calls``);
+    ``writes_through`` says that a function it calls writes into objects it did not make.
     """
-    return _Generator(nf, parsed, analysis, resolver, helpers, plan_call).run()
+    generator = _Generator(nf, parsed, analysis, resolver, helpers, plan_call)
+    generator.writes_through = writes_through
+    return generator.run()
 
 
-class _Generator(ControlFlow):
+class _Generator(ControlFlow, Writing):
     def __init__(self, nf, parsed, analysis, resolver, helpers, plan_call):
         self.nf = nf
         self.scalars = analysis.scalars
@@ -77,6 +81,7 @@ class _Generator(ControlFlow):
         self.carried = []
         self.last_comment = None
         self.entry_aliases = []
+        self.input_aliases = {}
         self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
         self.closures = {name: reads for name, (reads, _) in closures(self.tree.body, self.params).items()}
         self._refuse_late_reads()
@@ -134,6 +139,9 @@ class _Generator(ControlFlow):
             return
         if name in self.closures:
             self._through_closure(name, value, out)
+            return
+        if self.tracked(name):
+            self.add_to_store(name, value, out)
             return
         dname = self.d(name)
         if name in self.is_set:
@@ -227,6 +235,7 @@ class _Generator(ControlFlow):
         assert isinstance(ret, gast.Return) and isinstance(ret.value, (gast.Name, gast.Constant))
         dout = self.fresh_adjoint("dout")
         saved = self.fresh_adjoint("saved")
+        self.start_writing()
         adjoint = []
         result = ret.value
         if isinstance(result, gast.Name) and result.id in self.kind:
@@ -236,14 +245,25 @@ class _Generator(ControlFlow):
                 self.last_comment = line
             if result.id in self.closures:
                 self._through_closure(result.id, nodes.load(dout), adjoint)
+            elif self.tracked(result.id):
+                self.add_to_store(result.id, nodes.load(dout), adjoint)
+                if result.id not in self.saved_end:
+                    self.saved_end.append(result.id)
             else:
                 self.is_set.add(result.id)
                 adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
         primal, adjoint_body = self.block(body[:-1])
         adjoint += adjoint_body
+        adjoint += self.gradient_takes()
         adjoint.append(nodes.ret(self.gradients()))
+        adjoint = self.wrap_adjoint(adjoint)
 
         primal = self.entry_aliases + primal
+        if self.log is not None:
+            inputs = [nodes.load(n) for n in self.params + self._other_params()]
+            primal.insert(0, nodes.assign(self.log, self.rt_call("write_log", inputs)))
+            if self.log not in self.saved_end:
+                self.saved_end.append(self.log)
         if self.stack is not None:
             primal.insert(0, nodes.assign(self.stack, nodes.list_load([])))
             if self.stack not in self.saved_end:
@@ -266,10 +286,29 @@ class _Generator(ControlFlow):
             nodes.at_line(fn, self.tree.lineno)
         return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards), self.stack)
 
+    def is_input_env(self, name):
+        """Whether ``name`` is a differentiated closure or global (one written to is not)."""
+        return self.resolver.is_env(name) and (self.store is None or name in self.activity.inputs)
+
+    def gradient_takes(self):
+        """In store mode, the statements that read the whole cotangent of each input."""
+        if self.store is None:
+            return []
+        takes = []
+        env = [n for n in self.kind if self.is_input_env(n)]
+        for name in env + self.params + self._other_params():
+            if self.tracked(name):
+                value = self.input_alias(name) if name not in env else name
+                takes.append(nodes.assign(self.d(name), self.store_call(
+                    "take" if name not in env else "take_env", [nodes.load(value), self.own_cotangent(name)])))
+                self.is_set.add(name)
+        self.save(self.reads(takes), _ENTRY)
+        return takes
+
     def gradients(self):
         """The adjoint's return value: (environment cotangents, one cotangent per parameter)."""
         env = [(n, self.cotangent(n)) for n in self.kind
-               if self.resolver.is_env(n) and self.cotangent(n) is not None]
+               if self.is_input_env(n) and self.cotangent(n) is not None]
         if env:
             denv = nodes.make(gast.Dict, keys=[nodes.const(n) for n, _ in env],
                               values=[self.rt_call("unbroadcast", [v, nodes.load(n)]) for n, v in env])
@@ -292,7 +331,10 @@ class _Generator(ControlFlow):
         """A name still holding parameter ``name``'s input value when the function returns."""
         if len(self.sites.assigned.get(name, ())) <= 1:
             return name
-        alias = self.namer.fresh(f"{name}_input")
+        known = self.input_aliases.get(name)
+        if known is not None:
+            return known
+        alias = self.input_aliases[name] = self.namer.fresh(f"{name}_input")
         self.primal_names.add(alias)
         self.sites.add(alias, _ENTRY)
         self.entry_aliases.append(nodes.assign(alias, nodes.load(name)))
@@ -350,7 +392,14 @@ class _Generator(ControlFlow):
         raise AssertionError(type(target))
 
     def assign_name(self, stmt, name, value, site):
-        dy = self.cotangent(name)
+        if self.store is not None and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and value.func.id in self.augment_names:
+            return self.augmented(stmt, name, value, site)
+        if self.tracked(name):
+            return self.taking(name, site, lambda dy: self.assign_value(stmt, name, value, site, dy))
+        return self.assign_value(stmt, name, value, site, self.cotangent(name))
+
+    def assign_value(self, stmt, name, value, site, dy):
         if isinstance(value, gast.Call):
             return self.calls.call(stmt, name, value, site, dy)
         if dy is None or name not in self.kind:
@@ -419,6 +468,13 @@ class _Generator(ControlFlow):
             parts = [nodes.const(0)] * size
             parts[at] = dy
             self.contribute(obj.id, nodes.tuple_load(parts), out)
+        elif self.tracked(obj.id):
+            # an item's cotangent is added where it belongs: O(size of the item)
+            index = _index_value(value.slice, self)
+            fallback = nodes.load(self.helper(self.rt.getitem_back, "getitem_back"))
+            out.append(nodes.assign(self.d(obj.id), self.store_call("add_item", [
+                nodes.load(obj.id), index, self.own_cotangent(obj.id), dy, fallback])))
+            self.is_set.add(obj.id)
         else:
             index = _index_value(value.slice, self)
             self.contribute(obj.id, self.rt_call("getitem_back", [nodes.load(obj.id), index, dy]), out)
@@ -465,6 +521,7 @@ class _Generator(ControlFlow):
     def unpack(self, stmt, target, value, site):
         names = assigned_by(stmt)
         starred = [isinstance(e, gast.Starred) for e in target.elts]
+        takes = [self.take(n) for n in names if self.tracked(n)]
         parts = [self.cotangent(n) for n in names]
         for n in names:
             self.kill(n)
@@ -478,7 +535,7 @@ class _Generator(ControlFlow):
             elts[i] = nodes.make(gast.Starred, value=rest, ctx=gast.Load())
         else:
             elts = [p if p is not None else nodes.const(0) for p in parts]
-        adjoint = []
+        adjoint = takes
         self.contribute(value.id, nodes.tuple_load(elts), adjoint)
         return self.with_saves(stmt, [stmt], adjoint, site)
 
@@ -502,6 +559,8 @@ class _Generator(ControlFlow):
         return self.with_saves(stmt, [stmt], adjoint, site)
 
     def write_item(self, stmt, target, value, site):
+        if self.store is not None:
+            return Writing.write_item(self, stmt, target, value, site)
         array = target.value.id
         copy_stmt = nodes.assign(array, self.rt_call("copy_for_write", [nodes.load(array)]))
         primal = [copy_stmt, stmt]
@@ -536,13 +595,3 @@ _ENTRY = Site(-1, (), True)
 
 def _at(new, old):
     return nodes.at_line(new, getattr(old, "lineno", None))
-
-
-def _index_value(index, gen):
-    """An expression that evaluates to the index object of a subscript (slices become slice())."""
-    if isinstance(index, gast.Slice):
-        parts = [p if p is not None else nodes.const(None) for p in (index.lower, index.upper, index.step)]
-        return nodes.call(nodes.load(gen.helper(slice, "slice")), parts)
-    if isinstance(index, gast.Tuple):
-        return nodes.tuple_load([_index_value(e, gen) for e in index.elts])
-    return index
