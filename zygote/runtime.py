@@ -168,3 +168,46 @@ def list_append(items, value):
         items.append(value)
         return items
     return items + [value]
+
+
+# -- handing an object's cotangent to the call that mutated it -----------------------------------
+#
+# Cotangents travel per name, but an object changed by a call (an attribute written by a
+# method, by __init__) is one object under several names. The caller's adjoint deposits the
+# cotangent its name holds after the call; the callee's adjoint withdraws it where its own
+# code last wrote to the object (or at its start, for a parameter), and whatever no one
+# withdrew is reclaimed by the caller unchanged: a call that did not write the object leaves
+# its cotangent as it was.
+
+import threading  # noqa: E402  (used by this section only)
+
+_HANDOFF = threading.local()
+
+
+def _handoffs():
+    table = getattr(_HANDOFF, "table", None)
+    if table is None:
+        table = _HANDOFF.table = {}
+    return table
+
+
+def deposit(obj, dobj):
+    """Leave ``dobj``, the cotangent of ``obj`` after a call, for that call's adjoint."""
+    if is_zero(dobj):
+        return
+    table = _handoffs()
+    key = id(obj)
+    held = table.get(key)
+    table[key] = (obj, dobj if held is None else accum(held[1], dobj))
+
+
+def withdraw(obj):
+    """The cotangent deposited for ``obj`` (0 if none), which no one else will receive."""
+    table = getattr(_HANDOFF, "table", None)
+    if not table:
+        return 0
+    held = table.pop(id(obj), None)
+    return 0 if held is None or held[0] is not obj else held[1]
+
+
+reclaim = withdraw

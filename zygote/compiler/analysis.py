@@ -128,6 +128,8 @@ class Activity:
         # derived value (x = x @ W) is only differentiated where it holds the latter.
         self.before = {}
         self.current = None
+        self.body = body
+        self._read_owners = None
         self._block(body)
 
     def at(self, stmt):
@@ -160,6 +162,8 @@ class Activity:
             kind = self.value_kind(stmt.value)
             if isinstance(target, gast.Name):
                 self._set(target.id, kind)
+                if isinstance(stmt.value, gast.Call):
+                    self._mark_changed(stmt.value)
             elif isinstance(target, gast.Tuple):
                 for name in assigned_by(stmt):
                     self._set(name, ANY if kind else None)
@@ -186,6 +190,23 @@ class Activity:
         elif isinstance(stmt, gast.FunctionDef):
             if any(n in self.kind for n in outer_names(stmt)):
                 self._set(stmt.name, ANY)
+
+    def _mark_changed(self, call):
+        """Objects a call hands a differentiated value to may keep it (``box.add(x)``,
+        ``Counter.__init__``): the method's owner, and the arguments whose attributes this
+        function reads, carry a derivative from there on."""
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
+        owner = call.func.value if isinstance(call.func, gast.Attribute) else None
+        if not any(self.active(a) for a in atoms + [owner]):
+            return
+        if isinstance(owner, gast.Name) and self.resolver.static(owner) is None:
+            self._set(owner.id, ANY)
+        if self._read_owners is None:
+            self._read_owners = attribute_owners(self.body)
+        for atom in atoms:
+            if isinstance(atom, gast.Name) and atom.id in self._read_owners:
+                self._set(atom.id, ANY)
 
     def value_kind(self, value):
         """The kind of the value an expression in normal form produces, or None if inactive."""
@@ -256,6 +277,17 @@ def walk_stmts(stmts):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
                 yield from walk_stmts(inner)
+
+
+def attribute_owners(body):
+    """Names whose attributes the function reads or calls methods of (``obj.total``)."""
+    found = set()
+    for stmt in walk_stmts(body):
+        for node in walk(stmt):
+            if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) \
+                    and node.attr not in NONDIFF_ATTRIBUTES and node.attr not in ("T", "mT", "real"):
+                found.add(node.value.id)
+    return found
 
 
 def local_objects(body, params):

@@ -141,8 +141,23 @@ class _Lowering(BranchingExpressions):
             name = value.func.value.id
             self.assign_to(name, nodes.call(self.helper("list_append"), [nodes.load(name), value.args[0]]))
             return
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == "append" and isinstance(value.func.value, gast.Attribute) \
+                and len(value.args) == 1 and not value.keywords:
+            self.append_to_attribute(value.func.value, value.args[0])
+            return
         value = self.simple(node.value)
         self.emit(nodes.assign(self.namer.fresh(describe(node.value)), value))
+
+    def append_to_attribute(self, held, item):
+        """``obj.items.append(v)`` as a read of the list, an append that rebinds it (as for a
+        local list) and a write of the attribute, so that the adjoint sees every version."""
+        obj = self.atom(held.value)
+        items = self.assign_temp(nodes.attribute(obj, held.attr), f"{describe(obj)}_{held.attr}")
+        appended = self.assign_temp(nodes.call(self.helper("list_append"), [items, self.atom(item)]),
+                                    f"{describe(obj)}_{held.attr}")
+        self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=held.attr, ctx=gast.Store()),
+                               appended))
 
     def stmt_Pass(self, node):
         pass
@@ -178,12 +193,12 @@ class _Lowering(BranchingExpressions):
         op = node.op
         if isinstance(target, gast.Name):
             current = nodes.load(target.id)
-            combined = nodes.make(gast.BinOp, left=current, op=op, right=node.value)
+            combined = _in_place(nodes.make(gast.BinOp, left=current, op=op, right=node.value))
             self.assign_to(target.id, combined)
         elif isinstance(target, gast.Attribute):
             obj = self.atom(target.value)
             old = self.assign_temp(nodes.attribute(obj, target.attr), f"{describe(obj)}_{target.attr}")
-            new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
+            new = self.atom(_in_place(nodes.make(gast.BinOp, left=old, op=op, right=node.value)))
             self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=target.attr,
                                               ctx=gast.Store()), new))
         elif isinstance(target, gast.Subscript):
@@ -338,7 +353,8 @@ class _Lowering(BranchingExpressions):
         return node
 
     def expr_BinOp(self, node):
-        return nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        lowered = nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        return _in_place(lowered) if getattr(node, "zygote_inplace", False) else lowered
 
     def expr_UnaryOp(self, node):
         if isinstance(node.op, gast.UAdd):
@@ -414,3 +430,9 @@ class _Lowering(BranchingExpressions):
         node.zygote_opaque = True
         return node
 
+
+
+def _in_place(binop):
+    """Mark ``a += b``'s operation: on a user object it calls ``__iadd__`` first."""
+    binop.zygote_inplace = True
+    return binop
