@@ -321,3 +321,5 @@ _PROTOCOL = sys.modules[__name__]  # what a rule registered with calls_back=True
 
 # Inside differentiated code, a dynamic call runs as a call of the callee's generated code.
 rules.forward_rule(call, functools.partial(nested.forward_call, TRANSFORMS))
+rules.forward_rule(call_method, functools.partial(nested.forward_method, TRANSFORMS))
+objects.connect(call)

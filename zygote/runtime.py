@@ -184,30 +184,41 @@ import threading  # noqa: E402  (used by this section only)
 _HANDOFF = threading.local()
 
 
-def _handoffs():
-    table = getattr(_HANDOFF, "table", None)
+def _handoffs(direction="forward"):
+    table = getattr(_HANDOFF, direction, None)
     if table is None:
-        table = _HANDOFF.table = {}
+        table = {}
+        setattr(_HANDOFF, direction, table)
     return table
 
 
-def deposit(obj, dobj):
-    """Leave ``dobj``, the cotangent of ``obj`` after a call, for that call's adjoint."""
-    if is_zero(dobj):
-        return
-    table = _handoffs()
+def deposit(obj, dobj, direction="forward"):
+    """Leave ``dobj``, the cotangent of ``obj`` after a call, for that call's adjoint; return
+    what the caller keeps (0, or ``dobj`` itself for a number or array, never handed over)."""
+    if is_zero(dobj) or _immutable(obj):
+        return dobj
+    table = _handoffs(direction)
     key = id(obj)
     held = table.get(key)
     table[key] = (obj, dobj if held is None else accum(held[1], dobj))
+    return 0
 
 
-def withdraw(obj):
+def withdraw(obj, direction="forward"):
     """The cotangent deposited for ``obj`` (0 if none), which no one else will receive."""
-    table = getattr(_HANDOFF, "table", None)
+    table = getattr(_HANDOFF, direction, None)
     if not table:
         return 0
     held = table.pop(id(obj), None)
     return 0 if held is None or held[0] is not obj else held[1]
 
 
-reclaim = withdraw
+def reclaim(obj, kept):
+    """``kept`` plus what the call's adjoint left of the deposit for ``obj``."""
+    return accum(kept, withdraw(obj))
+
+
+def _immutable(obj):
+    # Numbers (which may share one object, as constants do) and arrays are never handed over:
+    # no attribute of theirs is written.
+    return isinstance(obj, (int, float, complex, str, bytes, np.ndarray, np.generic)) or obj is None

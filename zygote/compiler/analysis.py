@@ -121,7 +121,7 @@ def outer_names(func_node):
 class Activity:
     """Forward activity and kind: which names carry a derivative, and whether they are numeric."""
 
-    def __init__(self, body, resolver, initial):
+    def __init__(self, body, resolver, initial, user_code=True):
         self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
         self.resolver = resolver
         # Names active just before each statement: a name reused for data and then for a
@@ -129,7 +129,9 @@ class Activity:
         self.before = {}
         self.current = None
         self.body = body
+        self.user_code = user_code
         self._read_owners = None
+        self._made = None
         self._block(body)
 
     def at(self, stmt):
@@ -193,19 +195,24 @@ class Activity:
 
     def _mark_changed(self, call):
         """Objects a call hands a differentiated value to may keep it (``box.add(x)``,
-        ``Counter.__init__``): the method's owner, and the arguments whose attributes this
-        function reads, carry a derivative from there on."""
+        ``Counter.__init__``): the method's owner, and the arguments made in this function or
+        whose attributes it reads, carry a derivative from there on."""
         atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
         atoms += [k.value for k in call.keywords]
         owner = call.func.value if isinstance(call.func, gast.Attribute) else None
         if not any(self.active(a) for a in atoms + [owner]):
             return
-        if isinstance(owner, gast.Name) and self.resolver.static(owner) is None:
-            self._set(owner.id, ANY)
         if self._read_owners is None:
-            self._read_owners = attribute_owners(self.body)
-        for atom in atoms:
-            if isinstance(atom, gast.Name) and atom.id in self._read_owners:
+            # (in generated code, any value handed to a call, but not the owner of a method
+            # call: its stacks are zygote's)
+            self._read_owners = attribute_owners(self.body) if self.user_code else set()
+            self._made = local_objects(self.body, ())
+        changed = [owner] if self.user_code and isinstance(owner, gast.Name) \
+            and self.resolver.static(owner) is None else []
+        changed += [a for a in atoms if isinstance(a, gast.Name)
+                    and (a.id in self._read_owners or a.id in self._made or not self.user_code)]
+        for atom in changed:
+            if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
                 self._set(atom.id, ANY)
 
     def value_kind(self, value):
@@ -429,10 +436,11 @@ class Analysis:
         return self.activity.kind
 
 
-def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
+def analyse(nf, resolver, initial_kinds, scalars=frozenset(), user_code=True):
     """The ``Analysis`` of normal form ``nf`` whose active inputs have ``initial_kinds``.
 
-    ``scalars`` are the parameters passed Python numbers.
+    ``scalars`` are the parameters passed Python numbers; ``user_code=False`` says the code is
+    zygote's own (generated, or a rule's helper), whose calls change no user object.
 
     >>> from zygote.compiler.normalise import normalise
     >>> from zygote.compiler.parse import parse_function
@@ -447,7 +455,7 @@ def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
     """
     body = nf.tree.body
     params = nf.params + other_params(nf.tree)
-    activity = Activity(body, resolver, initial_kinds)
+    activity = Activity(body, resolver, initial_kinds, user_code)
     closed = scalar_closed(body, scalars, activity.kind, resolver)
     objects = local_objects(body, set(params))
     sites = Sites(body, params)

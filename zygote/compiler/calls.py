@@ -83,6 +83,8 @@ class CallAdjoints:
                 adjoint = []
                 self.inline(rule, bound, name, dy, adjoint)
                 return self.gen.with_saves(stmt, [stmt], adjoint, site)
+        if dy is None and static is not None and handoff.always_pulled(static.obj):
+            dy = nodes.const(0)  # what it deposited comes back through its adjoint
         if dy is None and not self.may_mutate(call):
             self.gen.kill(name)
             return [stmt], []

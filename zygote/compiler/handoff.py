@@ -7,11 +7,14 @@ adjoint deposits the cotangent its names hold after the call and reclaims what w
 withdrawn; the callee's adjoint withdraws it at its start (for a parameter) or at an
 attribute write (for an object it reached otherwise). See ``zygote.runtime.deposit``.
 """
+import os
+
 import gast
 
-from .. import nodes
+from .. import nodes, runtime
 from ..activity import ANY, NUMERIC
 from ..rules import objects
+from .parse import GENERATED_TREES
 
 
 def handed_over(gen, atoms):
@@ -28,8 +31,10 @@ def handed_over(gen, atoms):
 def around_call(gen, names):
     """``(before, after)``: deposit each name's cotangent before the callee's adjoint runs,
     and take back what it left (the callee's own cotangents then add to that)."""
-    before = [nodes.expr(gen.rt_call("deposit", [nodes.load(n), nodes.load(gen.d(n))])) for n in names]
-    after = [nodes.assign(gen.d(n), gen.rt_call("reclaim", [nodes.load(n)])) for n in names]
+    before = [nodes.assign(gen.d(n), gen.rt_call("deposit", [nodes.load(n), nodes.load(gen.d(n))]))
+              for n in names]
+    after = [nodes.assign(gen.d(n), gen.rt_call("reclaim", [nodes.load(n), nodes.load(gen.d(n))]))
+             for n in names]
     return before, after
 
 
@@ -64,7 +69,8 @@ _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Invert: "invert"}
 def operator_call(gen, value):
     """For ``a * b`` (or ``-a``) of normal form with an operand that may be an object rather
     than a number or array: the call of ``zygote.rules.objects``' function for the operator,
-    which dispatches as Python does. None for operators on numbers and arrays."""
+    which dispatches as Python does. None for operators on numbers and arrays, and in code
+    zygote generated or wrote (its operands are never user objects)."""
     import operator
     if isinstance(value, gast.BinOp) and type(value.op) in _BINARY:
         operands = [value.left, value.right]
@@ -75,6 +81,55 @@ def operator_call(gen, value):
         fn = objects.UNARY[getattr(operator, _UNARY[type(value.op)])]
     else:
         return None
-    if not any(gen.activity.kind_of(atom) == ANY and gen.activity.active(atom) for atom in operands):
+    if own_code(gen.parsed) or not any(
+            gen.activity.kind_of(atom) == ANY and gen.activity.active(atom) for atom in operands):
         return None
     return nodes.call(nodes.load(gen.helper(fn, fn.__name__)), operands)
+
+
+def operator_statements(gen, stmt, name, call, site, dy):
+    """``name = a op b`` through ``call`` (``operator_call``'s): the primal gets ``(y, back)``,
+    ``back`` None for plain operands; the adjoint applies the operator's own rule in place
+    when ``back`` is None, and calls ``back`` otherwise."""
+    back = gen.fresh_primal(f"{name}_back", site)
+    primal = [nodes.assign([name, back], call)]
+    gen.kill(name)
+    operands = [a for a in call.args if gen.activity.active(a)]
+    if dy is None or not operands:
+        return primal, []
+    before = set(gen.is_set)
+    inline = []
+    handler = getattr(gen, "adjoint_" + type(stmt.value).__name__)
+    handler(name, stmt.value, dy, inline)
+    set_inline, gen.is_set = gen.is_set, set(before)
+    parts = [gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in call.args]
+    dispatched = [nodes.assign(nodes.tuple_store([gen.fresh_adjoint("_")] + parts),
+                               nodes.call(nodes.load(back), [dy]))]
+    for atom, part in zip(call.args, parts):
+        if gen.activity.active(atom):
+            gen.contribute(atom.id, nodes.load(part), dispatched)
+    # A cotangent set in one branch only starts at 0 in the other.
+    for missing, branch in ((set_inline - gen.is_set, dispatched), (gen.is_set - set_inline, inline)):
+        branch.extend(nodes.assign(gen.d(n), nodes.const(0)) for n in sorted(missing))
+    gen.is_set |= set_inline
+    is_plain = nodes.make(gast.Compare, left=nodes.load(back), ops=[gast.Is()], comparators=[nodes.const(None)])
+    adjoint = [nodes.if_(is_plain, inline or [nodes.pass_()], dispatched)]
+    return gen.with_saves(stmt, primal, adjoint, site)
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def own_code(parsed):
+    """Whether ``parsed`` is zygote's own code: generated, or a helper of its rules."""
+    if parsed.code in GENERATED_TREES:
+        return True
+    filename = os.path.abspath(parsed.filename or "")
+    return filename.startswith(_PACKAGE + os.sep)
+
+
+def always_pulled(fn):
+    """Whether a call of ``fn`` in code being differentiated needs its adjoint even when its
+    result has no cotangent: a deposit, whose value reaches the callee's withdrawal through
+    the table rather than through a name."""
+    return fn is runtime.deposit

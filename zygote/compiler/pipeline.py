@@ -19,7 +19,7 @@ from ..params import params_mode
 from .analysis import analyse
 from .compile import compile_functions
 from .normalise import normalise
-from .parse import parse_function
+from .parse import GENERATED_TREES, parse_function
 from .resolve import Resolver
 from .simplify import propagate_copies_in_pair
 from .transform import transform
@@ -65,7 +65,7 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     normal_form = normalise(parsed, module_names)
     resolver = resolver_for(fn, normal_form)
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
-                       scalar_params(fn, param_mask))
+                       scalar_params(fn, param_mask), user_code=parsed.code not in GENERATED_TREES)
     transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call)
     if simplify is None:
         # Copies cost as much as the arithmetic in code on numbers (next to array work they

@@ -311,7 +311,7 @@ class _Generator(ControlFlow):
         dispatched = handoff.operator_call(self, value)
         if dispatched is not None:
             # An operand may be a user object: its class's operator method is differentiated.
-            return self.calls.call(stmt, name, dispatched, site, dy)
+            return handoff.operator_statements(self, stmt, name, dispatched, site, dy)
         if isinstance(value, gast.Call):
             return self.calls.call(stmt, name, value, site, dy)
         if dy is None or name not in self.kind:

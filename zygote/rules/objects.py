@@ -20,9 +20,10 @@ on to the next candidate when a method returns ``NotImplemented``).
 import operator
 import types
 
-from . import RULES, Rule, adjoint, _register
+import numpy as np
+
+from . import Rule, _register, adjoint, nograd
 from .. import runtime
-from ..activity import category
 from ..cotangents import is_zero
 from ..errors import UnsupportedSyntaxError
 from ..structure import fields_of
@@ -32,25 +33,31 @@ from ..structure import fields_of
 
 def construct(protocol, mask, cls, args, kwargs):
     """``cls(*args, **kwargs)`` as ``(y, back)``: a namedtuple passes its fields' cotangents to
-    the arguments; a class whose ``__init__`` is Python code has it differentiated."""
+    the arguments; a class whose ``__init__`` is Python code is built by ``build``, which is
+    differentiated like any Python function (so to any order)."""
     if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
         return _construct_namedtuple(cls, args, kwargs)
-    init = cls.__init__
-    if cls.__new__ is not object.__new__ or not isinstance(init, types.FunctionType):
+    if not builds(cls):
         raise UnsupportedSyntaxError(
             f"constructing a {cls.__name__} object from differentiated values (its class "
             "has no __init__ written in Python, or its own __new__)", hint=(
                 "build the object outside the differentiated function and pass it in"))
-    obj = object.__new__(cls)
-    _, init_back = protocol.call("-a" + mask[1:], init, obj, *args, **kwargs)
+    y, back = protocol.call("--" + mask[1:], build, cls, *args, **kwargs)
+    return y, lambda dy: (0,) + tuple(back(dy)[2:])
 
-    def construct_back(dy):
-        # What the object holds when __init__ returns is what its cotangent describes.
-        runtime.deposit(obj, dy)
-        parts = init_back(0)
-        runtime.reclaim(obj)  # attributes __init__ did not set came from no argument
-        return (0,) + tuple(parts[2:])
-    return obj, construct_back
+
+def builds(cls):
+    """Whether ``build`` makes ``cls`` objects: plain ``__new__``, ``__init__`` in Python."""
+    return cls.__new__ is object.__new__ and isinstance(cls.__init__, types.FunctionType)
+
+
+def build(cls, *args, **kwargs):
+    """``cls(*args, **kwargs)`` for a class that ``builds``: a new object, then its ``__init__``
+    (whose writes to the object reach the arguments' cotangents)."""
+    obj = object.__new__(cls)
+    init = cls.__init__
+    init(obj, *args, **kwargs)
+    return obj
 
 
 def _construct_namedtuple(cls, args, kwargs):
@@ -100,6 +107,61 @@ def _shifted(pair):
 for _fn in (setattr, object.__setattr__):
     _register_setattr(_fn)
 
+# -- the hand-off of cotangents, differentiated (generated adjoints are differentiated again) --
+#
+# In the adjoint being differentiated, a deposit reaches a withdrawal through the table: in
+# its adjoint, the withdrawal's cotangent travels back to the deposit through a second table.
+
+
+def _deposit_rule(obj, dobj):
+    kept = runtime.deposit(obj, dobj)
+    handed = not is_zero(dobj) and is_zero(kept)
+
+    def deposit_back(dkept):
+        return 0, runtime.withdraw(obj, "reverse") if handed else dkept
+    return kept, deposit_back
+
+
+# (without the wrapper that skips ``back`` for a zero cotangent: what was deposited comes
+# back through the table even when the caller's own part is 0)
+_register(runtime.deposit, Rule(runtime.deposit, "pullback", _deposit_rule, output_kind="a"))
+
+
+@adjoint(runtime.withdraw, output_kind="a")
+def _withdraw_rule(obj):
+    found = runtime.withdraw(obj)
+
+    def withdraw_back(dfound):
+        if not is_zero(found):
+            runtime.deposit(obj, dfound, "reverse")
+        return (0,)
+    return found, withdraw_back
+
+
+@adjoint(runtime.reclaim, output_kind="a")
+def _reclaim_rule(obj, kept):
+    left = runtime.withdraw(obj)
+
+    def reclaim_back(dy):
+        if not is_zero(left):
+            runtime.deposit(obj, dy, "reverse")
+        return 0, dy
+    return runtime.accum(kept, left), reclaim_back
+
+
+@adjoint(runtime.setattr_back, output_kind="a")
+def _setattr_back_rule(dobj, name):
+    """``setattr_back`` splits a cotangent in two; its adjoint puts the parts back together."""
+    split = type(dobj) is dict and name in dobj
+
+    def setattr_back_back(dy):
+        dpart, drest = runtime.split_cotangent(dy, 2)
+        if not split:
+            return drest, 0
+        return runtime.accum(drest, {name: dpart}), 0
+    return runtime.setattr_back(dobj, name), setattr_back_back
+
+
 # -- operators -------------------------------------------------------------------------------
 
 _BINARY = {  # operator: (symbol, method, reflected method, in-place method)
@@ -121,87 +183,179 @@ def _own_method(kind, name):
     return method if isinstance(method, types.FunctionType) else None
 
 
-def _candidates(op, a, b, inplace):
-    """``(receiver, other, method name, swapped)`` in the order Python tries them."""
+def _order(op, inplace, a, b):
+    """``(receiver is b, method name)`` in the order Python tries them for ``a op b``."""
     _, forward, reflected, in_place = _BINARY[op]
     ta, tb = type(a), type(b)
-    order = [(a, b, in_place, False)] if inplace else []
+    order = [(False, in_place)] if inplace else []
     if tb is not ta and issubclass(tb, ta) and getattr(tb, reflected, None) is not getattr(ta, reflected, None):
-        order.append((b, a, reflected, True))
-    order.append((a, b, forward, False))
-    if tb is not ta and (b, a, reflected, True) not in order:
-        order.append((b, a, reflected, True))
+        order.append((True, reflected))
+    order.append((False, forward))
+    if tb is not ta and (True, reflected) not in order:
+        order.append((True, reflected))
     return order
 
 
-def _binary(protocol, op, a, b, inplace):
-    symbol = _BINARY[op][0]
-    names = _BINARY[op][1:]
-    if not any(_own_method(type(v), n) for v in (a, b) for n in names):
-        if op is operator.add and isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            y = a + b
-            return y, lambda dy: (0, *runtime.add_back(dy, a, b))
-        return protocol.call("-" + category(a) + category(b), op, a, b)
-    for receiver, other, name, swapped in _candidates(op, a, b, inplace):
+def methods_to_try(op, inplace, a, b):
+    """The Python methods ``a op b`` may call, ``[(name, swapped)]`` in Python's order; empty
+    when the operands' own (built-in) operator computes the result."""
+    found = []
+    for swapped, name in _order(op, inplace, a, b):
+        receiver, other = (b, a) if swapped else (a, b)
         method = getattr(type(receiver), name, None)
-        if method is None:
-            continue
-        if not isinstance(method, types.FunctionType):
-            y = method(receiver, other)  # a built-in type's operator: 2.0 * v gives NotImplemented
-            if y is NotImplemented:
-                continue
-            raise UnsupportedSyntaxError(
-                f"{type(a).__name__} {symbol} {type(b).__name__} computed by "
-                f"{type(receiver).__name__}'s built-in operator from a {type(other).__name__} object",
-                hint="define the reflected method on your class, or convert the operand first")
-        y, back = protocol.call("-" + category(receiver) + category(other), method, receiver, other)
-        if y is NotImplemented:
-            continue
-
-        def operator_back(dy, back=back, swapped=swapped):
-            parts = back(dy)
-            return (0, parts[2], parts[1]) if swapped else (0, parts[1], parts[2])
-        return y, operator_back
-    raise TypeError(f"unsupported operand type(s) for {symbol}: '{type(a).__name__}' and '{type(b).__name__}'")
+        if isinstance(method, types.FunctionType):
+            found.append((name, swapped))
+        elif method is not None and found == [] and any(_user_operand(op, v) for v in (a, b)):
+            # a built-in operator before any Python one: 2.0 * v gives NotImplemented
+            if method(receiver, other) is not NotImplemented:
+                raise UnsupportedSyntaxError(
+                    f"{type(a).__name__} {_BINARY[op][0]} {type(b).__name__} computed by "
+                    f"{type(receiver).__name__}'s built-in operator from a "
+                    f"{type(other).__name__} object",
+                    hint="define the reflected method on your class, or convert the operand first")
+    return found
 
 
-def _unary(protocol, op, a):
+def _binary_dispatch(op, inplace):
+    """``a op b`` (``a op= b`` when ``inplace``) as Python dispatches it, written in Python so
+    that zygote differentiates the method it picks, to any order."""
+    plain = PLAIN[op]
+
+    def dispatch(a, b):
+        for name, swapped in methods_to_try(op, inplace, a, b):
+            if swapped:
+                y = getattr(type(b), name)(b, a)
+            else:
+                y = getattr(type(a), name)(a, b)
+            if y is not NotImplemented:
+                return y
+        return plain(a, b)
+    dispatch.__name__ = dispatch.__qualname__ = ("i" if inplace else "") + op.__name__.strip("_")
+    return dispatch
+
+
+def _unary_dispatch(op):
+    plain = PLAIN[op]
     name = _UNARY[op][1]
-    method = _own_method(type(a), name)
-    if method is None:
-        return protocol.call("-" + category(a), op, a)
-    y, back = protocol.call("-" + category(a), method, a)
-    return y, lambda dy: (0, back(dy)[1])
+
+    def dispatch(a):
+        if own_method(a, name):
+            return getattr(type(a), name)(a)
+        return plain(a)
+    dispatch.__name__ = dispatch.__qualname__ = op.__name__.strip("_")
+    return dispatch
 
 
-def _operator_function(op, inplace):
-    """The function generated code calls for ``op`` when an operand may be a user object,
-    with its rule: ``add(a, b)`` is ``a + b`` (``iadd``, ``a += b``) dispatched as Python does."""
-    def apply(a, b):
-        return op(a, b) if not inplace else getattr(operator, "i" + op.__name__)(a, b)
-    apply.__name__ = apply.__qualname__ = ("i" if inplace else "") + op.__name__.strip("_")
-
-    def rule(protocol, a, b):
-        y, back = _binary(protocol, op, a, b, inplace)
-        return y, lambda dy: back(dy)[1:]
-    adjoint(apply, output_kind="a", calls_back=True)(rule)
-    return apply
+def own_method(value, name):
+    """Whether ``value``'s class defines the method ``name`` in Python."""
+    return _own_method(type(value), name) is not None
 
 
-def _unary_function(op):
-    def apply(a):
-        return op(a)
-    apply.__name__ = apply.__qualname__ = op.__name__.strip("_")
-
-    def rule(protocol, a):
-        y, back = _unary(protocol, op, a)
-        return y, lambda dy: back(dy)[1:]
-    adjoint(apply, output_kind="a", calls_back=True)(rule)
-    return apply
+# The operators themselves, for operands without Python methods: the compiler differentiates
+# these with the operators' own rules (it never dispatches inside them).
+def _plain_add(a, b):
+    return a + b
 
 
-BINARY = {op: _operator_function(op, False) for op in _BINARY}
-IN_PLACE = {op: _operator_function(op, True) for op in _BINARY}
-UNARY = {op: _unary_function(op) for op in _UNARY}
+def _plain_sub(a, b):
+    return a - b
 
-__all__ = ["construct", "BINARY", "IN_PLACE", "UNARY", "RULES", "fields_of"]
+
+def _plain_mul(a, b):
+    return a * b
+
+
+def _plain_truediv(a, b):
+    return a / b
+
+
+def _plain_floordiv(a, b):
+    return a // b
+
+
+def _plain_mod(a, b):
+    return a % b
+
+
+def _plain_pow(a, b):
+    return a ** b
+
+
+def _plain_matmul(a, b):
+    return a @ b
+
+
+def _plain_neg(a):
+    return -a
+
+
+def _plain_pos(a):
+    return a
+
+
+def _plain_invert(a):
+    return ~a
+
+
+def _plain_abs(a):
+    return abs(a)
+
+
+PLAIN = {operator.add: _plain_add, operator.sub: _plain_sub, operator.mul: _plain_mul,
+         operator.truediv: _plain_truediv, operator.floordiv: _plain_floordiv, operator.mod: _plain_mod,
+         operator.pow: _plain_pow, operator.matmul: _plain_matmul, operator.neg: _plain_neg,
+         operator.pos: _plain_pos, operator.invert: _plain_invert, abs: _plain_abs}
+PLAIN_CODES = frozenset(fn.__code__ for fn in PLAIN.values())
+def _user_operand(op, value):
+    names = _BINARY[op][1:] if op in _BINARY else _UNARY[op][1:]
+    kind = type(value)
+    return kind not in _PLAIN_TYPES and any(_own_method(kind, n) for n in names)
+
+
+def plain_operands(op, *operands):
+    """Whether no operand of ``op`` defines the operator in Python (numbers, arrays, lists)."""
+    return not any(_user_operand(op, v) for v in operands)
+
+
+_PLAIN_TYPES = frozenset({float, int, complex, bool, list, tuple, dict, str, np.ndarray, np.float64,
+                          np.float32})
+_PROTOCOL_CALL = []  # zygote.protocol.call, which the protocol hands over when it is imported
+
+
+def connect(call):
+    """Give the operator functions the call protocol (a layer above this one)."""
+    _PROTOCOL_CALL[:] = [call]
+
+
+def protocol_call(mask, fn, *args):
+    """``zygote.protocol.call``: ``(y, back)`` of ``fn(*args)``."""
+    return _PROTOCOL_CALL[0](mask, fn, *args)
+
+
+def _binary_first(op, dispatch):
+    """What generated code calls for ``a op b`` when an operand may be a user object:
+    ``(a op b, None)`` for plain operands (the adjoint then applies the operator's rule in
+    place), else ``(y, back)`` of ``dispatch``, which is differentiated."""
+    def operate(a, b):
+        if type(a) in _PLAIN_TYPES and type(b) in _PLAIN_TYPES or plain_operands(op, a, b):
+            return plain(a, b), None
+        return protocol_call("-aa", dispatch, a, b)
+    plain = PLAIN[op]
+    operate.__name__ = operate.__qualname__ = dispatch.__name__
+    return operate
+
+
+def _unary_first(op, dispatch):
+    def operate(a):
+        if type(a) in _PLAIN_TYPES or plain_operands(op, a):
+            return plain(a), None
+        return protocol_call("-a", dispatch, a)
+    plain = PLAIN[op]
+    operate.__name__ = operate.__qualname__ = dispatch.__name__
+    return operate
+
+
+BINARY = {op: _binary_first(op, _binary_dispatch(op, False)) for op in _BINARY}
+IN_PLACE = {op: _binary_first(op, _binary_dispatch(op, True)) for op in _BINARY}
+UNARY = {op: _unary_first(op, _unary_dispatch(op)) for op in _UNARY}
+nograd(methods_to_try, own_method, plain_operands)
