@@ -180,7 +180,9 @@ def public(g, x):
         if not isinstance(g, (list, tuple)) or len(g) != len(x):
             raise GradientUsageError(f"internal error: gradient of a {type(x).__name__} of length "
                                      f"{len(x)} has the wrong structure")
-        return type(x)(public(gi, xi) for gi, xi in zip(g, x))
+        parts = (public(gi, xi) for gi, xi in zip(g, x))
+        # a namedtuple's gradient is the same namedtuple of its fields' gradients
+        return type(x)(*parts) if hasattr(type(x), "_fields") else type(x)(parts)
     if isinstance(x, dict):
         return {k: public(g.get(k, 0), v) for k, v in x.items()} if isinstance(g, dict) else g
     if isinstance(g, dict):

@@ -20,22 +20,30 @@ import types
 
 import numpy as np
 
-from . import rules, runtime
+from . import rules, runtime, structure
 from .compiler import nested
 from .compiler.cache import TransformCache
 from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active
 from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
+from .rules import objects
 from .rules.adjoints import getitem_back_back
 
 # -- structural adjoints that differentiate user code -----------------------------------------
 
 
-def attr_back(obj, name, dy):
-    """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``."""
+def attr_back(obj, name, dy, value=None):
+    """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``, which read ``value``
+    (the attribute may have been replaced since)."""
     if is_zero(dy):
         return 0
+    fields = structure.fields_of(obj)
+    if fields is not None and name in fields:
+        # A namedtuple's cotangent is a tuple, as for any tuple: dy goes to the field's place.
+        parts = [0] * len(fields)
+        parts[fields.index(name)] = unbroadcast(dy, getattr(obj, name) if value is None else value)
+        return tuple(parts)
     if isinstance(obj, (np.ndarray, np.generic)):
         if name == "T" or name == "mT":
             return np.swapaxes(unbroadcast(dy, getattr(obj, name)), -1, -2) if name == "mT" \
@@ -52,7 +60,7 @@ def attr_back(obj, name, dy):
         return back(dy)[1]
     if isinstance(prop, types.FunctionType):
         return dy  # a bound method: its cotangent is that of the object itself
-    return {name: unbroadcast(dy, getattr(obj, name))}
+    return {name: unbroadcast(dy, getattr(obj, name) if value is None else value)}
 
 
 def getitem_back(x, index, dy):
@@ -142,9 +150,7 @@ def call(mask, fn, /, *args, **kwargs):
     if isinstance(fn, type):
         if not any_active(mask[1:]):
             return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
-        raise UnsupportedSyntaxError(
-            f"constructing a {fn.__name__} object from differentiated values", hint=(
-                "build the object outside the differentiated function and pass it in"))
+        return objects.construct(_PROTOCOL, mask, fn, args, kwargs)
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _call_bound(mask, dunder, fn, args, kwargs)
@@ -331,3 +337,5 @@ _PROTOCOL = sys.modules[__name__]  # what a rule registered with calls_back=True
 
 # Inside differentiated code, a dynamic call runs as a call of the callee's generated code.
 rules.forward_rule(call, functools.partial(nested.forward_call, TRANSFORMS))
+rules.forward_rule(call_method, functools.partial(nested.forward_method, TRANSFORMS))
+objects.connect(call)

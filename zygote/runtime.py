@@ -294,3 +294,57 @@ def _match_args(cls):
     if issubclass(cls, _SELF_MATCHING) and "__match_args__" not in vars(cls):
         return (None,)  # int(x) matches the subject itself
     return tuple(getattr(cls, "__match_args__", ()))
+
+
+# -- handing an object's cotangent to the call that mutated it -----------------------------------
+#
+# Cotangents travel per name, but an object changed by a call (an attribute written by a
+# method, by __init__) is one object under several names. The caller's adjoint deposits the
+# cotangent its name holds after the call; the callee's adjoint withdraws it where its own
+# code last wrote to the object (or at its start, for a parameter), and whatever no one
+# withdrew is reclaimed by the caller unchanged: a call that did not write the object leaves
+# its cotangent as it was.
+
+import threading  # noqa: E402  (used by this section only)
+
+_HANDOFF = threading.local()
+
+
+def _handoffs(direction="forward"):
+    table = getattr(_HANDOFF, direction, None)
+    if table is None:
+        table = {}
+        setattr(_HANDOFF, direction, table)
+    return table
+
+
+def deposit(obj, dobj, direction="forward"):
+    """Leave ``dobj``, the cotangent of ``obj`` after a call, for that call's adjoint; return
+    what the caller keeps (0, or ``dobj`` itself for a number or array, never handed over)."""
+    if is_zero(dobj) or _immutable(obj):
+        return dobj
+    table = _handoffs(direction)
+    key = id(obj)
+    held = table.get(key)
+    table[key] = (obj, dobj if held is None else accum(held[1], dobj))
+    return 0
+
+
+def withdraw(obj, direction="forward"):
+    """The cotangent deposited for ``obj`` (0 if none), which no one else will receive."""
+    table = getattr(_HANDOFF, direction, None)
+    if not table:
+        return 0
+    held = table.pop(id(obj), None)
+    return 0 if held is None or held[0] is not obj else held[1]
+
+
+def reclaim(obj, kept):
+    """``kept`` plus what the call's adjoint left of the deposit for ``obj``."""
+    return accum(kept, withdraw(obj))
+
+
+def _immutable(obj):
+    # Numbers (which may share one object, as constants do) and arrays are never handed over:
+    # no attribute of theirs is written.
+    return isinstance(obj, (int, float, complex, str, bytes, np.ndarray, np.generic)) or obj is None

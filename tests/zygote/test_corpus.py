@@ -15,10 +15,7 @@ import corpus_functions
 from corpus_functions import CORPUS
 
 # name -> reason; each has a minimal xfail(strict) reproducer in test_regressions.py.
-KNOWN_BUGS = {
-    "accumulator_object": "a method that assigns self.attr a differentiated value is refused "
-                          "(UnsupportedSyntaxError): its caller reads the attribute, out of the method's reach",
-}
+KNOWN_BUGS = {}
 
 
 def test_corpus_is_large_and_names_are_unique():

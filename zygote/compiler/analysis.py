@@ -122,7 +122,7 @@ def outer_names(func_node):
 class Activity:
     """Forward activity and kind: which names carry a derivative, and whether they are numeric."""
 
-    def __init__(self, body, resolver, initial, in_place=False):
+    def __init__(self, body, resolver, initial, in_place=False, user_code=True):
         self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
         self.inputs = frozenset(initial)
         self.resolver = resolver
@@ -132,6 +132,10 @@ class Activity:
         # derived value (x = x @ W) is only differentiated where it holds the latter.
         self.before = {}
         self.current = None
+        self.body = body
+        self.user_code = user_code
+        self._read_owners = None
+        self._made = None
         self._block(body)
         while in_place:
             # A write makes its target active, and with it every name bound to the same
@@ -173,6 +177,8 @@ class Activity:
                 self._written_by_call(stmt.value)
             if isinstance(target, gast.Name):
                 self._set(target.id, kind)
+                if isinstance(stmt.value, gast.Call):
+                    self._mark_changed(stmt.value)
             elif isinstance(target, gast.Tuple):
                 for name in assigned_by(stmt):
                     self._set(name, ANY if kind else None)
@@ -200,6 +206,28 @@ class Activity:
             self.closures[stmt.name] = outer_names(stmt)
             if any(n in self.kind for n in outer_names(stmt)):
                 self._set(stmt.name, ANY)
+
+    def _mark_changed(self, call):
+        """Objects a call hands a differentiated value to may keep it (``box.add(x)``,
+        ``Counter.__init__``): the method's owner, and the arguments made in this function or
+        whose attributes it reads, carry a derivative from there on."""
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
+        owner = call.func.value if isinstance(call.func, gast.Attribute) else None
+        if not any(self.active(a) for a in atoms + [owner]):
+            return
+        if self._read_owners is None:
+            # (in generated code, any value handed to a call, but not the owner of a method
+            # call: its stacks are zygote's)
+            self._read_owners = attribute_owners(self.body) if self.user_code else set()
+            self._made = local_objects(self.body, ())
+        changed = [owner] if self.user_code and isinstance(owner, gast.Name) \
+            and self.resolver.static(owner) is None else []
+        changed += [a for a in atoms if isinstance(a, gast.Name)
+                    and (a.id in self._read_owners or a.id in self._made or not self.user_code)]
+        for atom in changed:
+            if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
+                self._set(atom.id, ANY)
 
     def value_kind(self, value):
         """The kind of the value an expression in normal form produces, or None if inactive."""
@@ -287,6 +315,17 @@ def walk_stmts(stmts):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
                 yield from walk_stmts(inner)
+
+
+def attribute_owners(body):
+    """Names whose attributes the function reads or calls methods of (``obj.total``)."""
+    found = set()
+    for stmt in walk_stmts(body):
+        for node in walk(stmt):
+            if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) \
+                    and node.attr not in NONDIFF_ATTRIBUTES and node.attr not in ("T", "mT", "real"):
+                found.add(node.value.id)
+    return found
 
 
 def local_objects(body, params):
@@ -428,11 +467,12 @@ class Analysis:
         return self.activity.kind
 
 
-def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False):
+def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False, user_code=True):
     """The ``Analysis`` of normal form ``nf`` whose active inputs have ``initial_kinds``.
 
     ``scalars`` are the parameters passed Python numbers; ``in_place`` says that the
-    function writes into objects (or calls a function that does).
+    function writes into objects (or calls a function that does); ``user_code=False`` says the
+    code is zygote's own (generated, or a rule's helper), whose calls change no user object.
 
     >>> from zygote.compiler.normalise import normalise
     >>> from zygote.compiler.parse import parse_function
@@ -447,7 +487,7 @@ def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False):
     """
     body = nf.tree.body
     params = nf.params + other_params(nf.tree)
-    activity = Activity(body, resolver, initial_kinds, in_place)
+    activity = Activity(body, resolver, initial_kinds, in_place, user_code)
     closed = scalar_closed(body, scalars, activity.kind, resolver)
     objects = local_objects(body, set(params))
     sites = Sites(body, params)

@@ -12,6 +12,7 @@ from .. import nodes
 from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup
+from . import handoff
 from .inline import bind, free_objects, instantiate
 
 
@@ -75,7 +76,7 @@ class CallAdjoints:
             return [stmt], []
         positional = call.args
         if any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords):
-            if dy is None:
+            if dy is None and not self.may_mutate(call):
                 self.gen.kill(name)
                 return [stmt], []
             return self.starred_call(stmt, name, call, site, dy)
@@ -89,6 +90,8 @@ class CallAdjoints:
                 adjoint = []
                 self.inline(rule, bound, name, dy, adjoint)
                 return self.gen.with_saves(stmt, [stmt], adjoint, site)
+        if dy is None and static is not None and handoff.always_pulled(static.obj):
+            dy = nodes.const(0)  # what it deposited comes back through its adjoint
         if dy is None and not self.may_mutate(call):
             self.gen.kill(name)
             return [stmt], []
@@ -114,8 +117,10 @@ class CallAdjoints:
             primal_call, parts_for, lead = self.dynamic_call(call)
         primal = nodes.assign([name, back], primal_call)
         self.gen.kill(name)
-        if dy is None:
+        handed = handoff.handed_over(self.gen, lead + parts_for)
+        if dy is None and not handed:
             return [primal], []
+        dy = nodes.const(0) if dy is None else dy
         part_names = [self.gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_")
                       for a in lead + parts_for]
         targets = [nodes.store(n) for n in part_names]
@@ -125,8 +130,9 @@ class CallAdjoints:
         if rule is not None and rule.kind == "pullback":
             # A pullback rule wants a cotangent of exactly its output's shape.
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
-        adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
-                                nodes.call(nodes.load(back), [dy]))]
+        before, after = handoff.around_call(self.gen, handed)
+        adjoint = before + [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
+                                         nodes.call(nodes.load(back), [dy]))] + after
         for atom, part in zip(lead + parts_for, part_names):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.load(part), adjoint)
@@ -157,13 +163,16 @@ class CallAdjoints:
         primal_fn = self.gen.helper(plan.primal, plan.hint + "_primal")
         primal = nodes.assign([name, saved], nodes.call(nodes.load(primal_fn), args))
         self.gen.kill(name)
-        if dy is None:
+        handed = handoff.handed_over(self.gen, args)
+        if dy is None and not handed:
             return [primal], []
+        dy = nodes.const(0) if dy is None else dy
         parts = [self.gen.fresh_adjoint("_")] + [
             self.gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in args]
         adjoint_fn = self.gen.helper(plan.adjoint, plan.hint + "_adjoint")
-        adjoint = [nodes.assign(nodes.tuple_store(parts),
-                                nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))]
+        before, after = handoff.around_call(self.gen, handed)
+        adjoint = before + [nodes.assign(nodes.tuple_store(parts),
+                                         nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))] + after
         for atom, part in zip(args, parts[1:]):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.load(part), adjoint)
@@ -276,10 +285,14 @@ class CallAdjoints:
                                      [mask, func] + list(call.args), keywords)
         self.gen.kill(name)
         parts = self.gen.fresh_adjoint(f"d{name}_parts")
-        adjoint = [nodes.assign(parts, self.gen.rt_call("regroup", [
-            nodes.call(nodes.load(back), [dy]), nodes.tuple_load(layout)]))]
         atoms = [owner if owner is not None else callee if callee is not None else nodes.const(None)]
         atoms += [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        before, after = handoff.around_call(self.gen, handoff.handed_over(
+            self.gen, [a for a, s in zip(atoms, [False] + [isinstance(a, gast.Starred) for a in call.args])
+                       if not s]))
+        adjoint = before + [nodes.assign(parts, self.gen.rt_call("regroup", [
+            nodes.call(nodes.load(back), [nodes.const(0) if dy is None else dy]),
+            nodes.tuple_load(layout)]))] + after
         for i, atom in enumerate(atoms):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.subscript(nodes.load(parts), nodes.const(i)), adjoint)

@@ -15,7 +15,7 @@ import types
 from ..activity import CONSTANT, ANY, callee_active, category
 from ..cotangents import seed_like
 from ..errors import ZygoteError
-from ..rules import RULES
+from ..rules import RULES, objects
 from ..runtime import split_cotangent
 from .cache import env_mask, param_mask_for
 
@@ -130,6 +130,15 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             return (0, 0, 0) + parts[2:]
         return call_rule_pair, (rule.impl,) + tuple(args), "-" + mask[1:], through_rule
     fn_char = ANY if callee_active(mask) else CONSTANT
+    if isinstance(fn, type) and objects.builds(fn):
+        # A class built from differentiated values: objects.build(cls, *args).
+        primal, adjoint_fn, n_var = _generated(transforms, objects.build, "--" + mask[1:], (fn,) + args)
+
+        def through_build(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, dcls, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[6:]
+        return (call_pair, (primal, adjoint_fn, n_var, _as_construct_call, fn) + args, "-----" + mask[1:],
+                through_build)
     if type(fn) is functools.partial and not fn.keywords:
         # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
         bound = tuple(fn.args)
@@ -152,3 +161,32 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
         # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dargs) -> (dcall, dmask, dfn, *dargs)
         return (0, 0, parts[1]) + parts[5:]
     return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
+
+
+def forward_method(transforms, mask, obj, name, /, *args, **kwargs):
+    """The forward rule of ``call_method``: ``obj.name(*args)``, for a method written in Python,
+    as ``call_pair`` over the method's generated code with ``obj`` first."""
+    if kwargs:
+        raise ZygoteError("nested differentiation of a method call with keyword arguments is not supported")
+    method = getattr(obj, name)
+    if type(method) is not types.MethodType or method.__self__ is not obj:
+        raise ZygoteError(f"nested differentiation through the method {name} of a "
+                          f"{type(obj).__name__} is not supported; call it from a Python function")
+    inner_mask = "-" + mask
+    primal, adjoint_fn, n_var = _generated(transforms, method.__func__, inner_mask, (obj,) + args)
+
+    def through_method(parts):
+        # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, dobj, *dargs) -> (dcall_method, dmask, dobj, dname, *dargs)
+        return (0, 0, parts[5], 0) + parts[6:]
+    return (call_pair, (primal, adjoint_fn, n_var, _as_method_call, obj) + args, "----" + mask,
+            through_method)
+
+
+def _as_method_call(parts):
+    """The method protocol's ``(dobj, *dargs)`` from a method's ``(denv, dobj, *dargs)``."""
+    return parts[1:]
+
+
+def _as_construct_call(parts):
+    """The call protocol's ``(dcls, *dargs)`` from ``build``'s ``(denv, dcls, *dargs)``."""
+    return (0,) + parts[2:]

@@ -166,8 +166,23 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
             name = value.func.value.id
             self.assign_to(name, nodes.call(self.helper("list_append"), [nodes.load(name), value.args[0]]))
             return
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == "append" and isinstance(value.func.value, gast.Attribute) \
+                and len(value.args) == 1 and not value.keywords:
+            self.append_to_attribute(value.func.value, value.args[0])
+            return
         value = self.simple(node.value)
         self.emit(nodes.assign(self.namer.fresh(describe(node.value)), value))
+
+    def append_to_attribute(self, held, item):
+        """``obj.items.append(v)`` as a read of the list, an append that rebinds it (as for a
+        local list) and a write of the attribute, so that the adjoint sees every version."""
+        obj = self.atom(held.value)
+        items = self.assign_temp(nodes.attribute(obj, held.attr), f"{describe(obj)}_{held.attr}")
+        appended = self.assign_temp(nodes.call(self.helper("list_append"), [items, self.atom(item)]),
+                                    f"{describe(obj)}_{held.attr}")
+        self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=held.attr, ctx=gast.Store()),
+                               appended))
 
     def stmt_Pass(self, node):
         pass
@@ -203,14 +218,16 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         op = node.op
         if isinstance(target, gast.Name):
             # y op= v writes into y when it is an array or list (Python's in-place operators);
-            # the transform rebinds instead where no other name can see y.
-            combined = self.atom(nodes.make(gast.BinOp, left=nodes.load(target.id), op=op, right=node.value))
+            # the transform rebinds instead where no other name can see y. On a user object
+            # the operation calls __iadd__ (and its kin) first.
+            combined = self.atom(_in_place(nodes.make(gast.BinOp, left=nodes.load(target.id), op=op,
+                                                      right=node.value)))
             self.emit(nodes.assign(target.id, nodes.call(self.helper("augment"),
                                                          [nodes.load(target.id), combined])))
         elif isinstance(target, gast.Attribute):
             obj = self.atom(target.value)
             old = self.assign_temp(nodes.attribute(obj, target.attr), f"{describe(obj)}_{target.attr}")
-            new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
+            new = self.atom(_in_place(nodes.make(gast.BinOp, left=old, op=op, right=node.value)))
             self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=target.attr,
                                               ctx=gast.Store()), new))
         elif isinstance(target, gast.Subscript):
@@ -392,7 +409,8 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         return node
 
     def expr_BinOp(self, node):
-        return nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        lowered = nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        return _in_place(lowered) if getattr(node, "zygote_inplace", False) else lowered
 
     def expr_UnaryOp(self, node):
         if isinstance(node.op, gast.UAdd):
@@ -471,3 +489,9 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         node.zygote_opaque = True
         return node
 
+
+
+def _in_place(binop):
+    """Mark ``a += b``'s operation: on a user object it calls ``__iadd__`` first."""
+    binop.zygote_inplace = True
+    return binop

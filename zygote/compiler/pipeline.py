@@ -24,7 +24,7 @@ from .compile import compile_functions
 from .writing import rebinding_augments, writes_in
 from .mutation import writes_outside
 from .normalise import normalise
-from .parse import parse_function
+from .parse import GENERATED_TREES, parse_function
 from .resolve import Resolver
 from .simplify import propagate_copies_in_pair
 from .transform import transform
@@ -72,7 +72,8 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     through = not parsed.shared and calls_writer(normal_form, resolver)
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
                        scalar_params(fn, param_mask),
-                       through or (not parsed.shared and may_write(normal_form)))
+                       through or (not parsed.shared and may_write(normal_form)),
+                       user_code=parsed.code not in GENERATED_TREES)
     transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call,
                             writes_through=through)
     for kind, names in normal_form.declared.items():

@@ -16,6 +16,7 @@ from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, 
                        index_atoms, loaded_names, other_params, outer_names, walk_stmts)
 from .calls import CallAdjoints
 from .control import ControlFlow
+from . import handoff
 from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
 from .writing import Writing, index_value as _index_value
@@ -238,20 +239,17 @@ class _Generator(ControlFlow, Writing):
         self.start_writing()
         adjoint = []
         result = ret.value
+        entry = handoff.at_entry(self, handoff.object_params(self, self.params + self._other_params()))
+        self.save(self.reads(entry), _ENTRY)
+        adjoint += entry
         if isinstance(result, gast.Name) and result.id in self.kind:
             line = getattr(ret, "zygote_line", None)
             if line is not None:
                 adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
-            if result.id in self.closures:
-                self._through_closure(result.id, nodes.load(dout), adjoint)
-            elif self.tracked(result.id):
-                self.add_to_store(result.id, nodes.load(dout), adjoint)
-                if result.id not in self.saved_end:
-                    self.saved_end.append(result.id)
-            else:
-                self.is_set.add(result.id)
-                adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
+            if self.tracked(result.id) and result.id not in self.saved_end:
+                self.saved_end.append(result.id)
+            self.contribute(result.id, nodes.load(dout), adjoint)
         primal, adjoint_body = self.block(body[:-1])
         adjoint += adjoint_body
         adjoint += self.gradient_takes()
@@ -400,6 +398,10 @@ class _Generator(ControlFlow, Writing):
         return self.assign_value(stmt, name, value, site, self.cotangent(name))
 
     def assign_value(self, stmt, name, value, site, dy):
+        dispatched = handoff.operator_call(self, value)
+        if dispatched is not None:
+            # An operand may be a user object: its class's operator method is differentiated.
+            return handoff.operator_statements(self, stmt, name, dispatched, site, dy)
         if isinstance(value, gast.Call):
             return self.calls.call(stmt, name, value, site, dy)
         if dy is None or name not in self.kind:
@@ -445,7 +447,9 @@ class _Generator(ControlFlow, Writing):
     def adjoint_Attribute(self, name, value, dy, out):
         obj = value.value
         if self.activity.active(obj):
-            self.contribute(obj.id, self.rt_call("attr_back", [nodes.load(obj.id), nodes.const(value.attr), dy]), out)
+            # The value read is passed along: a later write may have replaced the attribute.
+            self.contribute(obj.id, self.rt_call("attr_back", [nodes.load(obj.id), nodes.const(value.attr), dy,
+                                                               nodes.load(name)]), out)
 
     def adjoint_Subscript(self, name, value, dy, out):
         obj = value.value
@@ -541,19 +545,18 @@ class _Generator(ControlFlow, Writing):
 
     def write_attribute(self, stmt, target, value, site):
         obj = target.value
-        if self.activity.active(value) and isinstance(obj, gast.Name) and obj.id not in self.local_objects:
-            # The object outlives this call: its new attribute would be read where its
-            # cotangent cannot reach back here. Refuse rather than lose the gradient.
-            raise UnsupportedSyntaxError(
-                f"assigning a differentiated value to an attribute of {obj.id!r}, an object "
-                "passed in or shared", self.parsed.filename, self.current_line,
-                "return the new value and assign it where the object is made")
+        adjoint = []
+        if isinstance(obj, gast.Name) and obj.id in self.kind and obj.id not in self.local_objects \
+                and obj.id not in self.params + self._other_params():
+            # An object reached otherwise than as a parameter may be a caller's: its cotangent
+            # after the call joins here (a parameter's joined at the adjoint's start).
+            handoff.at_write(self, obj.id, adjoint)
         dobj = self.cotangent(obj.id) if isinstance(obj, gast.Name) else None
         if dobj is None:
             return [stmt], []
         part = self.fresh_adjoint("dvalue_part")
-        adjoint = [nodes.assign([part, self.d(obj.id)],
-                                self.rt_call("setattr_back", [dobj, nodes.const(target.attr)]))]
+        adjoint.append(nodes.assign([part, self.d(obj.id)],
+                                    self.rt_call("setattr_back", [dobj, nodes.const(target.attr)])))
         if self.activity.active(value):
             self.contribute(value.id, nodes.load(part), adjoint)
         return self.with_saves(stmt, [stmt], adjoint, site)
