@@ -65,7 +65,42 @@ def materialise(g, x):
 
 @overload(add_cotangent)
 def _add_cotangent(a, b, x):
-    return lambda a, b, x: a + b
+    # The sum has the type of x (a compiled variable keeps one type): contributions that
+    # still carry broadcast dimensions are summed down first, as the interpreted helper does
+    # when their shapes differ.
+    if _is_number(x):
+        if _is_number(a) and _is_number(b):
+            return lambda a, b, x: a + b
+        return lambda a, b, x: unbroadcast(a, x) + unbroadcast(b, x)
+    if _is_array(a) and _is_array(b) and a.ndim == b.ndim == x.ndim:
+        def same_rank(a, b, x):
+            if a.shape == b.shape:
+                return a + b
+            return unbroadcast(a, x) + unbroadcast(b, x)
+        return same_rank
+    return lambda a, b, x: unbroadcast(a, x) + unbroadcast(b, x)
+
+
+def add_back(dy, a, b):
+    """Cotangents of ``a`` and ``b`` in ``a + b`` (numbers and arrays: both ``dy``)."""
+    return dy, dy
+
+
+def abs_slope(x, y):
+    """d|x|/dx as it multiplies a cotangent of real ``x``: ``sign(x)``."""
+    return np.sign(x)
+
+
+@overload(add_back)
+def _add_back(dy, a, b):
+    if (_is_number(a) or _is_array(a)) and (_is_number(b) or _is_array(b)):
+        return lambda dy, a, b: (dy, dy)
+    return None
+
+
+@overload(abs_slope)
+def _abs_slope(x, y):
+    return lambda x, y: np.sign(x)
 
 
 @overload(holomorphic)
@@ -161,6 +196,78 @@ def _matmul_db(dy, a, b):
     return None
 
 
+def split_cotangent(dy, n):
+    """The ``n`` element cotangents of a tuple's cotangent ``dy``."""
+    raise NotImplementedError
+
+
+def power_slope(a, b):
+    """``b * a ** (b - 1)``, exactly 0 where ``b == 0``."""
+    raise NotImplementedError
+
+
+@overload(split_cotangent, prefer_literal=True)
+def _split_cotangent(dy, n):
+    if isinstance(dy, types.BaseTuple):
+        return lambda dy, n: dy
+    if _is_number(dy) and isinstance(n, types.IntegerLiteral):
+        zeros = (0.0,) * n.literal_value
+        return lambda dy, n: zeros
+    return None
+
+
+@overload(power_slope)
+def _power_slope(a, b):
+    if _is_number(b):
+        def scalar_exponent(a, b):
+            if b == 0:
+                return 0.0 * a
+            return b * a ** (b - 1)
+        return scalar_exponent
+    return lambda a, b: np.where(b == 0, 0.0, b * a ** (b - 1))
+
+
+def getitem_back(x, index, dy):
+    """The cotangent of ``x`` from ``dy`` of ``x[index]``: zeros, with ``dy`` added at ``index``."""
+    raise NotImplementedError
+
+
+@overload(getitem_back)
+def _getitem_back(x, index, dy):
+    if not _is_array(x):
+        return None
+    basic = (types.Integer, types.SliceType)
+    if isinstance(index, basic) or (isinstance(index, types.BaseTuple)
+                                    and all(isinstance(t, basic) for t in index.types)):
+        def basic_index(x, index, dy):
+            out = np.zeros(x.shape)
+            out[index] += dy
+            return out
+        return basic_index
+    if _is_array(index) and index.ndim == 1 and isinstance(index.dtype, types.Integer) and x.ndim == 1:
+        def gathered(x, index, dy):
+            # Repeated indices gather one entry several times: each copy adds its cotangent.
+            out = np.zeros(x.shape)
+            values = np.broadcast_to(np.asarray(dy, dtype=np.float64), index.shape)
+            for k in range(index.shape[0]):
+                out[index[k]] += values[k]
+            return out
+        return gathered
+    return None
+
+
+def accum(a, b, x=None):
+    """The sum of two cotangents of the same number or array."""
+    return a + b
+
+
+@overload(accum)
+def _accum(a, b, x=None):
+    if (_is_number(a) or _is_array(a)) and (_is_number(b) or _is_array(b)):
+        return lambda a, b, x=None: a + b
+    return None
+
+
 # The helpers compiled code may call, by the name generated code gives them.
 KERNELS = {
     "add_cotangent": add_cotangent,
@@ -170,5 +277,11 @@ KERNELS = {
     "matmul_da": matmul_da,
     "matmul_db": matmul_db,
     "zero_like": zero_like,
+    "add_back": add_back,
+    "accum": accum,
+    "getitem_back": getitem_back,
+    "split_cotangent": split_cotangent,
+    "power_slope": power_slope,
+    "abs_slope": abs_slope,
     "materialise": materialise,
 }

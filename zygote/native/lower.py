@@ -32,7 +32,7 @@ from .kernels import KERNELS
 
 # Builtins numba compiles, by name.
 _BUILTINS = frozenset({"range", "len", "abs", "min", "max", "float", "int", "bool", "enumerate",
-                       "zip", "round", "True", "False", "None", "List"})
+                       "zip", "round", "sum", "True", "False", "None", "List"})
 # Modules numba compiles calls into.
 _MODULES = {"math": math, "numpy": np}
 _COMMENT = re.compile(r"^(\s*)'line (\d+): (.*)'$", re.MULTILINE)
@@ -106,12 +106,14 @@ class _Lowering:
         module = nodes.to_ast(nodes.module([transformed.primal, transformed.adjoint]))
         primal, adjoint = module.body
         where = _Where(fn, adjoint)
-        prefix = f"{fn.__name__}_{len(self.done)}" if not fused else fn.__name__
+        base = re.sub(r"\W", "", fn.__name__) or "function"
+        prefix = f"{base}_{len(self.done)}" if not fused else base
         env = []
         callees = {}  # name of a pullback in the generated code -> the callee's adjoint
         self._split_stacks(primal, adjoint, where)
         self._lower_calls(fn, primal, adjoint, where, env, callees)
         self._zero_accumulators(adjoint)
+        self._lower_plain_calls(fn, primal, where, env)
         self._bind_free_names(fn, transformed.helpers, primal, adjoint, where, env)
         env_params = [p for _, _, p in env]
         if fused:
@@ -126,7 +128,7 @@ class _Lowering:
             names = (primal.name, adjoint.name)
         body = tree if isinstance(tree, list) else [tree]
         text = "\n\n\n".join(ast.unparse(ast.fix_missing_locations(t)) for t in body)
-        self.sources.append(_COMMENT.sub(lambda m: f"{m.group(1)}# line {m.group(2)}: {m.group(3)}", text))
+        self.sources.append(_COMMENT.sub(lambda m: f"{m.group(1)}pass  # line {m.group(2)}: {m.group(3)}", text))
         self.env_of[(fn, mask)] = env
         self.done[(fn, mask)] = names
         return names
@@ -143,19 +145,19 @@ class _Lowering:
         pushed = {s: [] for s in stacks}
         for node in ast.walk(primal):
             if _is_method_call(node, stacks, "append"):
-                value = node.args[0] if len(node.args) == 1 else None
-                if not isinstance(value, ast.Name):
+                key = _saved_key(node.args[0]) if len(node.args) == 1 else None
+                if key is None:
                     raise NativeUnsupportedError("a saved value that is not a name", *where.of(node))
                 stack = node.func.value.id
-                if value.id not in pushed[stack]:
-                    pushed[stack].append(value.id)
-                node.func.value = ast.Name(id=_stack_name(stack, value.id), ctx=ast.Load())
+                if key not in pushed[stack]:
+                    pushed[stack].append(key)
+                node.func.value = ast.Name(id=_stack_name(stack, key), ctx=ast.Load())
         for node in ast.walk(adjoint):
             if isinstance(node, ast.Assign) and _is_method_call(node.value, stacks, "pop"):
-                target = node.targets[0]
-                if not isinstance(target, ast.Name):
+                key = _saved_key(node.targets[0])
+                if key is None:
                     raise NativeUnsupportedError("a restored value that is not a name", *where.of(node))
-                node.value.func.value = ast.Name(id=_stack_name(node.value.func.value.id, target.id),
+                node.value.func.value = ast.Name(id=_stack_name(node.value.func.value.id, key),
                                                  ctx=ast.Load())
         split = {s: [_stack_name(s, v) for v in pushed[s]] for s in stacks}
         primal.body = _expand_stack_statements(primal.body, split, declare=True)
@@ -180,7 +182,7 @@ class _Lowering:
             call = node.value
             if not (isinstance(call.args[0], ast.Constant) and isinstance(call.args[1], ast.Name)
                     and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
-                    and not call.keywords and not any(isinstance(a, ast.Starred) for a in call.args)):
+                    and not any(isinstance(a, ast.Starred) for a in call.args)):
                 raise NativeUnsupportedError("this call", *where.of(node))
             callee_name = call.args[1].id
             callee = _resolve(fn, callee_name)
@@ -192,10 +194,10 @@ class _Lowering:
                 raise NativeUnsupportedError(f"a call of the closure {callee_name}", *where.of(node))
             # Compiled code holds numbers and arrays only: what the caller's analysis left open
             # ("a", anything) is one of them.
-            callee_mask = mask[1:1 + callee.__code__.co_argcount].replace("a", "n")
-            if len(callee_mask) != len(call.args) - 2 or callee.__code__.co_argcount != len(call.args) - 2:
-                raise NativeUnsupportedError(f"a call of {callee_name} with defaults or keywords",
-                                             *where.of(node))
+            bound = _positional(callee, call.args[2:], call.keywords, where, node)
+            callee_mask = "".join(mask[1 + i] if i >= 0 else "-" for _, i in bound).replace("a", "n")
+            call.args[2:] = [a for a, _ in bound]
+            call.keywords = []
             key = (callee, callee_mask)
             if key not in self.done:
                 self.function(callee, callee_mask, fused=False)
@@ -217,6 +219,37 @@ class _Lowering:
                 node.args = [ast.Name(id=node.func.id, ctx=ast.Load())] + node.args + \
                     [ast.Name(id=p, ctx=ast.Load()) for p in callee_env]
                 node.func = ast.Name(id=adjoint_name, ctx=ast.Load())
+
+    def _lower_plain_calls(self, fn, primal, where, env):
+        """Calls of user functions that carry no derivative run the function's compiled primal."""
+        bound = {a.arg for a in primal.args.args} | _stored_names(primal)
+        plain = {}
+        for node in ast.walk(primal):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id not in bound and node.func.id != "call"):
+                continue
+            callee = _resolve(fn, node.func.id)
+            if not isinstance(callee, types.FunctionType) or rules.lookup(callee) is not None:
+                continue
+            if any(isinstance(a, ast.Starred) for a in node.args):
+                raise NativeUnsupportedError(f"a call of {node.func.id} with *args", *where.of(node))
+            node.args = [a for a, _ in _positional(callee, node.args, node.keywords, where, node)]
+            node.keywords = []
+            key = (callee, "-" * len(node.args))
+            if key not in self.done:
+                self.function(callee, key[1], fused=False)
+            self.guards.append((fn, node.func.id, callee))
+            callee_env = []
+            for owner, name, param in self.env_of[key]:
+                callee_env.append(param)
+                if all(p != param for _, _, p in env):
+                    env.append((owner, name, param))
+            call = ast.Call(func=ast.Name(id=self.done[key][0], ctx=ast.Load()),
+                            args=node.args + [ast.Name(id=p, ctx=ast.Load()) for p in callee_env],
+                            keywords=[])
+            plain[id(node)] = ast.Subscript(value=call, slice=ast.Constant(value=0), ctx=ast.Load())
+        if plain:
+            _Replace(plain).visit(primal)
 
     # -- zeros typed like the value they stand for ----------------------------------------
 
@@ -271,6 +304,18 @@ class _Lowering:
 _MISSING = object()
 
 
+class _Replace(ast.NodeTransformer):
+    """Replaces nodes by identity: ``{id(old): new}``."""
+
+    def __init__(self, new):
+        self.new = new
+
+    def visit(self, node):
+        if id(node) in self.new:
+            return self.new[id(node)]
+        return self.generic_visit(node)
+
+
 def _resolve(fn, name):
     """The value ``name`` has for ``fn`` now: a closure cell, a global or a builtin."""
     code = fn.__code__
@@ -306,8 +351,42 @@ class _Where:
         return self.filename, getattr(node, "lineno", None) or self.first
 
 
-def _stack_name(stack, name):
-    return f"{stack}__{name}"
+def _positional(callee, args, keywords, where, node):
+    """``args`` and ``keywords`` of a call of ``callee`` as its positional parameters, in order
+    (missing ones take their number defaults), with the index each came from (-1: default)."""
+    code = callee.__code__
+    if code.co_flags & 0x0C or code.co_kwonlyargcount:
+        raise NativeUnsupportedError(f"a call of {callee.__name__} (it takes *args, **kwargs or "
+                                     "keyword-only arguments)", *where.of(node))
+    params = code.co_varnames[:code.co_argcount]
+    defaults = dict(zip(params[len(params) - len(callee.__defaults__ or ()):], callee.__defaults__ or ()))
+    given = {params[i]: (a, i) for i, a in enumerate(args)}
+    for k, keyword in enumerate(keywords):
+        if keyword.arg is None or keyword.arg not in params or keyword.arg in given:
+            raise NativeUnsupportedError(f"a call of {callee.__name__} with these keywords", *where.of(node))
+        given[keyword.arg] = (keyword.value, len(args) + k)
+    out = []
+    for name in params:
+        if name in given:
+            out.append(given[name])
+        elif name in defaults and type(defaults[name]) in (int, float, bool):
+            out.append((ast.Constant(value=defaults[name]), -1))
+        else:
+            raise NativeUnsupportedError(f"a call of {callee.__name__} without {name}", *where.of(node))
+    return out
+
+
+def _stack_name(stack, key):
+    return f"{stack}__{key}"
+
+
+def _saved_key(node):
+    """What a saved value is pushed and popped as: a name, or names joined for a tuple of names."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Tuple) and node.elts and all(isinstance(e, ast.Name) for e in node.elts):
+        return "__".join(e.id for e in node.elts)
+    return None
 
 
 def _is_stack(name, primal):
@@ -366,7 +445,12 @@ def _fuse(primal, adjoint, name, env_params, where):
     y, saved = ret.value.elts
     saved_param, dout_param = (a.arg for a in adjoint.args.args)
     back = _single_return(adjoint, where)
-    grads = ast.Tuple(elts=back.value.elts[1:], ctx=ast.Load())
+    # Gradients of numbers are numbers and of arrays arrays of their shape, as gradient() gives.
+    grads = ast.Tuple(elts=[
+        g if isinstance(g, ast.Constant) else
+        ast.Call(func=ast.Name(id="unbroadcast", ctx=ast.Load()),
+                 args=[g, ast.Name(id=p.arg, ctx=ast.Load())], keywords=[])
+        for g, p in zip(back.value.elts[1:], primal.args.args)], ctx=ast.Load())
     body = primal.body[:-1] + [
         ast.Assign(targets=[ast.Name(id="y_out", ctx=ast.Store())], value=y),
         ast.Assign(targets=[ast.Name(id=saved_param, ctx=ast.Store())], value=saved),
