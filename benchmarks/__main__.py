@@ -15,14 +15,15 @@ from pathlib import Path
 from . import harness
 
 CASES = ("overhead", "arrays", "first_gradient", "no_source", "higher_order", "loops", "mnist",
-         "conv", "distributed", "transformers")
+         "conv", "distributed", "transformers", "compiled")
 TITLES = {"overhead": "Gradient call overhead on small functions",
           "arrays": "Gradients of array code", "first_gradient": "Time to first gradient",
           "no_source": "Time to first gradient without source",
           "higher_order": "Higher order", "loops": "Loops: time and memory",
           "mnist": "MNIST MLP training", "conv": "Convolutions",
           "distributed": "Data-parallel training on MPI",
-          "transformers": "Transformers: a ViT on MNIST, and attention's memory"}
+          "transformers": "Transformers: a ViT on MNIST, and attention's memory",
+          "compiled": "Gradients compiled with numba"}
 
 
 def parse_args(argv=None):

@@ -1,4 +1,5 @@
 """The compiled gradient functions: guards, the numba call, and the interpreted fallback."""
+import functools
 import re
 import warnings
 
@@ -10,6 +11,9 @@ from .lower import NativeUnsupportedError, env_value, lower
 
 _NUMBA_LINE = re.compile(r'File "[^"]*(zygote_native_[0-9a-f]+)\.py", line (\d+)')
 _USER_LINE = re.compile(r"# line (\d+):")
+
+
+_NUMBERS = (float, int, bool)
 
 
 class NativeFallbackWarning(UserWarning):
@@ -48,18 +52,37 @@ def value_and_grad(f, argnums=0, compile="numba"):
 
 
 class _Entry:
-    """The compiled function for one activity pattern, and what it was compiled for."""
+    """The compiled function for one activity pattern, and what it was compiled for.
+
+    Globals and cells are looked up in the namespaces they live in, found once here, so that
+    the checks and reads of every call are dictionary lookups.
+    """
 
     def __init__(self, code, run, env, guards, text):
         self.code = code
         self.run = run
-        self.env = [(owner, name) for owner, name, _ in env]
-        self.guards = guards
         self.text = text
+        self.reads = [_reader(owner, name) for owner, name, _ in env]
+        self.checks = list({(id(owner), name): (_reader(owner, name), value)
+                            for owner, name, value in guards}.values())
 
     def holds(self, fn):
-        return fn.__code__ is self.code and all(env_value(owner, name) is value
-                                                for owner, name, value in self.guards)
+        return fn.__code__ is self.code and all(read() is value for read, value in self.checks)
+
+    def environment(self):
+        return [read() for read in self.reads]
+
+
+def _reader(owner, name):
+    """A function returning the current value of the global or closure name ``name`` of ``owner``."""
+    code = owner.__code__
+    if name in code.co_freevars and owner.__closure__ is not None:
+        cell = owner.__closure__[code.co_freevars.index(name)]
+        return lambda: cell.cell_contents
+    namespace = owner.__globals__
+    if name in namespace:
+        return functools.partial(namespace.get, name)
+    return functools.partial(env_value, owner, name)
 
 
 class CompiledGradient:
@@ -74,32 +97,38 @@ class CompiledGradient:
         self.argnums = argnums
         self.mode = mode
         self.with_value = with_value
-        self.entries = {}
+        self.entries = {}  # activity pattern -> _Entry
+        self.by_types = {}  # argument types (numbers only) -> _Entry
         self.fallback = None  # the reason the interpreted gradient runs instead
         self.__doc__ = f"The gradient of {getattr(f, '__qualname__', f)!s}, compiled with numba."
 
     def __call__(self, *args):
         if self.fallback is not None:
             return self._interpreted(args)
-        mask = "".join(category(a) for a in args)
-        entry = self.entries.get(mask)
+        kinds = tuple(map(type, args))
+        entry = self.by_types.get(kinds)
         if entry is None or not entry.holds(self.f):
-            try:
-                entry = self.entries[mask] = self._build(mask)
-            except NativeUnsupportedError as error:
-                return self._fall_back(error, args)
-        env = [env_value(owner, name) for owner, name in entry.env]
+            mask = "".join(category(a) for a in args)
+            entry = self.entries.get(mask)
+            if entry is None or not entry.holds(self.f):
+                try:
+                    entry = self.entries[mask] = self._build(mask)
+                except NativeUnsupportedError as error:
+                    return self._fall_back(error, args)
+            if all(k in _NUMBERS for k in kinds):
+                self.by_types[kinds] = entry
         try:
-            y, grads = entry.run(*args, *env, 1.0)
+            y, grads = entry.run(*args, *entry.environment(), 1.0)
         except Exception as error:  # numba reports typing failures at the first call
             failure = _numba_failure(error, entry.text, self.f)
             if failure is None:
                 raise
-            del self.entries[mask]
+            self.entries = {m: e for m, e in self.entries.items() if e is not entry}
+            self.by_types = {k: e for k, e in self.by_types.items() if e is not entry}
             if self.mode == "numba":
                 raise failure from None
             return self._fall_back(failure, args)
-        if np.ndim(y) != 0:
+        if type(y) is not float and np.ndim(y) != 0:
             raise NonScalarOutputError(f"grad needs a scalar output, got an array of shape {np.shape(y)}")
         picked = _pick(grads, self.argnums)
         return (y, picked) if self.with_value else picked

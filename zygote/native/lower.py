@@ -413,7 +413,7 @@ def _expand_stack_statements(body, split, declare):
                 and stmt.targets[0].id in split:
             if declare:
                 out += [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
-                                   value=ast.Call(func=ast.Name(id="List", ctx=ast.Load()), args=[], keywords=[]))
+                                   value=ast.List(elts=[], ctx=ast.Load()))
                         for n in split[stmt.targets[0].id]]
             continue  # the adjoint's copy of the stack: compiled code pops each stack once
         out.append(stmt)
