@@ -167,7 +167,7 @@ def _numba_failure(error, text, fn):
         from numba.core import errors
     except ImportError:  # pragma: no cover
         return None
-    if not isinstance(error, (errors.TypingError, errors.UnsupportedError, errors.LoweringError)):
+    if not isinstance(error, errors.NumbaError):
         return None
     lines = text.splitlines()
     found = _NUMBA_LINE.findall(str(error))

@@ -154,11 +154,20 @@ def _sum_to_same_rank(g, shape):
 
 @overload(expand_reduced)
 def _expand_reduced(dy, x, axis, keepdims):
-    if not isinstance(axis, types.NoneType):
-        return None  # reductions over one axis: interpreted only
-    if _is_array(x):
+    if isinstance(axis, (types.NoneType, types.Omitted)):
+        if _is_array(x):
+            if _is_array(dy):  # keepdims: an array of ones
+                return lambda dy, x, axis, keepdims: np.broadcast_to(dy, x.shape).copy()
+            return lambda dy, x, axis, keepdims: np.full(x.shape, dy)
+        return lambda dy, x, axis, keepdims: dy
+    if isinstance(axis, types.Integer) and _is_array(x) and _is_array(dy):
+        if dy.ndim == x.ndim:  # keepdims=True
+            return lambda dy, x, axis, keepdims: np.broadcast_to(dy, x.shape).copy()
+        return lambda dy, x, axis, keepdims: np.broadcast_to(
+            np.expand_dims(dy, axis % x.ndim), x.shape).copy()
+    if isinstance(axis, types.Integer) and _is_array(x) and _is_number(dy):  # a 1-d x
         return lambda dy, x, axis, keepdims: np.full(x.shape, dy)
-    return lambda dy, x, axis, keepdims: dy
+    return None
 
 
 @overload(materialise)
@@ -213,7 +222,16 @@ def _split_cotangent(dy, n):
     if _is_number(dy) and isinstance(n, types.IntegerLiteral):
         zeros = (0.0,) * n.literal_value
         return lambda dy, n: zeros
+    if _is_array(dy) and dy.ndim == 1 and isinstance(n, types.IntegerLiteral):
+        return _entries(n.literal_value)
     return None
+
+
+def _entries(n):
+    """``lambda dy, n: (dy[0], ..., dy[n - 1])``: a tuple's length must be known when compiling."""
+    scope = {}
+    exec(f"def entries(dy, n):\n    return ({''.join(f'dy[{i}], ' for i in range(n))})\n", scope)  # noqa: S102
+    return scope["entries"]
 
 
 @overload(power_slope)
@@ -268,6 +286,171 @@ def _accum(a, b, x=None):
     return None
 
 
+def reduced_count(x, axis):
+    """How many entries of ``x`` a reduction over ``axis`` combines into each output."""
+    raise NotImplementedError
+
+
+def extremum_back(dy, x, y, axis, keepdims):
+    """Cotangent of a full max/min: ``dy`` shared among the entries that attain it."""
+    raise NotImplementedError
+
+
+def dot_da(dy, a, b):
+    raise NotImplementedError
+
+
+def dot_db(dy, a, b):
+    raise NotImplementedError
+
+
+def clip_mask(x, lo, hi):
+    """1 where ``clip`` passed ``x`` through, 0 where it clipped."""
+    raise NotImplementedError
+
+
+def norm_back(dy, x, y, ord, axis, keepdims):
+    """Cotangent of the 2-norm of all of ``x``."""
+    raise NotImplementedError
+
+
+@overload(reduced_count)
+def _reduced_count(x, axis):
+    if not _is_array(x):
+        return lambda x, axis: 1
+    if isinstance(axis, (types.NoneType, types.Omitted)):
+        return lambda x, axis: x.size
+    if isinstance(axis, types.Integer):
+        return lambda x, axis: x.shape[axis]
+    return None
+
+
+@overload(extremum_back)
+def _extremum_back(dy, x, y, axis, keepdims):
+    if _is_array(x) and isinstance(axis, (types.NoneType, types.Omitted)) and _is_number(dy):
+        def whole(dy, x, y, axis, keepdims):
+            mask = x == y
+            return mask * (dy / np.sum(mask))
+        return whole
+    return None
+
+
+def _dot_part(matmul_part, scale_other):
+    def impl(dy, a, b):
+        if _is_number(a) or _is_number(b) or (_is_array(a) and a.ndim == 0) or (_is_array(b) and b.ndim == 0):
+            return scale_other
+        if _is_array(a) and _is_array(b) and a.ndim <= 2 and b.ndim <= 2:
+            return lambda dy, a, b: matmul_part(dy, a, b)
+        return None
+    return impl
+
+
+overload(dot_da)(_dot_part(matmul_da, lambda dy, a, b: unbroadcast(dy * b, a)))
+overload(dot_db)(_dot_part(matmul_db, lambda dy, a, b: unbroadcast(dy * a, b)))
+
+
+@overload(clip_mask)
+def _clip_mask(x, lo, hi):
+    low = not isinstance(lo, (types.NoneType, types.Omitted))
+    high = not isinstance(hi, (types.NoneType, types.Omitted))
+    if low and high:
+        return lambda x, lo, hi: (x >= lo) & (x <= hi)
+    if low:
+        return lambda x, lo, hi: x >= lo
+    if high:
+        return lambda x, lo, hi: x <= hi
+    return lambda x, lo, hi: np.ones(np.shape(x), dtype=np.bool_)
+
+
+@overload(norm_back)
+def _norm_back(dy, x, y, ord, axis, keepdims):
+    if _is_array(x) and isinstance(ord, (types.NoneType, types.Omitted)) \
+            and isinstance(axis, (types.NoneType, types.Omitted)):
+        def two_norm(dy, x, y, ord, axis, keepdims):
+            return (dy / (y if y != 0 else 1.0)) * x
+        return two_norm
+    return None
+
+
+# -- pullback rules: a primal returning (y, saved) and an adjoint of (saved, dy) -----------
+
+
+def max_primal(a, b):
+    raise NotImplementedError
+
+
+def min_primal(a, b):
+    raise NotImplementedError
+
+
+def pick_adjoint(saved, dy):
+    """Cotangents of the two arguments of ``max``/``min``: all of ``dy`` to the one chosen."""
+    raise NotImplementedError
+
+
+def sequence_primal(kind, seq):
+    raise NotImplementedError
+
+
+def sequence_adjoint(saved, dy):
+    raise NotImplementedError
+
+
+@overload(max_primal)
+def _max_primal(a, b):
+    if _is_number(a) and _is_number(b):
+        # the first argument on ties, as max() itself
+        return lambda a, b: (b if b > a else a, b > a)
+    return None
+
+
+@overload(min_primal)
+def _min_primal(a, b):
+    if _is_number(a) and _is_number(b):
+        return lambda a, b: (b if b < a else a, b < a)
+    return None
+
+
+@overload(pick_adjoint)
+def _pick_adjoint(saved, dy):
+    return lambda saved, dy: (0.0, dy) if saved else (dy, 0.0)
+
+
+def array_primal(seq):
+    raise NotImplementedError
+
+
+def list_sum_primal(seq):
+    raise NotImplementedError
+
+
+@overload(array_primal)
+def _array_primal(seq):
+    if isinstance(seq, types.List) and _is_number(seq.dtype):
+        return lambda seq: (np.array(seq, dtype=np.float64), len(seq))
+    return None
+
+
+@overload(list_sum_primal)
+def _list_sum_primal(seq):
+    if isinstance(seq, types.List) and _is_number(seq.dtype):
+        def total(seq):
+            s = 0.0
+            for v in seq:
+                s += v
+            return s, len(seq)
+        return total
+    return None
+
+
+@overload(sequence_adjoint)
+def _sequence_adjoint(saved, dy):
+    # The cotangent of a list of numbers, as an array (split_cotangent takes it apart).
+    if _is_array(dy):
+        return lambda saved, dy: (dy,)
+    return lambda saved, dy: (np.full(saved, dy),)
+
+
 # The helpers compiled code may call, by the name generated code gives them.
 KERNELS = {
     "add_cotangent": add_cotangent,
@@ -278,6 +461,18 @@ KERNELS = {
     "matmul_db": matmul_db,
     "zero_like": zero_like,
     "add_back": add_back,
+    "max_primal": max_primal,
+    "min_primal": min_primal,
+    "pick_adjoint": pick_adjoint,
+    "array_primal": array_primal,
+    "list_sum_primal": list_sum_primal,
+    "sequence_adjoint": sequence_adjoint,
+    "reduced_count": reduced_count,
+    "extremum_back": extremum_back,
+    "dot_da": dot_da,
+    "dot_db": dot_db,
+    "clip_mask": clip_mask,
+    "norm_back": norm_back,
     "accum": accum,
     "getitem_back": getitem_back,
     "split_cotangent": split_cotangent,
@@ -285,3 +480,10 @@ KERNELS = {
     "abs_slope": abs_slope,
     "materialise": materialise,
 }
+
+
+def pullbacks():
+    """Pullback rules with compiled versions: the rule's function -> (primal, adjoint) kernel names."""
+    import builtins
+    return {builtins.max: ("max_primal", "pick_adjoint"), builtins.min: ("min_primal", "pick_adjoint"),
+            np.array: ("array_primal", "sequence_adjoint"), builtins.sum: ("list_sum_primal", "sequence_adjoint")}

@@ -28,7 +28,7 @@ import numpy as np
 from .. import nodes, protocol, rules
 from ..compiler.pipeline import stages
 from ..errors import ZygoteError
-from .kernels import KERNELS
+from .kernels import KERNELS, pullbacks
 
 # Builtins numba compiles, by name.
 _BUILTINS = frozenset({"range", "len", "abs", "min", "max", "float", "int", "bool", "enumerate",
@@ -112,6 +112,8 @@ class _Lowering:
         callees = {}  # name of a pullback in the generated code -> the callee's adjoint
         self._split_stacks(primal, adjoint, where)
         self._lower_calls(fn, primal, adjoint, where, env, callees)
+        self._lower_rule_pullbacks(transformed.helpers, primal, adjoint, callees)
+        _call_adjoints(adjoint, callees)
         self._zero_accumulators(adjoint)
         self._lower_plain_calls(fn, primal, where, env)
         self._bind_free_names(fn, transformed.helpers, primal, adjoint, where, env)
@@ -213,12 +215,35 @@ class _Lowering:
             node.value = ast.Call(func=ast.Name(id=primal_name, ctx=ast.Load()),
                                   args=call.args[2:] + [ast.Name(id=p, ctx=ast.Load()) for p in callee_env],
                                   keywords=[])
-        for node in ast.walk(adjoint):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in callees:
-                adjoint_name, callee_env = callees[node.func.id]
-                node.args = [ast.Name(id=node.func.id, ctx=ast.Load())] + node.args + \
-                    [ast.Name(id=p, ctx=ast.Load()) for p in callee_env]
-                node.func = ast.Name(id=adjoint_name, ctx=ast.Load())
+
+    def _lower_rule_pullbacks(self, helpers, primal, adjoint, callees):
+        """Pullback rules with compiled versions: ``y, y_back = rule(args)`` becomes a call of
+        the compiled primal, and ``y_back(dy)`` a call of the compiled adjoint on its saved values."""
+        compiled = {}
+        for fn, names in pullbacks().items():
+            rule = rules.lookup(fn)
+            if rule is not None and rule.impl is not None:
+                compiled[id(rule.impl)] = names
+        for node in ast.walk(primal):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Name) and node.value.func.id in helpers
+                    and id(helpers[node.value.func.id]) in compiled and not node.value.keywords
+                    and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)):
+                continue
+            primal_kernel, adjoint_kernel = compiled[id(helpers[node.value.func.id])]
+            node.value.func = ast.Name(id=primal_kernel, ctx=ast.Load())
+            callees[node.targets[0].elts[1].id] = (adjoint_kernel, [])
+        # ``d_part, *rest = back(dy)``: numba has no starred assignment; the first part is all
+        # a pullback of one argument gives.
+        for tree in (primal, adjoint):
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple)
+                        and node.targets[0].elts and isinstance(node.targets[0].elts[-1], ast.Starred)
+                        and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts[:-1])):
+                    kept = node.targets[0].elts[:-1]
+                    node.targets = [ast.Tuple(elts=kept, ctx=ast.Store())]
+                    node.value = ast.Subscript(value=node.value, slice=ast.Slice(
+                        lower=None, upper=ast.Constant(value=len(kept)), step=None), ctx=ast.Load())
 
     def _lower_plain_calls(self, fn, primal, where, env):
         """Calls of user functions that carry no derivative run the function's compiled primal."""
@@ -349,6 +374,16 @@ class _Where:
 
     def of(self, node):
         return self.filename, getattr(node, "lineno", None) or self.first
+
+
+def _call_adjoints(adjoint, callees):
+    """``back(dy)`` of a pullback kept as saved values becomes ``its_adjoint(back, dy, env...)``."""
+    for node in ast.walk(adjoint):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in callees:
+            adjoint_name, callee_env = callees[node.func.id]
+            node.args = [ast.Name(id=node.func.id, ctx=ast.Load())] + node.args + \
+                [ast.Name(id=p, ctx=ast.Load()) for p in callee_env]
+            node.func = ast.Name(id=adjoint_name, ctx=ast.Load())
 
 
 def _positional(callee, args, keywords, where, node):
