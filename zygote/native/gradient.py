@@ -5,8 +5,10 @@ import warnings
 
 import numpy as np
 
+from .. import api
 from ..activity import category
 from ..errors import GradientUsageError, NonScalarOutputError
+from ..rules import adjoint
 from .lower import NativeUnsupportedError, env_value, lower
 
 _NUMBA_LINE = re.compile(r'File "[^"]*(zygote_native_[0-9a-f]+)\.py", line (\d+)')
@@ -38,7 +40,7 @@ def grad(f, argnums=0, compile="numba"):
     >>> zygote.native.grad(f, argnums=(0, 1))(3.0, 2.0)
     (12.0, 9.0)
     """
-    return CompiledGradient(f, argnums, compile, with_value=False)
+    return _as_function(CompiledGradient(f, argnums, compile, with_value=False))
 
 
 def value_and_grad(f, argnums=0, compile="numba"):
@@ -48,7 +50,33 @@ def value_and_grad(f, argnums=0, compile="numba"):
     >>> zygote.native.value_and_grad(lambda x: x ** 3)(2.0)
     (8.0, 12.0)
     """
-    return CompiledGradient(f, argnums, compile, with_value=True)
+    return _as_function(CompiledGradient(f, argnums, compile, with_value=True))
+
+
+def _as_function(gradient):
+    """A plain function calling ``gradient``, so that zygote can differentiate a call of it."""
+    def compiled_gradient(*args):
+        return run_compiled(gradient, args)
+    compiled_gradient.gradient = gradient
+    compiled_gradient.__doc__ = gradient.__doc__
+    compiled_gradient.__qualname__ = compiled_gradient.__name__ = \
+        f"grad({getattr(gradient.f, '__qualname__', 'f')})"
+    return compiled_gradient
+
+
+def run_compiled(gradient, args):
+    """``gradient`` (a ``CompiledGradient``) at the tuple of arguments ``args``."""
+    return gradient(*args)
+
+
+@adjoint(run_compiled, output_kind="a")
+def _run_compiled_rule(gradient, args):
+    def run_compiled_back(dy):
+        # The derivative of a compiled gradient is that of the interpreted one, which zygote
+        # differentiates as it does any nested gradient.
+        _, back = api.pullback(gradient.interpreted, *args)
+        return None, back(dy)
+    return gradient(*args), run_compiled_back
 
 
 class _Entry:
@@ -149,10 +177,14 @@ class CompiledGradient:
         return self._interpreted(args)
 
     def _interpreted(self, args):
-        from .. import api
-        y, grads = api.withgradient(self.f, *args)
-        picked = _pick(grads, self.argnums)
-        return (y, picked) if self.with_value else picked
+        return self.interpreted(*args)
+
+    def interpreted(self, *args):
+        """What the compiled function computes, by zygote's interpreted gradient."""
+        picked = _pick(api.gradient(self.f, *args), self.argnums)
+        if self.with_value:
+            return self.f(*args), picked
+        return picked
 
 
 def _pick(grads, argnums):

@@ -172,7 +172,7 @@ def test_a_second_process_loads_the_machine_code_from_disk(tmp_path):
         import model, zygote.native
         df = zygote.native.grad(model.f)
         print(df(0.7))
-        entry = next(iter(df.entries.values()))
+        entry = next(iter(df.gradient.entries.values()))
         print(sum(entry.run.stats.cache_hits.values()))
     """)
     env = dict(os.environ, ZYGOTE_CACHE_DIR=str(tmp_path / "cache"))
@@ -182,3 +182,15 @@ def test_a_second_process_loads_the_machine_code_from_disk(tmp_path):
     assert runs[0][1] == "0"  # compiled
     assert runs[1][1] == "1"  # loaded
     assert (oct((tmp_path / "cache").stat().st_mode & 0o777)) == "0o700"
+
+
+def test_a_compiled_gradient_inside_a_differentiated_function_has_a_derivative():
+    def g(x):
+        return math.sin(x) * x * x
+
+    dg = native.grad(g)
+
+    def f(x):
+        return dg(x) * x
+    expected = zygote.gradient(lambda x: zygote.gradient(g, x)[0] * x, 0.7)[0]
+    assert zygote.gradient(f, 0.7)[0] == pytest.approx(expected, rel=1e-12)
