@@ -28,9 +28,9 @@ class Row:
     cells: dict
     notes: list = field(default_factory=list)
 
-    def ratios(self):
-        ours = self.cells.get(OURS)
-        return {name: ratio(ours, cell) for name, cell in self.cells.items() if name != OURS}
+    def ratios(self, ours=OURS):
+        mine = self.cells.get(ours)
+        return {name: ratio(mine, cell) for name, cell in self.cells.items() if name != ours}
 
 
 def measure_row(label, builders, settings, reference=None, rtol=1e-6):

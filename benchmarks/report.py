@@ -148,14 +148,14 @@ def ratio_table(title, rows, ours="zygote", exclude=()):
         for name in row.cells:
             if name != ours and name not in peers and name not in exclude:
                 peers.append(name)
-    body = [[row.label] + [ratio_cell(row.ratios().get(p)) for p in peers] for row in rows]
+    body = [[row.label] + [ratio_cell(row.ratios(ours).get(p)) for p in peers] for row in rows]
     return Table(title, ["benchmark"] + [f"÷ {p}" for p in peers], body)
 
 
 def ratio_bars(rows, ours="zygote", exclude=()):
     bars = []
     for row in rows:
-        for peer, value in row.ratios().items():
+        for peer, value in row.ratios(ours).items():
             if isinstance(value, Ratio) and peer not in exclude:
                 bars.append(Bar(row.label, f"{ours} ÷ {peer}", value.median, value.low,
                                 value.high))
