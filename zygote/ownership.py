@@ -77,7 +77,8 @@ class _Reachable:
         elif isinstance(value, functools.partial):
             items = [value.func, *value.args, *value.keywords.values()]
         else:
-            items = list(getattr(value, "__dict__", {}).values())
+            namespace = getattr(value, "__dict__", None)
+            items = list(namespace.values()) if isinstance(namespace, dict) else []
         for item in items:
             self.visit(item, depth + 1)
 
