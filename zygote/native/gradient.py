@@ -66,7 +66,7 @@ def _as_function(gradient):
 
 def run_compiled(gradient, args):
     """``gradient`` (a ``CompiledGradient``) at the tuple of arguments ``args``."""
-    return gradient(*args)
+    return gradient.call(args)
 
 
 @adjoint(run_compiled, output_kind="a")
@@ -95,7 +95,12 @@ class _Entry:
                             for owner, name, value in guards}.values())
 
     def holds(self, fn):
-        return fn.__code__ is self.code and all(read() is value for read, value in self.checks)
+        if fn.__code__ is not self.code:
+            return False
+        for read, value in self.checks:
+            if read() is not value:
+                return False
+        return True
 
     def environment(self):
         return [read() for read in self.reads]
@@ -131,6 +136,10 @@ class CompiledGradient:
         self.__doc__ = f"The gradient of {getattr(f, '__qualname__', f)!s}, compiled with numba."
 
     def __call__(self, *args):
+        return self.call(args)
+
+    def call(self, args):
+        """The gradient at the tuple of arguments ``args``."""
         if self.fallback is not None:
             return self._interpreted(args)
         kinds = tuple(map(type, args))
@@ -146,7 +155,10 @@ class CompiledGradient:
             if all(k in _NUMBERS for k in kinds):
                 self.by_types[kinds] = entry
         try:
-            y, grads = entry.run(*args, *entry.environment(), 1.0)
+            if entry.reads:
+                y, grads = entry.run(*args, *entry.environment(), 1.0)
+            else:
+                y, grads = entry.run(*args, 1.0)
         except Exception as error:  # numba reports typing failures at the first call
             failure = _numba_failure(error, entry.text, self.f)
             if failure is None:
@@ -158,7 +170,7 @@ class CompiledGradient:
             return self._fall_back(failure, args)
         if type(y) is not float and np.ndim(y) != 0:
             raise NonScalarOutputError(f"grad needs a scalar output, got an array of shape {np.shape(y)}")
-        picked = _pick(grads, self.argnums)
+        picked = grads[self.argnums] if type(self.argnums) is int else _pick(grads, self.argnums)
         return (y, picked) if self.with_value else picked
 
     def _build(self, mask):
