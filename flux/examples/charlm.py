@@ -15,6 +15,14 @@ After each epoch the run prints the mean training loss and the bits per characte
 held-out text (``log2`` of the probability the model gives each next character, averaged,
 negated); it saves ``OUT/model.npz``, with matplotlib plots ``OUT/curves.png``, and ends by
 sampling ``--sample`` characters from the model, prompted with ``--prompt``.
+
+What the default reaches: 2.62 held-out bits per character after the first epoch and 1.48
+after the eighth (guessing uniformly among the 96 characters costs 6.58), with samples that
+have Python's indentation, ``self.``, ``if ...:`` and ``return`` but words half right. On a
+lightly loaded 2-core machine at one BLAS thread an epoch over 60_000 characters took 4 to
+6 s, which scales to about half a minute an epoch for the default and a few minutes for the
+run; on the same machine shared with other work (load average 12 to 14) the default took
+19 minutes, about 3 minutes an epoch.
 """
 
 import argparse
