@@ -28,6 +28,7 @@ from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
 from .rules.adjoints import getitem_back_back
+from .rules.complex import imag_back, real_back
 
 # -- structural adjoints that differentiate user code -----------------------------------------
 
@@ -36,12 +37,14 @@ def attr_back(obj, name, dy):
     """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``."""
     if is_zero(dy):
         return 0
-    if isinstance(obj, (np.ndarray, np.generic)):
+    if isinstance(obj, (np.ndarray, np.generic, complex, float, int)):
         if name == "T" or name == "mT":
             return np.swapaxes(unbroadcast(dy, getattr(obj, name)), -1, -2) if name == "mT" \
                 else np.transpose(unbroadcast(dy, obj.T))
         if name == "real":
-            return dy
+            return real_back(dy, obj)
+        if name == "imag":
+            return imag_back(dy, obj)
         if callable(getattr(obj, name, None)):
             return dy  # a bound method of the array: its cotangent is the array's
         return 0

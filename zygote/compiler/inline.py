@@ -4,6 +4,7 @@ import copy
 
 import gast
 
+from ..rules import lookup
 from .parse import parse_function
 
 _BODIES = {}
@@ -53,23 +54,32 @@ def bind(rule, args, keywords):
     return bound
 
 
-def instantiate(rule, bound, y, dy, helper_names):
+def instantiate(rule, bound, y, dy, helper_names, numeric=None):
     """The adjoint expressions of ``rule`` at one call site.
 
     ``bound`` maps parameters to atoms, ``y``/``dy`` are the result and its cotangent
     (nodes), ``helper_names`` maps the rule's free names to names usable in generated code.
+    ``numeric(atom)`` says whether an atom holds a number or array: a call of a function
+    whose rule has ``as_method`` on such an atom (or on a constant) becomes the method call.
     Returns a list aligned with ``rule.params``: an expression node or None.
     """
     parts, _ = rule_body(rule)
     mapping = dict(bound)
     mapping["y"] = y
     mapping["dy"] = dy
+    methods = {}
+    for free, obj in free_objects(rule).items():
+        called = lookup(obj)
+        if called is not None and called.as_method is not None:
+            methods[helper_names.get(free, free)] = called.as_method
     out = []
     for part in parts:
         if part is None:
             out.append(None)
             continue
         part = _substitute(part, mapping, helper_names)
+        if methods:
+            part = _as_methods(part, methods, numeric or (lambda atom: False))
         out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
     return out
 
@@ -110,6 +120,36 @@ def _substitute(tree, mapping, helper_names):
             return _fold(node)
         return node
     return tree
+
+
+def _as_methods(tree, methods, numeric):
+    """``tree`` with calls ``f(atom)`` of functions in ``methods`` written ``atom.method()`` where
+    ``numeric(atom)``, and evaluated where ``atom`` is a number constant."""
+    for node in gast.walk(tree):
+        for field in ("args", "elts"):
+            items = getattr(node, field, None)
+            if isinstance(items, list):
+                items[:] = [_as_method(item, methods, numeric) for item in items]
+        for field in ("left", "right", "operand", "value", "body", "orelse", "test", "func"):
+            item = getattr(node, field, None)
+            if isinstance(item, gast.AST):
+                setattr(node, field, _as_method(item, methods, numeric))
+    return _as_method(tree, methods, numeric)
+
+
+def _as_method(node, methods, numeric):
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in methods
+            and len(node.args) == 1 and not node.keywords):
+        return node
+    (atom,) = node.args
+    name = methods[node.func.id]
+    if isinstance(atom, gast.Constant) and isinstance(atom.value, (int, float, complex)) \
+            and not isinstance(atom.value, bool):
+        return gast.Constant(value=getattr(atom.value, name)(), kind=None)
+    if isinstance(atom, gast.Name) and numeric(atom):
+        method = gast.Attribute(value=atom, attr=name, ctx=gast.Load())
+        return gast.Call(func=method, args=[], keywords=[])
+    return node
 
 
 def _fold(node):
