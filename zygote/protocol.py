@@ -29,6 +29,7 @@ from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
 from .rules import objects
 from .rules.adjoints import getitem_back_back
+from .rules.complex import imag_back, real_back
 
 # -- structural adjoints that differentiate user code -----------------------------------------
 
@@ -44,12 +45,14 @@ def attr_back(obj, name, dy, value=None):
         parts = [0] * len(fields)
         parts[fields.index(name)] = unbroadcast(dy, getattr(obj, name) if value is None else value)
         return tuple(parts)
-    if isinstance(obj, (np.ndarray, np.generic)):
+    if isinstance(obj, (np.ndarray, np.generic, complex, float, int)):
         if name == "T" or name == "mT":
             return np.swapaxes(unbroadcast(dy, getattr(obj, name)), -1, -2) if name == "mT" \
                 else np.transpose(unbroadcast(dy, obj.T))
         if name == "real":
-            return dy
+            return real_back(dy, obj)
+        if name == "imag":
+            return imag_back(dy, obj)
         if callable(getattr(obj, name, None)):
             return dy  # a bound method of the array: its cotangent is the array's
         return 0

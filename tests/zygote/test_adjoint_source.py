@@ -104,8 +104,8 @@ def layer_adjoint(saved, dout):
     # line {l2}: return np.sum(h * h)
     dh_mul_h = expand_reduced(unbroadcast(dout, sum_h_mul_h), h_mul_h, None,
         False)
-    dh = dh_mul_h * h
-    dh = add_cotangent(dh, dh_mul_h * h, h)
+    dh = dh_mul_h * h.conjugate()
+    dh = add_cotangent(dh, dh_mul_h * h.conjugate(), h)
     # line {l1}: h = np.tanh(W @ x + b)
     dW_matmul_x_add_b = dh * holomorphic(1 - h * h)
     db = dW_matmul_x_add_b

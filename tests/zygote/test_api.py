@@ -135,8 +135,8 @@ def snapshot_target_adjoint(saved, dout):
     dz = dout
     dy = dout
     # line {z}: z = math.sin(x) * y
-    dsin_x = dz * y
-    dy = add_cotangent(dy, dz * sin_x, y)
+    dsin_x = dz * y.conjugate()
+    dy = add_cotangent(dy, dz * sin_x.conjugate(), y)
     dx = dsin_x * math.cos(x)
     return 0, unbroadcast(dx, x), unbroadcast(dy, y)
 '''.format(ret=snapshot_target.__code__.co_firstlineno + 2, z=snapshot_target.__code__.co_firstlineno + 1)

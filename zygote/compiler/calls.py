@@ -11,7 +11,7 @@ import gast
 from .. import nodes
 from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
-from ..rules import lookup
+from ..rules import lookup, lookup_as_method
 from . import handoff
 from .inline import bind, free_objects, instantiate
 
@@ -58,10 +58,14 @@ class CallAdjoints:
             return helper_names[free]
         if not rule.elementwise:
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
-        parts = instantiate(rule, bound, nodes.load(name), dy, helper_name)
+        parts = instantiate(rule, bound, nodes.load(name), dy, helper_name, self.numeric)
         for param, part in zip(rule.params, parts):
             if part is not None and param in active:
                 self.gen.contribute(bound[param].id, part, out)
+
+    def numeric(self, atom):
+        """Whether ``atom`` is a differentiated number or array (not a list or an object)."""
+        return self.gen.activity.active(atom) and self.gen.kind.get(atom.id) == NUMERIC
 
     def call(self, stmt, name, call, site, dy):
         static = self.gen.resolver.static(call.func)
@@ -69,6 +73,18 @@ class CallAdjoints:
             static = _Fixed(self.gen.helpers[call.func.id])
         rule = lookup(static.obj) if static is not None else None
         active = name in self.gen.kind
+        if active and static is None and isinstance(call.func, gast.Attribute) and not call.args \
+                and not call.keywords and self.gen.activity.active(call.func.value):
+            # x.conjugate(): the rule of the function it computes (generated adjoints call it on
+            # numbers and arrays, so higher orders meet it at every multiplication)
+            method_form = lookup_as_method(call.func.attr)
+            if method_form is not None:
+                self.gen.kill(name)
+                if dy is None:
+                    return [stmt], []
+                adjoint = []
+                self.inline(method_form, {method_form.params[0]: call.func.value}, name, dy, adjoint)
+                return self.gen.with_saves(stmt, [stmt], adjoint, site)
         if rule is not None and not isinstance(static, _Fixed):
             self.gen.resolver.guard(static)
         if not active or (rule is not None and rule.kind == "nograd"):

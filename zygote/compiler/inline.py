@@ -5,7 +5,7 @@ import operator
 
 import gast
 
-from ..rules import constant
+from ..rules import constant, lookup
 from .parse import parse_function
 
 _BODIES = {}
@@ -55,7 +55,7 @@ def bind(rule, args, keywords):
     return bound
 
 
-def instantiate(rule, bound, y, dy, helper_name):
+def instantiate(rule, bound, y, dy, helper_name, numeric=None):
     """The adjoint expressions of ``rule`` at one call site.
 
     ``bound`` maps parameters to atoms, ``y``/``dy`` are the result and its cotangent
@@ -63,7 +63,9 @@ def instantiate(rule, bound, y, dy, helper_name):
     rule's free names; it is asked only for the names that the instantiated expressions
     keep. A conditional expression whose test the call site's constants decide
     (``b * a ** (b - 1) if type(b) is int else ...`` with ``b`` the constant 3) is replaced
-    by its branch, and arithmetic on constants is done.
+    by its branch, and arithmetic on constants is done. ``numeric(atom)`` says whether an
+    atom holds a number or array: a call of a function whose rule has ``as_method`` on such
+    an atom (or on a constant) becomes the method call.
     Returns a list aligned with ``rule.params``: an expression node or None.
     """
     parts, _ = rule_body(rule)
@@ -71,11 +73,21 @@ def instantiate(rule, bound, y, dy, helper_name):
     mapping["y"] = y
     mapping["dy"] = dy
     known = free_objects(rule)
+    methods = {}
+    for free, obj in known.items():
+        called = lookup(obj)
+        if called is not None and called.as_method is not None:
+            methods[free] = called.as_method
     out = []
     for part in parts:
         if part is None:
             out.append(None)
             continue
+        if methods:
+            # f(p) as p.method() where the call site's p holds a number or array (decided on the
+            # rule's own tree, which is copied first: the rule's body is shared).
+            part = _as_methods(copy.deepcopy(part), methods, lambda atom: atom.id in mapping and (
+                isinstance(mapping[atom.id], gast.Constant) or numeric is not None and numeric(mapping[atom.id])))
         part = _substitute(part, mapping, helper_name, known)
         out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
     return out
@@ -184,6 +196,36 @@ def _fold_arithmetic(node):
             or type(left.value) not in _NUMBERS or type(right.value) not in _NUMBERS:
         return node
     return gast.Constant(value=op(left.value, right.value), kind=None)
+
+
+def _as_methods(tree, methods, numeric):
+    """``tree`` with calls ``f(atom)`` of functions in ``methods`` written ``atom.method()`` where
+    ``numeric(atom)``, and evaluated where ``atom`` is a number constant."""
+    for node in gast.walk(tree):
+        for field in ("args", "elts"):
+            items = getattr(node, field, None)
+            if isinstance(items, list):
+                items[:] = [_as_method(item, methods, numeric) for item in items]
+        for field in ("left", "right", "operand", "value", "body", "orelse", "test", "func"):
+            item = getattr(node, field, None)
+            if isinstance(item, gast.AST):
+                setattr(node, field, _as_method(item, methods, numeric))
+    return _as_method(tree, methods, numeric)
+
+
+def _as_method(node, methods, numeric):
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in methods
+            and len(node.args) == 1 and not node.keywords):
+        return node
+    (atom,) = node.args
+    name = methods[node.func.id]
+    if isinstance(atom, gast.Constant) and isinstance(atom.value, (int, float, complex)) \
+            and not isinstance(atom.value, bool):
+        return gast.Constant(value=getattr(atom.value, name)(), kind=None)
+    if isinstance(atom, gast.Name) and numeric(atom):
+        method = gast.Attribute(value=atom, attr=name, ctx=gast.Load())
+        return gast.Call(func=method, args=[], keywords=[])
+    return node
 
 
 def _copy(node):

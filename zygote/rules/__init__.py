@@ -29,6 +29,7 @@ __all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "f
 
 RULES = {}
 METHOD_RULES = {}
+AS_METHODS = {}  # method name -> the expression rule of the function that method computes
 
 NUMERIC_OUTPUT = "n"  # a number or array: cotangents add with +
 ANY_OUTPUT = "a"      # a container or object: cotangents add structurally
@@ -45,10 +46,10 @@ class Rule:
     """
 
     __slots__ = ("fn", "kind", "impl", "params", "defaults", "elementwise", "name",
-                 "_output_kind", "calls_back", "keeps_numbers", "plan")
+                 "_output_kind", "calls_back", "keeps_numbers", "plan", "as_method")
 
     def __init__(self, fn, kind, impl=None, params=(), defaults=None, elementwise=False, *,
-                 output_kind=None, calls_back=False, keeps_numbers=False, plan=None):
+                 output_kind=None, calls_back=False, keeps_numbers=False, plan=None, as_method=None):
         self.fn = fn
         self.kind = kind
         self.impl = impl
@@ -60,6 +61,7 @@ class Rule:
         self.calls_back = calls_back
         self.keeps_numbers = keeps_numbers
         self.plan = plan
+        self.as_method = as_method
 
     @property
     def output_kind(self):
@@ -93,12 +95,15 @@ def _register(fn, rule, method_of=None):
     return rule
 
 
-def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
+def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None, *, as_method=None):
     """Register ``adjoint_expr`` (a lambda over fn's parameters, ``y`` and ``dy``) for ``fn``.
 
     ``elementwise`` rules may receive a ``dy`` that still carries broadcast dimensions;
     the compiler sums it back to the argument's shape at the end. Other rules get an
     exact ``dy``. ``method_of=(type, name)`` registers an array method instead.
+    ``as_method="name"`` says that ``fn(x)`` is ``x.name()`` for every number and array, so
+    that where another rule's expression calls ``fn`` on one, the compiler writes the cheaper
+    method call.
     """
     signature = inspect.signature(adjoint_expr)
     params, defaults = [], {}
@@ -108,7 +113,9 @@ def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
         params.append(name)
         if param.default is not inspect.Parameter.empty:
             defaults[name] = param.default
-    rule = Rule(fn, "expr", adjoint_expr, params, defaults, elementwise)
+    rule = Rule(fn, "expr", adjoint_expr, params, defaults, elementwise, as_method=as_method)
+    if as_method is not None:
+        AS_METHODS[as_method] = rule
     return _register(fn, rule, method_of)
 
 
@@ -215,6 +222,11 @@ def lookup(fn):
         return RULES.get(fn)
     except TypeError:  # unhashable callable
         return None
+
+
+def lookup_as_method(name):
+    """The expression rule whose function a number's or array's method ``name`` computes, or None."""
+    return AS_METHODS.get(name)
 
 
 def lookup_method(owner_type, name):

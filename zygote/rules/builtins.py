@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from . import adjoint, expr_rule, nograd
-from .operators import log_positive, power_slope
+from .operators import exponent_slope, power_slope
 from .. import structure
 from ..cotangents import accum, is_zero, unbroadcast
 from ..runtime import getitem_back
@@ -15,7 +15,7 @@ expr_rule(builtins.abs, lambda x, y, dy: dy * np.sign(x))
 expr_rule(builtins.float, lambda x=0.0, y=None, dy=None: dy)
 expr_rule(builtins.complex, lambda real=0.0, imag=0.0, y=None, dy=None: (np.real(dy), np.imag(dy)))
 expr_rule(builtins.pow, lambda base, exp, mod=None, y=None, dy=None: (
-    dy * power_slope(base, exp), dy * y * log_positive(base), None))
+    dy * power_slope(base, exp), dy * exponent_slope(base, y), None))
 
 
 @adjoint(np.divmod, output_kind="a")
