@@ -22,7 +22,7 @@ LONG_RUN = int(os.environ.get("ZYGOTE_FUZZ_EXAMPLES", "0"))
 COUNTS = {"checked": 0, "refused": 0}
 
 
-@settings(max_examples=LONG_RUN or 80, deadline=None, derandomize=not LONG_RUN, database=None,
+@settings(max_examples=LONG_RUN or 40, deadline=None, derandomize=not LONG_RUN, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(closure_programs())
 def test_closure_programs_match_python_and_differences(tmp_path_factory, program):

@@ -1,4 +1,6 @@
 """``pullback`` owns what it saved: writes by the caller after it returns do not reach ``back``."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -155,3 +157,22 @@ def test_back_is_that_of_the_values_at_the_call(f, start, written):
     _, back = zygote.pullback(f, x)
     x[:] = written
     assert np.allclose(back(1.0)[0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_rules_methods_and_partials_own_what_they_saved():
+    x = np.array([0.1, 0.2])
+    _, back = zygote.pullback(np.sin, x)
+    x[:] = 5.0
+    assert np.allclose(back(np.ones(2))[0], np.cos([0.1, 0.2]))
+
+    m, x = Model(), np.array([1.0, 3.0, 1.0])
+    _, back = zygote.pullback(lambda v: np.sum(m.W * v * v), x)
+    m.W[:] = 0.0  # a cell's object, changed in place
+    x[:] = 0.0
+    assert np.array_equal(back(1.0)[0], [2.0, 12.0, 6.0])
+
+    weights = np.array([2.0, 3.0])
+    scaled = functools.partial(lambda a, b: np.sum(a * b * b), weights)
+    _, back = zygote.pullback(scaled, np.array([1.0, 1.0]))
+    weights[:] = 0.0
+    assert np.array_equal(back(1.0)[0], [4.0, 6.0])
