@@ -9,11 +9,12 @@ from . import protocol, rules
 from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
+from .compiler.fused import fused_gradient
 from .compiler.pipeline import stages
 from .activity import category
 from .cotangents import is_zero, public as _public, seed as _seed, unbroadcast
 from .errors import GradientUsageError
-from .params import Grads, Params, params_scope
+from .params import Grads, Params, params_mode, params_scope
 
 _TRANSFORMS = protocol.TRANSFORMS
 
@@ -266,8 +267,20 @@ def hessian(f, x):
     def grad_f(x):
         return gradient(f, x)[0]
     if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return gradient(grad_f, float(x))[0]
+        return gradient(_first_derivative(f) or grad_f, float(x))[0]
     return jacobian(grad_f, x)[0]
+
+
+def _first_derivative(f):
+    """f's fused gradient in its one number parameter, a plain function that ``gradient``
+    differentiates at full speed; None where cotangents could reach f's environment (closure
+    cells, implicit parameters) or f is not a plain function of one parameter."""
+    if type(f) is not _FUNCTION or f.__closure__ is not None or f in _RULES or params_mode() is not None:
+        return None
+    code = f.__code__
+    if code.co_argcount != 1 or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    return fused_gradient(f, _TRANSFORMS.entry_for(f, "f", ""), 0)
 
 
 # Inside differentiated code, gradient(f, x) runs as a call of f's generated code, and when

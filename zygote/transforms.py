@@ -17,6 +17,7 @@ from . import protocol, rules
 from .activity import category
 from .api import gradient
 from .compiler.fastpath import MISS, entry_point
+from .compiler.fused import fused_gradient
 from .cotangents import is_zero, public, seed
 from .errors import GradientUsageError, NonScalarOutputError, ZygoteError
 from .params import params_mode
@@ -148,6 +149,18 @@ class GradientFunction:
     def compile_entry(self, args, kwargs):
         """The compiled entry point for calls like this one, or None (its kinds are not numbers)."""
         f = self.f
+        made_from = ()
+        if type(f) is functools.partial and f.func is call_gradient and not f.keywords \
+                and len(f.args) == 1 and not kwargs:
+            # grad(grad(g)): the gradient of g's fused gradient, checking g's code and guards too.
+            inner = f.args[0]
+            cats = "".join(category(a) for a in args)
+            if inner.has_aux or inner.with_value or "a" in cats:
+                return None
+            f = _fused_target(inner, args, cats)
+            if f is None:
+                return None
+            made_from = ((inner.f, _TRANSFORMS.entry_for(inner.f, cats, "")),)
         if self.with_value or kwargs or type(f) is not types.FunctionType or f in rules.RULES \
                 or params_mode() is not None:
             return None
@@ -160,7 +173,21 @@ class GradientFunction:
         mask = "".join("f" if i in picked else "-" for i in range(len(args)))
         entry = _TRANSFORMS.entry_for(f, mask, "")
         _LIVE.add(self)
-        return entry_point(f, entry, kinds, select=self.argnums)
+        return entry_point(f, entry, kinds, select=self.argnums, made_from=made_from)
+
+
+def _fused_target(made, args, cats):
+    """f's fused gradient picking ``argnums`` (``compiler.fused``), to differentiate as a plain
+    function, when no cotangent can reach f's environment (no closure cells, no implicit
+    parameters); else None."""
+    f = made.f
+    if type(f) is not types.FunctionType or f.__closure__ is not None or f in rules.RULES \
+            or params_mode() is not None:
+        return None
+    code = f.__code__
+    if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    return fused_gradient(f, _TRANSFORMS.entry_for(f, cats, ""), made.argnums)
 
 
 def _grad_of(f, argnums, *args):
@@ -178,6 +205,12 @@ def _forward_call(made, *args, **kwargs):
                           "has_aux or called with keywords, is not supported; differentiate "
                           "grad(f) called with positional arguments")
     cats = "".join(category(a) for a in args)
+    target = _fused_target(made, args, cats)
+    if target is not None:
+        def through_fused(parts):
+            # (dtarget, *dargs) -> (dcall_gradient, dmade, *dargs); f's environment is constant
+            return (0, 0) + tuple(parts[1:])
+        return target, args, cats, through_fused
 
     def to_original(parts):
         # (d_grad_of, df, dargnums, *dargs) -> (dcall_gradient, dmade, *dargs)
