@@ -48,20 +48,25 @@ _RULES = rules.RULES
 rules.on_change(lambda fn: _HOT.clear())  # a new rule takes over from entry points
 
 
-_SEEN = set()  # functions of numbers differentiated once: the second call compiles an entry
+_SEEN = {}  # function -> gradients taken of it so far, until it is given an entry point
+# Compiling an entry point costs about a millisecond, some hundred calls' worth of what it saves:
+# a function differentiated a few times (the first calls of a new function) does not pay it.
+_CALLS_BEFORE_ENTRY = 16
+_NDARRAY = np.ndarray
 
 
 def _hot_path(f, args):
-    """A cached ``(entry, primal)`` for ``f``; functions of numbers differentiated again and
-    again get an entry point (a function differentiated once does not pay its compilation)."""
+    """A cached ``(entry, primal)`` for ``f``; functions of numbers and float arrays
+    differentiated again and again get an entry point (compiled on the ``_CALLS_BEFORE_ENTRY``-th call)."""
     entry, primal = _TRANSFORMS.fast_entry(f, args)
     if entry is not None and f.__closure__ is None:
         kinds = tuple(map(type, args))
-        if all(k is float or k is int for k in kinds):
-            if f not in _SEEN:
+        if all(k is float or k is int or (k is _NDARRAY and a.dtype.kind in "fc") for k, a in zip(kinds, args)):
+            calls = _SEEN.get(f, 0) + 1
+            if calls < _CALLS_BEFORE_ENTRY:
                 if len(_SEEN) > 1024:
                     _SEEN.clear()
-                _SEEN.add(f)
+                _SEEN[f] = calls
             else:
                 if len(_HOT) > 256:
                     _HOT.clear()

@@ -1,7 +1,7 @@
 """Function transforms: ``grad(f)`` and ``value_and_grad(f)``, functions that return f's gradient.
 
 ``grad(f, argnums=0)`` is the function ``x -> ∂f/∂x`` that JAX users know. What it returns
-is made once and called many times, so after its first call on Python numbers it runs
+is made once and called many times, so after its first call on Python numbers or float arrays it runs
 through an entry point compiled for ``f`` (``compiler.fastpath``) that checks, on every call,
 what the gradient relies on: the kinds of the arguments, that ``f.__code__`` is the code it
 was made from, and the globals the transform resolved (its guards). Globals and closure
@@ -12,6 +12,8 @@ over. Inside differentiated code it runs as a call of ``gradient``, so transform
 import functools
 import types
 import weakref
+
+import numpy as np
 
 from . import protocol, rules
 from .activity import category
@@ -147,7 +149,8 @@ class GradientFunction:
         return (out, result) if self.with_value else (result, aux)
 
     def compile_entry(self, args, kwargs):
-        """The compiled entry point for calls like this one, or None (its kinds are not numbers)."""
+        """The compiled entry point for calls like this one, or None (its arguments are not
+        numbers and float arrays)."""
         f = self.f
         made_from = ()
         if type(f) is functools.partial and f.func is call_gradient and not f.keywords \
@@ -166,11 +169,12 @@ class GradientFunction:
             return None
         kinds = tuple(map(type, args))
         code = f.__code__
-        if not all(k is float or k is int for k in kinds) or len(args) != code.co_argcount \
+        if not all(k is float or k is int or (k is np.ndarray and a.dtype.kind in "fc")
+                   for k, a in zip(kinds, args)) or len(args) != code.co_argcount \
                 or code.co_flags & 0x0C or code.co_kwonlyargcount:
             return None
         picked = (self.argnums,) if type(self.argnums) is int else self.argnums
-        mask = "".join("f" if i in picked else "-" for i in range(len(args)))
+        mask = "".join(category(a) if i in picked else "-" for i, a in enumerate(args))
         entry = _TRANSFORMS.entry_for(f, mask, "")
         _LIVE.add(self)
         return entry_point(f, entry, kinds, select=self.argnums, made_from=made_from)

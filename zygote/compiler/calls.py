@@ -12,7 +12,7 @@ from .. import nodes
 from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup
-from .inline import bind, free_objects, instantiate
+from .inline import bind, free_objects, instantiate, rule_body
 
 
 class CallAdjoints:
@@ -57,6 +57,11 @@ class CallAdjoints:
             return helper_names[free]
         if not rule.elementwise:
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
+            if _reads_of_dy(rule, active) > 1:
+                # Summed down to the result's shape once, however many adjoints read it.
+                exact = self.gen.fresh_adjoint(f"d{name}")
+                out.append(nodes.assign(exact, dy))
+                dy = nodes.load(exact)
         parts = instantiate(rule, bound, nodes.load(name), dy, helper_name)
         for param, part in zip(rule.params, parts):
             if part is not None and param in active:
@@ -304,6 +309,13 @@ class CallAdjoints:
 
     def mask(self, atoms):
         return "".join(self.gen.kind[a.id] if self.gen.activity.active(a) else "-" for a in atoms)
+
+
+def _reads_of_dy(rule, active):
+    """How many times the adjoints of ``rule`` for the ``active`` parameters read ``dy``."""
+    parts, _ = rule_body(rule)
+    return sum(1 for param, part in zip(rule.params, parts) if part is not None and param in active
+               for node in gast.walk(part) if isinstance(node, gast.Name) and node.id == "dy")
 
 
 class _Fixed:

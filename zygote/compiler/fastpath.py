@@ -22,6 +22,7 @@ import copy
 import types
 
 import gast
+import numpy as np
 
 from .. import nodes
 from ..cotangents import public
@@ -51,6 +52,8 @@ def zygote_entry(args):
 def entry_point(f, entry, kinds, select=None, made_from=()):
     """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``.
 
+    ``kinds`` are the arguments' types: ``float``, ``int``, or ``np.ndarray`` (of floats).
+
     ``select`` picks the cotangents returned: None for all of them (a tuple), an index for
     one (bare), a tuple of indices for those (a tuple). ``made_from`` lists ``(function,
     entry)`` pairs that ``f`` was generated from (a fused gradient's function), whose code
@@ -74,6 +77,10 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     for name, kind in zip(params, kinds):
         checks.append(nodes.compare(nodes.call(copy.deepcopy(type_of), [nodes.load(name)]), gast.Is(),
                                     bind(f"kind_{name}", kind)))
+        if kind is np.ndarray:
+            # A float array was differentiated; an integer one is a constant, another transform.
+            kind_of = nodes.attribute(nodes.attribute(nodes.load(name), "dtype"), "kind")
+            checks.append(nodes.compare(kind_of, gast.In(), nodes.const("fc")))
     for function, its_entry in ((f, entry),) + tuple(made_from):
         # A function whose code was replaced (``f.__code__ = g.__code__``) is another function.
         checks.insert(0, nodes.compare(nodes.attribute(bind("function", function), "__code__"), gast.Is(),
