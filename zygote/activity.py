@@ -16,10 +16,15 @@ read them.
 """
 import types
 
+import numpy as np
+
 SCALAR = "f"    # a Python number (int or float): numeric, never broadcast
 NUMERIC = "n"   # a float array or numpy scalar: its cotangents add with +
 ANY = "a"       # anything else that may carry a derivative: cotangents add with accum()
 CONSTANT = "-"  # a value that carries no derivative
+
+
+_NDARRAY = np.ndarray
 
 
 def is_numeric_value(value):
@@ -36,6 +41,8 @@ def category(value):
     kind = type(value)
     if kind is float or kind is int or kind is complex:
         return SCALAR
+    if kind is _NDARRAY:
+        return NUMERIC if value.dtype.kind in "fc" else CONSTANT
     if kind is bool or value is None or kind is str or kind is bytes:
         return CONSTANT
     if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):

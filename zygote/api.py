@@ -9,12 +9,13 @@ from . import protocol, rules
 from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
+from .compiler.fused import fused_gradient
 from .compiler.pipeline import env_names, stages
 from .activity import category
 from .cotangents import is_zero, published as _published, seed as _seed, unbroadcast
 from .errors import GradientUsageError
 from .ownership import own
-from .params import Grads, Params, params_scope, through_view
+from .params import Grads, Params, params_mode, params_scope, through_view
 
 _TRANSFORMS = protocol.TRANSFORMS
 
@@ -87,20 +88,25 @@ _RULES = rules.RULES
 rules.on_change(lambda fn: _HOT.clear())  # a new rule takes over from entry points
 
 
-_SEEN = set()  # functions of numbers differentiated once: the second call compiles an entry
+_SEEN = {}  # function -> gradients taken of it so far, until it is given an entry point
+# Compiling an entry point costs about a millisecond, some hundred calls' worth of what it saves:
+# a function differentiated a few times (the first calls of a new function) does not pay it.
+_CALLS_BEFORE_ENTRY = 16
+_NDARRAY = np.ndarray
 
 
 def _hot_path(f, args):
-    """A cached ``(entry, primal)`` for ``f``; functions of numbers differentiated again and
-    again get an entry point (a function differentiated once does not pay its compilation)."""
+    """A cached ``(entry, primal)`` for ``f``; functions of numbers and float arrays
+    differentiated again and again get an entry point (compiled on the ``_CALLS_BEFORE_ENTRY``-th call)."""
     entry, primal = _TRANSFORMS.fast_entry(f, args)
     if entry is not None and f.__closure__ is None:
         kinds = tuple(map(type, args))
-        if all(k is float or k is int for k in kinds):
-            if f not in _SEEN:
+        if all(k is float or k is int or (k is _NDARRAY and a.dtype.kind in "fc") for k, a in zip(kinds, args)):
+            calls = _SEEN.get(f, 0) + 1
+            if calls < _CALLS_BEFORE_ENTRY:
                 if len(_SEEN) > 1024:
                     _SEEN.clear()
-                _SEEN.add(f)
+                _SEEN[f] = calls
             else:
                 if len(_HOT) > 256:
                     _HOT.clear()
@@ -314,8 +320,20 @@ def hessian(f, x):
     def grad_f(x):
         return gradient(f, x)[0]
     if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return gradient(grad_f, float(x))[0]
+        return gradient(_first_derivative(f) or grad_f, float(x))[0]
     return jacobian(grad_f, x)[0]
+
+
+def _first_derivative(f):
+    """f's fused gradient in its one number parameter, a plain function that ``gradient``
+    differentiates at full speed; None where cotangents could reach f's environment (closure
+    cells, implicit parameters) or f is not a plain function of one parameter."""
+    if type(f) is not _FUNCTION or f.__closure__ is not None or f in _RULES or params_mode() is not None:
+        return None
+    code = f.__code__
+    if code.co_argcount != 1 or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    return fused_gradient(f, _TRANSFORMS.entry_for(f, "f", ""), 0)
 
 
 # Inside differentiated code, gradient(f, x) runs as a call of f's generated code, and when

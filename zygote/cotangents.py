@@ -16,6 +16,9 @@ import numpy as np
 from .activity import CONSTANT, category
 from .errors import GradientUsageError, NonScalarOutputError
 
+_NDARRAY = np.ndarray
+
+
 def add_cotangent(a, b, x):
     """``a + b`` for two cotangents of the number or array ``x``.
 
@@ -62,6 +65,8 @@ def unbroadcast(g, x):
     """Sum cotangent ``g`` down to the shape of ``x`` (undoing broadcasting), in x's dtype."""
     if type(g) is float and type(x) is float:
         return g
+    if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and g.dtype == x.dtype:
+        return g  # nothing was broadcast: the commonest case, answered first
     x_shape = getattr(x, "shape", None)
     if type(g) is int and g == 0:
         # A structural zero reaching an array: materialise it, so that shape operations apply.
@@ -164,6 +169,8 @@ def seed_like(y):
 def public(g, x):
     """Turn an internal cotangent into the form ``gradient`` promises for argument ``x``."""
     if type(g) is float and type(x) is float:
+        return g
+    if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and x.dtype.kind in "fc":
         return g
     if is_zero(g) or category(x) == CONSTANT:
         return None

@@ -1,7 +1,7 @@
 """Function transforms: ``grad(f)`` and ``value_and_grad(f)``, functions that return f's gradient.
 
 ``grad(f, argnums=0)`` is the function ``x -> ∂f/∂x`` that JAX users know. What it returns
-is made once and called many times, so after its first call on Python numbers it runs
+is made once and called many times, so after its first call on Python numbers or float arrays it runs
 through an entry point compiled for ``f`` (``compiler.fastpath``) that checks, on every call,
 what the gradient relies on: the kinds of the arguments, that ``f.__code__`` is the code it
 was made from, and the globals the transform resolved (its guards). Globals and closure
@@ -13,10 +13,13 @@ import functools
 import types
 import weakref
 
+import numpy as np
+
 from . import protocol, rules
 from .activity import category
 from .api import gradient
 from .compiler.fastpath import MISS, entry_point
+from .compiler.fused import fused_gradient
 from .cotangents import is_zero, public, seed
 from .errors import GradientUsageError, NonScalarOutputError, ZygoteError
 from .params import params_mode
@@ -146,21 +149,49 @@ class GradientFunction:
         return (out, result) if self.with_value else (result, aux)
 
     def compile_entry(self, args, kwargs):
-        """The compiled entry point for calls like this one, or None (its kinds are not numbers)."""
+        """The compiled entry point for calls like this one, or None (its arguments are not
+        numbers and float arrays)."""
         f = self.f
+        made_from = ()
+        if type(f) is functools.partial and f.func is call_gradient and not f.keywords \
+                and len(f.args) == 1 and not kwargs:
+            # grad(grad(g)): the gradient of g's fused gradient, checking g's code and guards too.
+            inner = f.args[0]
+            cats = "".join(category(a) for a in args)
+            if inner.has_aux or inner.with_value or "a" in cats:
+                return None
+            f = _fused_target(inner, args, cats)
+            if f is None:
+                return None
+            made_from = ((inner.f, _TRANSFORMS.entry_for(inner.f, cats, "")),)
         if self.with_value or kwargs or type(f) is not types.FunctionType or f in rules.RULES \
                 or params_mode() is not None:
             return None
         kinds = tuple(map(type, args))
         code = f.__code__
-        if not all(k is float or k is int for k in kinds) or len(args) != code.co_argcount \
+        if not all(k is float or k is int or (k is np.ndarray and a.dtype.kind in "fc")
+                   for k, a in zip(kinds, args)) or len(args) != code.co_argcount \
                 or code.co_flags & 0x0C or code.co_kwonlyargcount:
             return None
         picked = (self.argnums,) if type(self.argnums) is int else self.argnums
-        mask = "".join("f" if i in picked else "-" for i in range(len(args)))
+        mask = "".join(category(a) if i in picked else "-" for i, a in enumerate(args))
         entry = _TRANSFORMS.entry_for(f, mask, "")
         _LIVE.add(self)
-        return entry_point(f, entry, kinds, select=self.argnums)
+        return entry_point(f, entry, kinds, select=self.argnums, made_from=made_from)
+
+
+def _fused_target(made, args, cats):
+    """f's fused gradient picking ``argnums`` (``compiler.fused``), to differentiate as a plain
+    function, when no cotangent can reach f's environment (no closure cells, no implicit
+    parameters); else None."""
+    f = made.f
+    if type(f) is not types.FunctionType or f.__closure__ is not None or f in rules.RULES \
+            or params_mode() is not None:
+        return None
+    code = f.__code__
+    if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    return fused_gradient(f, _TRANSFORMS.entry_for(f, cats, ""), made.argnums)
 
 
 def _grad_of(f, argnums, *args):
@@ -178,6 +209,12 @@ def _forward_call(made, *args, **kwargs):
                           "has_aux or called with keywords, is not supported; differentiate "
                           "grad(f) called with positional arguments")
     cats = "".join(category(a) for a in args)
+    target = _fused_target(made, args, cats)
+    if target is not None:
+        def through_fused(parts):
+            # (dtarget, *dargs) -> (dcall_gradient, dmade, *dargs); f's environment is constant
+            return (0, 0) + tuple(parts[1:])
+        return target, args, cats, through_fused
 
     def to_original(parts):
         # (d_grad_of, df, dargnums, *dargs) -> (dcall_gradient, dmade, *dargs)

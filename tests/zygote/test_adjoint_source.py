@@ -109,8 +109,9 @@ def layer_adjoint(saved, dout):
     # line {l1}: h = np.tanh(W @ x + b)
     dW_matmul_x_add_b = dh * holomorphic(1 - h * h)
     db = dW_matmul_x_add_b
-    dW = matmul_da(unbroadcast(dW_matmul_x_add_b, W_matmul_x), W, x)
-    dx = matmul_db(unbroadcast(dW_matmul_x_add_b, W_matmul_x), W, x)
+    dW_matmul_x_1 = unbroadcast(dW_matmul_x_add_b, W_matmul_x)
+    dW = matmul_da(dW_matmul_x_1, W, x)
+    dx = matmul_db(dW_matmul_x_1, W, x)
     return 0, unbroadcast(dW, W), unbroadcast(dx, x), unbroadcast(db, b)
 '''.format(**lines_of(layer))
 

@@ -226,3 +226,28 @@ def test_what_is_refused_says_so():
         zygote.grad(lambda x: x, has_aux=True)(1.0)
     with pytest.raises(ZygoteError, match="value_and_grad"):
         zygote.gradient(lambda x: zygote.value_and_grad(math.sin)(x)[1], 1.0)
+
+
+def test_float_arrays_take_the_entry_point_and_other_arrays_give_way():
+    from zygote import api
+
+    def layer(W, x, b):
+        return np.sum(np.tanh(W @ x + b) * np.arange(1.0, 4.0))
+    rng = np.random.default_rng(0)
+    W, x, b = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=3)
+    want = zygote.gradient(layer, W, x, b)
+    g = zygote.grad(layer, argnums=(0, 1, 2))
+    for _ in range(api._CALLS_BEFORE_ENTRY + 2):
+        for got, expected in zip(g(W, x, b), want):
+            np.testing.assert_array_equal(got, expected)
+        for got, expected in zip(zygote.gradient(layer, W, x, b), want):
+            np.testing.assert_array_equal(got, expected)
+    assert layer in api._HOT and g.args[0].fast is not None
+    as_float32 = g(W.astype(np.float32), x, b)[0]
+    assert as_float32.dtype == np.float32
+    np.testing.assert_allclose(as_float32, want[0], rtol=1e-5)
+    integer_x = np.array([1, 2])
+    assert g(W, integer_x, b)[1] is None
+    assert zygote.gradient(layer, W, integer_x, b)[1] is None
+    with pytest.raises(ValueError):
+        g(W, np.ones(3), b)  # the same error as the plain call: shapes that do not match

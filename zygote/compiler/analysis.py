@@ -451,7 +451,7 @@ class Analysis:
     ``activity`` says which names carry a derivative at each statement and of which kind;
     ``sites`` where each statement and assignment sits; ``scalar_closed`` the active names
     whose cotangents add with plain ``+``; ``local_objects`` the names bound only to objects
-    made in the function; ``bound_calls`` the call each name is assigned from.
+    made in the function; ``bound_calls`` the call or attribute each name is assigned from.
     """
 
     def __init__(self, activity, sites, scalar_closed, local_objects, bound_calls, scalars):
@@ -493,7 +493,7 @@ def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False, us
     sites = Sites(body, params)
     bound_calls = {s.targets[0].id: s.value for s in walk_stmts(body)
                    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                   and isinstance(s.value, gast.Call)}
+                   and isinstance(s.value, (gast.Call, gast.Attribute))}
     return Analysis(activity, sites, closed, objects, bound_calls, frozenset(scalars))
 
 

@@ -13,13 +13,13 @@ from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup, lookup_as_method
 from . import handoff
-from .inline import bind, free_objects, instantiate
+from .inline import bind, free_objects, instantiate, rule_body
 
 
 class CallAdjoints:
     """The primal and adjoint statements of calls, for one generator ``gen``.
 
-    ``bound_calls`` maps each name to the call it is assigned from (the analysis's);
+    ``bound_calls`` maps each name to the call or attribute it is assigned from (the analysis's);
     ``plan_call(fn, kinds, active)`` plans a direct call of a global Python function.
     """
 
@@ -58,6 +58,11 @@ class CallAdjoints:
             return helper_names[free]
         if not rule.elementwise:
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
+            if _reads_of_dy(rule, active) > 1:
+                # Summed down to the result's shape once, however many adjoints read it.
+                exact = self.gen.fresh_adjoint(f"d{name}")
+                out.append(nodes.assign(exact, dy))
+                dy = nodes.load(exact)
         parts = instantiate(rule, bound, nodes.load(name), dy, helper_name, self.numeric)
         for param, part in zip(rule.params, parts):
             if part is not None and param in active:
@@ -114,7 +119,7 @@ class CallAdjoints:
         if not keywords and call.args and rule is not None and rule.plan is not None:
             # gradient(f, *args): the transform of f's fused gradient, called directly.
             planned = self.planned_call(stmt, name, site, dy, rule.plan,
-                                        self.gen.resolver.static(call.args[0]), call.args[1:])
+                                        self.static_callee(call.args[0]), call.args[1:])
             if planned is not None:
                 return planned
         if not keywords and rule is None and static is not None and not isinstance(static, _Fixed) \
@@ -198,7 +203,8 @@ class CallAdjoints:
         """The length of the tuple ``name`` holds when it is bound once by a gradient-like call
         (a rule with a static plan: one result per argument after the callee), else None."""
         call = self.bound_calls.get(name)
-        if call is None or len(self.gen.sites.assigned.get(name, ())) != 1 or call.keywords:
+        if not isinstance(call, gast.Call) or len(self.gen.sites.assigned.get(name, ())) != 1 \
+                or call.keywords:
             return None
         static = self.gen.resolver.static(call.func)
         rule = lookup(static.obj) if static is not None else None
@@ -208,6 +214,16 @@ class CallAdjoints:
         if any(isinstance(a, gast.Starred) for a in args) or None in map(self.static_category, args):
             return None  # a Params argument, for one, gives Grads
         return len(args)
+
+    def static_callee(self, atom):
+        """What a function argument (``gradient(f, x)``'s ``f``) denotes when globals fix it: a
+        global, or a module's attribute that normal form named once (``mod_f = mod.f``)."""
+        static = self.gen.resolver.static(atom)
+        if static is None and isinstance(atom, gast.Name) \
+                and len(self.gen.sites.assigned.get(atom.id, ())) == 1 \
+                and isinstance(self.bound_calls.get(atom.id), gast.Attribute):
+            static = self.gen.resolver.static(self.bound_calls[atom.id])
+        return static
 
     def static_category(self, atom):
         """The run-time category of ``atom`` when this transform fixes it, else None."""
@@ -322,6 +338,13 @@ class CallAdjoints:
 
     def mask(self, atoms):
         return "".join(self.gen.kind[a.id] if self.gen.activity.active(a) else "-" for a in atoms)
+
+
+def _reads_of_dy(rule, active):
+    """How many times the adjoints of ``rule`` for the ``active`` parameters read ``dy``."""
+    parts, _ = rule_body(rule)
+    return sum(1 for param, part in zip(rule.params, parts) if part is not None and param in active
+               for node in gast.walk(part) if isinstance(node, gast.Name) and node.id == "dy")
 
 
 class _Fixed:

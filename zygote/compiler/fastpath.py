@@ -22,6 +22,7 @@ import copy
 import types
 
 import gast
+import numpy as np
 
 from .. import nodes
 from ..cotangents import public
@@ -48,11 +49,15 @@ def zygote_entry(args):
 """)
 
 
-def entry_point(f, entry, kinds, select=None):
+def entry_point(f, entry, kinds, select=None, made_from=()):
     """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``.
 
+    ``kinds`` are the arguments' types: ``float``, ``int``, or ``np.ndarray`` (of floats).
+
     ``select`` picks the cotangents returned: None for all of them (a tuple), an index for
-    one (bare), a tuple of indices for those (a tuple).
+    one (bare), a tuple of indices for those (a tuple). ``made_from`` lists ``(function,
+    entry)`` pairs that ``f`` was generated from (a fused gradient's function), whose code
+    and guards must hold too.
     """
     tree, helper_cells = fused_tree(entry)
     *body, fused_return = tree.body
@@ -68,16 +73,22 @@ def entry_point(f, entry, kinds, select=None):
         return nodes.load(name)
 
     type_of, float_type = bind("type", type), bind("float", float)
-    # A function whose code was replaced (``f.__code__ = g.__code__``) is another function.
-    checks = [nodes.compare(nodes.attribute(bind("function", f), "__code__"), gast.Is(),
-                            bind("expected_code", f.__code__))]
+    checks = []
     for name, kind in zip(params, kinds):
         checks.append(nodes.compare(nodes.call(copy.deepcopy(type_of), [nodes.load(name)]), gast.Is(),
                                     bind(f"kind_{name}", kind)))
-    terms, objects = guard_terms(entry.guards)
-    renamed = {name: bind(name, obj) for name, obj in objects.items()}
-    renamed.update({target: nodes.load(namer.fresh(target)) for target in _walrus_targets(terms)})
-    checks += [_rename(term, renamed) for term in terms]
+        if kind is np.ndarray:
+            # A float array was differentiated; an integer one is a constant, another transform.
+            kind_of = nodes.attribute(nodes.attribute(nodes.load(name), "dtype"), "kind")
+            checks.append(nodes.compare(kind_of, gast.In(), nodes.const("fc")))
+    for function, its_entry in ((f, entry),) + tuple(made_from):
+        # A function whose code was replaced (``f.__code__ = g.__code__``) is another function.
+        checks.insert(0, nodes.compare(nodes.attribute(bind("function", function), "__code__"), gast.Is(),
+                                       bind("expected_code", function.__code__)))
+        terms, objects = guard_terms(its_entry.guards)
+        renamed = {name: bind(name, obj) for name, obj in objects.items()}
+        renamed.update({target: nodes.load(namer.fresh(target)) for target in _walrus_targets(terms)})
+        checks += [_rename(term, renamed) for term in terms]
     results = []
     picked = range(len(kinds)) if select is None else [select] if type(select) is int else select
     public_fn = bind("public", public)

@@ -16,6 +16,7 @@ True
 """
 import copy
 import types
+import weakref
 
 import gast
 
@@ -26,27 +27,34 @@ from .names import names_in
 from .simplify import propagate_copies
 
 
-def fused_gradient(fn, entry):
+def fused_gradient(fn, entry, select=None):
     """The generated function returning the cotangents of ``fn``'s positional parameters.
 
     ``entry`` is ``fn``'s cache entry for the activity pattern wanted; the result is
-    kept on it for functions without closure cells.
+    kept for functions without closure cells. ``select`` picks what it returns: an index for
+    that parameter's cotangent alone, a tuple of indices for a tuple of those.
     """
-    made = entry.fused
+    made = entry.fused if select is None else _SELECTED.get(entry, {}).get(select)
     if made is not None and made.__globals__ is fn.__globals__ and fn.__closure__ is None:
         return made
-    tree, helper_cells = fused_tree(entry)
+    tree, helper_cells = fused_tree(entry, select)
     code, = compile_trees([tree], fn.__code__.co_filename, list(helper_cells),
                           fn.__code__.co_freevars)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     cells = tuple(helper_cells[n] if n in helper_cells else user_cells[n] for n in code.co_freevars)
     made = types.FunctionType(code, fn.__globals__, code.co_name, None, cells)
     if fn.__closure__ is None:
-        entry.fused = made
+        if select is None:
+            entry.fused = made
+        else:
+            _SELECTED.setdefault(entry, {})[select] = made
     return made
 
 
-def fused_tree(entry):
+_SELECTED = weakref.WeakKeyDictionary()  # entry -> {select: its fused gradient}
+
+
+def fused_tree(entry, select=None):
     """The fused ``FunctionDef`` and the helper cells its free names read.
 
     The primal ends ``return result, (saved values)`` and the adjoint starts by unpacking
@@ -86,8 +94,14 @@ def fused_tree(entry):
         adjoint_body.pop(0)  # one run of the adjoint: it may pop the primal's stack itself
     body += adjoint_body
     per_param = adjoint_return.value.elts[1:]
-    body.append(nodes.at_line(nodes.ret(nodes.tuple_load(per_param)), line))
+    if type(select) is int:
+        result = per_param[select]
+    else:
+        result = nodes.tuple_load(per_param if select is None else [per_param[i] for i in select])
+    body.append(nodes.at_line(nodes.ret(result), line))
     name = primal.name[:-len("_primal")] + "_gradient"
+    for stmt in body:
+        nodes.at_line(stmt, line if line is not None else primal.lineno)  # later stages read each line
     tree = nodes.function(name, copy.deepcopy(primal.args), body)
     nodes.at_line(tree, primal.lineno)
     return propagate_copies(tree), helper_cells

@@ -1,4 +1,5 @@
 """Rules for numpy: elementwise functions, reductions, linear algebra, shapes and array methods."""
+import math
 import string
 
 import numpy as np
@@ -64,9 +65,15 @@ def sinc_slope(x, y):
 
 def expand_reduced(dy, x, axis, keepdims):
     """``dy`` of a reduction over ``axis`` given back the reduced axes, broadcast to ``x``'s shape."""
+    shape = np.shape(x)
+    if axis is None and math.prod(shape) <= _SMALL:
+        return np.full(shape, dy)  # a small array is filled sooner than numpy builds a view
     if axis is not None and not keepdims:
         dy = np.expand_dims(dy, axis)
-    return np.broadcast_to(dy, np.shape(x))
+    return np.broadcast_to(dy, shape)
+
+
+_SMALL = 4096  # elements up to which expand_reduced fills a new array instead of a broadcast view
 
 
 def reduced_count(x, axis):
