@@ -123,8 +123,12 @@ def hvp(f, x, v):
     array([4., 2.])
     """
     api._check_callable(f)
-    _, dg = jvp_call(api.gradient, 0, (f, x), (0, _as_tangent(v, x)))
+    if not (isinstance(v, np.ndarray) and v.shape == np.shape(x) or type(v) is float):
+        v = _as_tangent(v, x)
+    _, dg = jvp_call(api.gradient, 0, (f, x), (0, v))
     g = dg[0] if type(dg) is tuple else 0
+    if type(g) is float or isinstance(g, np.ndarray) and g.shape == np.shape(x):
+        return g  # (the common case, kept simple enough to be differentiated in reverse)
     return public_tangent(g, x)
 
 
