@@ -62,6 +62,28 @@ def jvp_call(fn, dfn, args, dargs):
     return _dispatch(fn, dfn, args, dargs, None, None)
 
 
+_FLOAT_MASKS = ["f" * n for n in range(8)]
+
+
+def float_jvp(fn, args, dargs):
+    """``jvp_call`` of a plain function of Python floats along float tangents, without the
+    general dispatch (the common case of small scalar code), or None when it does not apply."""
+    code = fn.__code__
+    n = len(args)
+    if n >= 8 or n != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount \
+            or fn.__closure__ is not None or fn in rules.RULES:
+        return None
+    for a, d in zip(args, dargs):
+        if type(a) is not float or type(d) is not float:
+            return None
+    per_code = FORWARD.entries.get(id(code))
+    entry = per_code.get((_FLOAT_MASKS[n], "")) if per_code is not None else None
+    if entry is None or entry.guards and not entry.guards_hold(fn):
+        entry = FORWARD.entry_for(fn, _FLOAT_MASKS[n], "")
+    forward = entry.plain if fn.__globals__ is entry.globals_ref else entry.function_for(fn)
+    return forward(0, *args, *dargs)
+
+
 def jvp_call_kw(fn, dfn, args, dargs, kwargs, dkwargs):
     """``jvp_call`` with keyword arguments and their tangents."""
     if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()):
