@@ -12,7 +12,7 @@ analysis knows it is zero.
 >>> import zygote
 >>> def f(x):
 ...     return x * x
->>> print(zygote.forward_source(f))
+>>> print(zygote.forward_source(f, 2.0).strip())
 def f_jvp(denv, x, dx):
     x_mul_x = x * x
     dx_mul_x = dx * x + dx * x
@@ -310,6 +310,12 @@ class _Tangents:
             # (a tangent may be the integer 0 at run time, which @ does not take)
             return self.rt_call("matmul_tangent", [left, right, dleft or nodes.const(0),
                                                    dright or nodes.const(0)])
+        if isinstance(value.op, gast.Pow) and dright is None and isinstance(right, gast.Constant) \
+                and type(right.value) in (int, float) and right.value != 0 and name in self.scalar_closed:
+            # x ** c on numbers: c * x ** (c - 1) written out (the rule's power_slope exists to
+            # make repeated derivatives of x ** 0 end at exactly 0, which c != 0 never needs)
+            slope = nodes.binop(right, "*", nodes.binop(left, "**", nodes.const(right.value - 1)))
+            return nodes.binop(dleft, "*", slope)
         rule = lookup(_BINOPS[type(value.op)])
         if rule.kind == "nograd":
             return None
@@ -317,7 +323,15 @@ class _Tangents:
 
     def inline_elementwise(self, rule, bound, name):
         """Σ over active arguments of the rule's derivative expression applied to their tangent."""
-        helper_names = {free: self.helper(obj, free) for free, obj in free_objects(rule).items()}
+        helper_names = {}
+        for free, obj in free_objects(rule).items():
+            shared = self.resolver.static(nodes.load(free))
+            if shared is not None and shared.obj is obj and free not in self.helpers:
+                # the user's own global names the same object (np): read it under that name
+                self.resolver.guard(shared)
+                helper_names[free] = free
+            else:
+                helper_names[free] = self.helper(obj, free)
         terms = []
         for param in rule.params:
             dparam = self.tangent(bound[param])

@@ -14,7 +14,8 @@ and its tangent. Most are derived rather than written:
 
 >>> import numpy as np
 >>> rule = lookup_tangent(np.sum)
->>> rule((np.array([1.0, 2.0]),), np.array([3.0, 4.0]))
+>>> y, dy = rule((np.array([1.0, 2.0]),), np.array([3.0, 4.0]))
+>>> float(y), float(dy)
 (7.0, 3.0)
 """
 import numpy as np
