@@ -6,15 +6,19 @@ output entry, and ``jacobian`` picks whichever needs fewer passes. ``hessian``, 
 ``diaghessian`` push tangents through zygote's own gradient code (forward over reverse).
 ``checkpointed`` trades time for memory in reverse mode.
 """
+import types
+
 import numpy as np
 
 from . import api, rules
 from .activity import category
 from .cotangents import is_zero
 from .errors import GradientUsageError
-from .forward import FORWARD, jvp_call, _bind
+from .forward import FORWARD, float_jvp, jvp_call, _bind
 from .compiler.codegen import render
 from .rules.tangents import tangent
+
+_FUNCTION = types.FunctionType
 
 __all__ = ["jvp", "pushforward", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "diaghessian",
            "checkpointed", "forward_source"]
@@ -26,10 +30,16 @@ def jvp(f, primals, tangents):
     ``primals`` and ``tangents`` are tuples of the same structure; a tangent has its primal's
     shape. The result's tangent has the result's structure (zeros where nothing flows).
 
-    >>> import numpy as np, zygote
-    >>> zygote.jvp(lambda x, y: x * y + np.sin(x), (0.0, 3.0), (1.0, 0.0))
+    >>> import math, zygote
+    >>> zygote.jvp(lambda x, y: x * y + math.sin(x), (0.0, 3.0), (1.0, 0.0))
     (0.0, 4.0)
     """
+    if type(f) is _FUNCTION and type(primals) is tuple and type(tangents) is tuple \
+            and len(primals) == len(tangents):
+        found = float_jvp(f, primals, tangents)
+        if found is not None:
+            y, dy = found
+            return y, (dy if type(dy) is float or type(y) is not float else public_tangent(dy, y))
     _check(f, primals, tangents)
     y, dy = jvp_call(f, 0, tuple(primals), tuple(_as_tangent(t, p) for t, p in zip(tangents, primals)))
     return y, public_tangent(dy, y)
@@ -123,8 +133,12 @@ def hvp(f, x, v):
     array([4., 2.])
     """
     api._check_callable(f)
-    _, dg = jvp_call(api.gradient, 0, (f, x), (0, _as_tangent(v, x)))
+    if not (isinstance(v, np.ndarray) and v.shape == np.shape(x) or type(v) is float):
+        v = _as_tangent(v, x)
+    _, dg = jvp_call(api.gradient, 0, (f, x), (0, v))
     g = dg[0] if type(dg) is tuple else 0
+    if type(g) is float or isinstance(g, np.ndarray) and g.shape == np.shape(x):
+        return g  # (the common case, kept simple enough to be differentiated in reverse)
     return public_tangent(g, x)
 
 

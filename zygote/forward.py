@@ -62,6 +62,28 @@ def jvp_call(fn, dfn, args, dargs):
     return _dispatch(fn, dfn, args, dargs, None, None)
 
 
+_FLOAT_MASKS = ["f" * n for n in range(8)]
+
+
+def float_jvp(fn, args, dargs):
+    """``jvp_call`` of a plain function of Python floats along float tangents, without the
+    general dispatch (the common case of small scalar code), or None when it does not apply."""
+    code = fn.__code__
+    n = len(args)
+    if n >= 8 or n != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount \
+            or fn.__closure__ is not None or fn in rules.RULES:
+        return None
+    for a, d in zip(args, dargs):
+        if type(a) is not float or type(d) is not float:
+            return None
+    per_code = FORWARD.entries.get(id(code))
+    entry = per_code.get((_FLOAT_MASKS[n], "")) if per_code is not None else None
+    if entry is None or entry.guards and not entry.guards_hold(fn):
+        entry = FORWARD.entry_for(fn, _FLOAT_MASKS[n], "")
+    forward = entry.plain if fn.__globals__ is entry.globals_ref else entry.function_for(fn)
+    return forward(0, *args, *dargs)
+
+
 def jvp_call_kw(fn, dfn, args, dargs, kwargs, dkwargs):
     """``jvp_call`` with keyword arguments and their tangents."""
     if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()):
@@ -105,13 +127,15 @@ def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _dispatch(dunder, 0, (fn,) + tuple(args), (dfn,) + tuple(dargs), kwargs, dkwargs)
-    raise MissingTangentError(fn)
+    return _constant_or_refused(fn, args, kwargs)
 
 
 def jvp_method(obj, dobj, name, args, dargs, kwargs, dkwargs):
     """``obj.name(*args, **kwargs)`` and its tangent, ``dobj`` being the tangent of ``obj``."""
     if _zero(dobj) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()):
         return getattr(obj, name)(*args, **kwargs), 0
+    if isinstance(obj, types.ModuleType):  # math.sin read through a name zygote could not fix
+        return _dispatch(getattr(obj, name), 0, args, dargs, kwargs, dkwargs)
     owner = type(obj)
     explicit = lookup_method_tangent(owner, name)
     if explicit is not None:
@@ -136,15 +160,39 @@ def jvp_method(obj, dobj, name, args, dargs, kwargs, dkwargs):
     rule = rules.lookup_method(owner, name)
     if rule is not None and rule.kind == "nograd":
         return method(*args, **kwargs), 0
+    if type(method) in (types.BuiltinMethodType, types.MethodWrapperType):
+        if rule is not None:
+            return _by_transposition(rule, method, (obj,) + tuple(args), (dobj,) + tuple(dargs),
+                                     kwargs, method=True, dkwargs=dkwargs)
+        return _constant_or_refused(method, args, kwargs)
     return _dispatch(method, attr_tangent(obj, dobj, name), args, dargs, kwargs, dkwargs)
+
+
+def _constant_or_refused(fn, args, kwargs):
+    """A C function without a rule: fine when what it returns carries no derivative (a string,
+    a bool, an int: ``"".join(...)``), refused by name otherwise."""
+    y = fn(*args, **kwargs)
+    if category(y) == "-" or type(y) is int:
+        return y, 0
+    raise MissingTangentError(fn)
 
 
 def _call_rule(fn, rule, args, dargs, kwargs, dkwargs):
     if rule is not None and rule.kind == "nograd":
         return fn(*args, **kwargs), 0
+    if fn is jvp_call:
+        # forward mode of forward mode: the generated forward function, its tangents mapped on
+        target, new_args, _, _, inward = jvp_target(*args)
+        return jvp_call(target, 0, new_args, inward(*(tuple(dargs) + (0,) * (4 - len(dargs)))))
     if rule is not None and rule.kind == "forward":
         # gradient(f, x) or the reverse protocol's call(...): the generated code they run.
         target, new_args, _, _ = rule.impl(*args, **kwargs)
+        if fn is protocol.call and len(args) == 6 and args[1] is jvp_call:
+            # reverse mode's call of jvp_call: its arguments are unpacked as jvp_target unpacks them
+            inward = jvp_target(*args[2:])[4]
+            tangents = inward(*dargs[2:])
+            head = len(new_args) - len(tangents)
+            return jvp_call(target, 0, tuple(new_args), (0,) * head + tuple(tangents))
         return jvp_call(target, 0, tuple(new_args), _forwarded_tangents(new_args, args, dargs))
     keyword_tangents = dkwargs is not None and any(not _zero(d) for d in dkwargs.values())
     explicit = lookup_tangent(fn)
@@ -550,14 +598,23 @@ def add_tangent(a, b, da, db, y):
 
 def mul_tangent(a, b, da, db, y):
     """The tangent of ``a * b`` where one operand may be a sequence repeated."""
-    if isinstance(a, (tuple, list)):
-        return type(y)(tangent_list(da, a) * b)
-    if isinstance(b, (tuple, list)):
+    if isinstance(y, (tuple, list)):  # a sequence repeated a whole number of times
+        if isinstance(a, (tuple, list)):
+            return type(y)(tangent_list(da, a) * b)
         return type(y)(tangent_list(db, b) * a)
     total = 0 if _zero(da) else da * b
     if not _zero(db):
         total = a * db if _zero(total) else total + a * db
     return fit_tangent(total, y)
+
+
+def matmul_tangent(a, b, da, db):
+    """The tangent of ``a @ b``: ``da @ b + a @ db``, leaving out a zero tangent."""
+    if _zero(da):
+        return 0 if _zero(db) else a @ db
+    if _zero(db):
+        return da @ b
+    return da @ b + a @ db
 
 
 def fit_tangent(d, y):
@@ -586,6 +643,7 @@ class ForwardHelpers:
     unpack_tangent = staticmethod(unpack_tangent)
     add_tangent = staticmethod(add_tangent)
     mul_tangent = staticmethod(mul_tangent)
+    matmul_tangent = staticmethod(matmul_tangent)
     fit_tangent = staticmethod(fit_tangent)
     env_tangent = staticmethod(env_tangent)
     iterate_tangent = staticmethod(iterate_tangent)
@@ -614,3 +672,170 @@ def _linear_in_last(fn):
 
 for _helper in (protocol.getitem_back, protocol.attr_back, protocol.index_back):
     tangent_rules.tangent(_helper)(_linear_in_last(_helper))
+    tangent_rules.LAST_LINEAR.add(_helper)
+
+
+# -- reverse mode through forward mode -----------------------------------------------------------
+
+
+def reverse_through_jvp(fn, dfn, args, dargs):
+    """The forward rule of ``jvp_call``: differentiated in reverse, ``jvp_call(fn, dfn, args, dargs)``
+    runs as the call of ``fn``'s generated forward function, whose tree zygote keeps."""
+    return jvp_target(fn, dfn, args, dargs)[:4]
+
+
+def jvp_target(fn, dfn, args, dargs):
+    """``(target, new_args, kinds, to_original, from_original)``: the Python function that
+    ``jvp_call(fn, dfn, args, dargs)`` runs, its arguments and their kinds, the map of their
+    cotangents back to jvp_call's, and the map of jvp_call's tangents onto them."""
+    args, dargs = tuple(args), tuple(dargs)
+    kept = original = len(args)
+    rule = rules.lookup(fn)
+    while rule is not None and rule.kind == "forward":
+        target, new_args, _, _ = rule.impl(*args)
+        new_tangents = _forwarded_tangents(new_args, args, dargs)
+        matched = 0
+        while matched < min(len(new_args), len(args)) and new_args[-1 - matched] is args[-1 - matched]:
+            matched += 1
+        kept = min(kept, matched)
+        fn, dfn, args, dargs = target, 0, tuple(new_args), new_tangents
+        rule = rules.lookup(fn)
+    if type(fn) is not types.FunctionType or rule is not None:
+        paired = _rule_pair(fn, rule, args, dargs)
+        if paired is not None:
+            return paired
+        raise ZygoteError(f"reverse mode through the forward mode of {getattr(fn, '__name__', fn)!s}: "
+                          "differentiate a Python function that calls it instead")
+    values, tangents = _bind(fn, args, dargs, {}, {}) if len(args) != fn.__code__.co_argcount \
+        or fn.__code__.co_flags & 0x0C or fn.__code__.co_kwonlyargcount else (args, dargs)
+    mask = "".join(["-" if _zero(d) else category(v) for v, d in zip(values, tangents)])
+    env = _env_mask(fn, dfn)
+    target = FORWARD.entry_for(fn, mask, env).function_for(fn)
+    denv = dfn if type(dfn) is dict else 0
+    kinds = ("a" if denv else "-") + "".join(category(v) for v in values) \
+        + "".join("-" if _zero(t) else category(t) for t in tangents)
+    n = len(values)
+    code = fn.__code__
+    spread = code.co_argcount if code.co_flags & 0x04 and not code.co_flags & 0x08 \
+        and not code.co_kwonlyargcount else None
+
+    def flat(found):
+        # the cotangents of the arguments gathered by *args, one per argument again
+        if spread is None:
+            return tuple(found)
+        rest = found[spread]
+        count = len(args) - spread
+        rest = (0,) * count if _zero(rest) else tuple(rest)
+        return tuple(found[:spread]) + rest
+
+    def to_original(parts):
+        # (dtarget, ddenv, *dvalues, *dtangents) -> (djvp_call, dfn, ddfn, dargs, ddargs)
+        dvalues, dtangents = flat(parts[2:2 + n]), flat(parts[2 + n:2 + 2 * n])
+        tail = (lambda found: tuple(found[len(found) - kept:]) if kept else ())
+        dargs_out = (0,) * (original - kept) + tail(dvalues)
+        ddargs_out = (0,) * (original - kept) + tail(dtangents)
+        return (0, 0, parts[1], dargs_out, ddargs_out)
+
+    def packed(found):
+        found = tuple(found)
+        if spread is None:
+            return found
+        return found[:spread] + (found[spread:],)
+
+    def from_original(tfn, tdfn, targs, tdargs):
+        # tangents of (fn, dfn, args, dargs) -> tangents of (denv, *values, *tangents)
+        def aligned(t):
+            t = (0,) * original if _zero(t) else tuple(t)
+            if any(not _zero(d) for d in t[:original - kept]):
+                raise ZygoteError("forward mode through forward mode: a tangent in an unexpected place")
+            flat_count = len(flat((0,) * n))
+            return packed((0,) * (flat_count - kept) + (t[original - kept:] if kept else ()))
+        return (tdfn if type(tdfn) is dict else 0,) + aligned(targs) + aligned(tdargs)
+    return target, (denv,) + tuple(values) + tuple(tangents), kinds, to_original, from_original
+
+
+def _rule_pair(fn, rule, args, dargs):
+    """``jvp_call`` of a function with a rule as a Python function of (args, tangents) that reverse
+    mode can differentiate (through ``fn``'s own pullback rule), or None."""
+    n = len(args)
+    consts = "-" * 2
+    kinds = "".join(category(a) for a in args) + "".join("-" if _zero(d) else category(d) for d in dargs)
+
+    def to_original(parts):
+        # (dtarget, dfn, dinfo, *dargs, *ddargs) -> (djvp_call, dfn, ddfn, dargs, ddargs)
+        return (0, 0, 0, tuple(parts[3:3 + n]), tuple(parts[3 + n:3 + 2 * n]))
+
+    def from_original(tfn, tdfn, targs, tdargs):
+        fill = (lambda t: (0,) * n if _zero(t) else tuple(t))
+        return (0, 0) + fill(targs) + fill(tdargs)
+    found = _rule_target(fn, rule, args, dargs, n, consts, kinds)
+    return None if found is None else found + (to_original, from_original)
+
+
+def _rule_target(fn, rule, args, dargs, n, consts, kinds):
+    if fn in tangent_rules.LINEAR and n >= 1 and all(_zero(d) for d in dargs[1:]):
+        return linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if fn in tangent_rules.BILINEAR and n == 2:
+        return bilinear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if fn in tangent_rules.SHAPED and n >= 1:
+        # linear in the first argument; the others only give it its shape
+        return linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if fn in tangent_rules.LAST_LINEAR and n >= 1:
+        return last_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if fn in tangent_rules.JOINTLY_LINEAR and n >= 2:
+        return jointly_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if tangent_rules.derived_from_expr(fn):
+        names = list(inspect.signature(rule.impl).parameters)
+        if names == list(rule.params) + ["y", "dy"] and n == len(rule.params):
+            return elementwise_pair, (fn, rule.impl) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    return None
+
+
+def linear_pair(fn, n, *values):
+    """``(fn(x, *rest), fn(dx, *rest))`` for ``fn`` linear in ``x``."""
+    args, tangents = values[:n], values[n:]
+    if _zero(tangents[0]):
+        return fn(*args), 0
+    return fn(*args), fn(tangents[0], *args[1:])
+
+
+def last_linear_pair(fn, n, *values):
+    """``(fn(*rest, x), fn(*rest, dx))`` for ``fn`` linear in its last argument."""
+    args, tangents = values[:n], values[n:]
+    if _zero(tangents[-1]):
+        return fn(*args), 0
+    return fn(*args), fn(*(args[:-1] + (tangents[-1],)))
+
+
+def jointly_linear_pair(fn, n, *values):
+    """``(fn(a, b, *rest), fn(da, db, *rest))`` for a sum of two cotangents ``a`` and ``b``."""
+    args, tangents = values[:n], values[n:]
+    if _zero(tangents[0]) and _zero(tangents[1]):
+        return fn(*args), 0
+    return fn(*args), fn(tangents[0], tangents[1], *args[2:])
+
+
+def bilinear_pair(fn, n, a, b, da, db):
+    """``(fn(a, b), fn(da, b) + fn(a, db))`` for ``fn`` bilinear."""
+    y = fn(a, b)
+    if _zero(da):
+        return y, 0 if _zero(db) else fn(a, db)
+    if _zero(db):
+        return y, fn(da, b)
+    return y, fn(da, b) + fn(a, db)
+
+
+def elementwise_pair(fn, impl, *values):
+    """``(fn(*args), Σ impl(args, y, d_i)[i])``: an elementwise expression rule applied to tangents."""
+    n = len(values) // 2
+    args, tangents = values[:n], values[n:]
+    y = fn(*args)
+    total = 0.0
+    for i in range(n):
+        if not _zero(tangents[i]):
+            parts = impl(*args, y, tangents[i])
+            total = total + (parts[i] if n > 1 else parts)
+    return y, total
+
+
+rules.forward_rule(jvp_call, reverse_through_jvp)

@@ -12,7 +12,7 @@ analysis knows it is zero.
 >>> import zygote
 >>> def f(x):
 ...     return x * x
->>> print(zygote.forward_source(f))
+>>> print(zygote.forward_source(f, 2.0).strip())
 def f_jvp(denv, x, dx):
     x_mul_x = x * x
     dx_mul_x = dx * x + dx * x
@@ -40,7 +40,7 @@ _BINOPS = {
 # What generated forward code calls, by name (the forward call protocol provides them).
 FORWARD_HELPER_NAMES = ("jvp_call", "jvp_call_kw", "jvp_method", "attr_tangent", "item_tangent", "keyed_item_tangent",
                         "tangent_list", "tangent_dict", "set_item_tangent", "set_attr_tangent",
-                        "unpack_tangent", "add_tangent", "mul_tangent", "fit_tangent",
+                        "unpack_tangent", "add_tangent", "mul_tangent", "matmul_tangent", "fit_tangent",
                         "env_tangent", "iterate_tangent", "append_tangent")
 
 
@@ -307,12 +307,15 @@ class _Tangents:
             return self.rt_call(key, [left, right, dleft or nodes.const(0), dright or nodes.const(0),
                                       nodes.load(name)])
         if isinstance(value.op, gast.MatMult):
-            terms = []
-            if dleft is not None:
-                terms.append(nodes.binop(dleft, "@", right))
-            if dright is not None:
-                terms.append(nodes.binop(left, "@", dright))
-            return _sum(terms)
+            # (a tangent may be the integer 0 at run time, which @ does not take)
+            return self.rt_call("matmul_tangent", [left, right, dleft or nodes.const(0),
+                                                   dright or nodes.const(0)])
+        if isinstance(value.op, gast.Pow) and dright is None and isinstance(right, gast.Constant) \
+                and type(right.value) in (int, float) and right.value != 0 and name in self.scalar_closed:
+            # x ** c on numbers: c * x ** (c - 1) written out (the rule's power_slope exists to
+            # make repeated derivatives of x ** 0 end at exactly 0, which c != 0 never needs)
+            slope = nodes.binop(right, "*", nodes.binop(left, "**", nodes.const(right.value - 1)))
+            return nodes.binop(dleft, "*", slope)
         rule = lookup(_BINOPS[type(value.op)])
         if rule.kind == "nograd":
             return None
@@ -320,7 +323,15 @@ class _Tangents:
 
     def inline_elementwise(self, rule, bound, name):
         """Σ over active arguments of the rule's derivative expression applied to their tangent."""
-        helper_names = {free: self.helper(obj, free) for free, obj in free_objects(rule).items()}
+        helper_names = {}
+        for free, obj in free_objects(rule).items():
+            shared = self.resolver.static(nodes.load(free))
+            if shared is not None and shared.obj is obj and free not in self.helpers:
+                # the user's own global names the same object (np): read it under that name
+                self.resolver.guard(shared)
+                helper_names[free] = free
+            else:
+                helper_names[free] = self.helper(obj, free)
         terms = []
         for param in rule.params:
             dparam = self.tangent(bound[param])
@@ -423,12 +434,14 @@ class _Tangents:
                 return [stmt] + self.set_tangent(name, self.inline_elementwise(rule, bound, name))
         args = self.display(call.args)
         kwargs_tangents = [self.tangent(k.value) for k in call.keywords]
-        args_node = nodes.tuple_load([nodes.make(gast.Starred, value=a.value, ctx=gast.Load())
-                                      if isinstance(a, gast.Starred) else a for a in call.args])
-        dargs_node = nodes.tuple_load(args if args is not None else [
+        args_node = self.spread([a.value if isinstance(a, gast.Starred) else a for a in call.args],
+                                [isinstance(a, gast.Starred) for a in call.args])
+        dparts = args if args is not None else [
             nodes.make(gast.Starred, value=self.rt_call("tangent_list", [nodes.const(0), a.value]),
                        ctx=gast.Load()) if isinstance(a, gast.Starred) else nodes.const(0)
-            for a in call.args])
+            for a in call.args]
+        dargs_node = self.spread([d.value if isinstance(d, gast.Starred) else d for d in dparts],
+                                 [isinstance(d, gast.Starred) for d in dparts])
         is_method = isinstance(func, gast.Attribute) and static is None
         if is_method:
             dobj = self.tangent(func.value)
@@ -453,6 +466,25 @@ class _Tangents:
                 key = "jvp_call_kw"
         target = nodes.make(gast.Tuple, elts=[nodes.store(name), nodes.store(self.d(name))], ctx=gast.Store())
         return [nodes.assign(target, self.rt_call(key, callee + [args_node, dargs_node] + extra))]
+
+    def spread(self, elts, starred):
+        """A tuple of ``elts``, the starred ones spread: ``(a,) + tuple(rest)`` rather than
+        ``(a, *rest)``, so that the forward code can be differentiated in reverse again."""
+        groups, plain = [], []
+        for elt, star in zip(elts, starred):
+            if star:
+                if plain:
+                    groups.append(nodes.tuple_load(plain))
+                    plain = []
+                groups.append(nodes.call(nodes.load(self.helper(tuple, "tuple")), [elt]))
+            else:
+                plain.append(elt)
+        if plain or not groups:
+            groups.append(nodes.tuple_load(plain))
+        total = groups[0]
+        for group in groups[1:]:
+            total = nodes.binop(total, "+", group)
+        return total
 
     def intrinsic(self, name, key, call):
         args = call.args

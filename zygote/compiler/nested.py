@@ -13,7 +13,7 @@ import functools
 import types
 
 from ..activity import CONSTANT, ANY, callee_active, category
-from ..cotangents import seed_like
+from ..cotangents import seed_like, unbroadcast
 from ..errors import ZygoteError
 from ..rules import RULES, objects
 from ..runtime import split_cotangent
@@ -43,6 +43,25 @@ def rule_protocol_back(back, n, dy):
     """A pullback rule's cotangents as the call protocol's ``(dfn, *dargs)``, one per argument."""
     parts = tuple(back(dy))
     return (0,) + parts[:n] + (0,) * (n - len(parts))
+
+
+def call_expr_pair(fn, impl, n, defaults, exact, *args):
+    """``(y, back)`` of a function with an expression rule whose lambda takes ``(*params, y, dy)``;
+    ``defaults`` fill the parameters not passed, ``exact`` says the rule wants dy of y's shape."""
+    y = fn(*args)
+    return y, functools.partial(expr_protocol_back, impl, n, defaults, exact, args, y)
+
+
+def expr_protocol_back(impl, n, defaults, exact, args, y, dy):
+    if exact:
+        dy = unbroadcast(dy, y)
+    raw = impl(*(args + defaults), y, dy)
+    parts = raw if n > 1 else (raw,)
+    out = (0,)
+    for i in range(len(args)):
+        part = parts[i] if i < len(parts) else None
+        out = out + ((0,) if part is None else (unbroadcast(part, args[i]),))
+    return out
 
 
 def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
@@ -80,6 +99,12 @@ def _without_keywords_part(adjoint_fn):
     def adjoint_without_keywords(saved, dy):
         return adjoint_fn(saved, dy)[:-1]
     return adjoint_without_keywords
+
+
+def _positional_lambda(rule):
+    """Whether an expression rule's lambda takes exactly ``(*params, y, dy)``, positionally."""
+    code = getattr(rule.impl, "__code__", None)
+    return code is not None and code.co_varnames[:code.co_argcount] == tuple(rule.params) + ("y", "dy")
 
 
 def gradient_by_rule(rule_impl, *args):
@@ -129,6 +154,15 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             # (dcall_rule_pair, drule_impl, *dargs) -> (dcall, dmask, dfn, *dargs)
             return (0, 0, 0) + parts[2:]
         return call_rule_pair, (rule.impl,) + tuple(args), "-" + mask[1:], through_rule
+    if rule is not None and rule.kind == "expr" and not kwargs and len(args) <= len(rule.params) \
+            and all(p in rule.defaults for p in rule.params[len(args):]) and _positional_lambda(rule):
+        defaults = tuple(rule.defaults[p] for p in rule.params[len(args):])
+
+        def through_expr(parts):
+            # (dcall_expr_pair, dfn, dimpl, dn, ddefaults, dexact, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[6:]
+        return (call_expr_pair, (fn, rule.impl, len(rule.params), defaults, not rule.elementwise) + tuple(args),
+                "-----" + mask[1:], through_expr)
     fn_char = ANY if callee_active(mask) else CONSTANT
     if isinstance(fn, type) and objects.builds(fn):
         # A class built from differentiated values: objects.build(cls, *args).

@@ -12,10 +12,10 @@ import operator
 import numpy as np
 
 from .. import runtime
-from ..cotangents import accum, unbroadcast
+from ..cotangents import accum, public, unbroadcast
 from .adjoints import unbroadcast_to
 from .numpy import expand_reduced, holomorphic
-from .tangents import UNCONJUGATED, bilinear, linear, tangent
+from .tangents import JOINTLY_LINEAR, LAST_LINEAR, SHAPED, UNCONJUGATED, bilinear, linear, tangent
 
 UNCONJUGATED.add(holomorphic)
 
@@ -427,6 +427,16 @@ def _setattr_back_tangent(dargs, dobj, name):
 
 
 linear(runtime.copy_for_write)
+SHAPED.update({unbroadcast, expand_reduced, public, runtime.split_cotangent, runtime.copy_for_write})
+LAST_LINEAR.add(runtime.getitem_back)
+JOINTLY_LINEAR.update({accum, runtime.add_cotangent})
+
+
+@tangent(public)
+def _public_tangent(dargs, g, x):
+    # linear in the cotangent g; x only says which form to give it
+    d = dargs[0]
+    return public(g, x), 0 if _zero(d) else public(_filled(d, g), x)
 
 
 # -- built-in functions on sequences ---------------------------------------------------------------

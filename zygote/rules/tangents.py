@@ -14,7 +14,8 @@ and its tangent. Most are derived rather than written:
 
 >>> import numpy as np
 >>> rule = lookup_tangent(np.sum)
->>> rule((np.array([1.0, 2.0]),), np.array([3.0, 4.0]))
+>>> y, dy = rule((np.array([1.0, 2.0]),), np.array([3.0, 4.0]))
+>>> float(y), float(dy)
 (7.0, 3.0)
 """
 import numpy as np
@@ -30,6 +31,11 @@ CALLS_BACK = set()  # rules that take the forward call protocol as their first a
 # Helpers of expression rules that conjugate a complex derivative for a cotangent; the tangent
 # derived from such a rule multiplies by the derivative itself, so they are left out.
 UNCONJUGATED = set()
+LINEAR = set()     # registered by ``linear``: linear in the first argument
+BILINEAR = set()   # registered by ``bilinear``
+SHAPED = set()     # linear in the first argument, whatever the others (which give it a shape)
+LAST_LINEAR = set()     # linear in the last argument, whatever the others
+JOINTLY_LINEAR = set()  # linear in the first two arguments together (a sum of cotangents)
 
 
 def _zero(t):
@@ -61,6 +67,7 @@ def linear(*fns):
     """Register ``fns`` as linear in their first argument: the tangent is ``fn(dx, *rest)``."""
     for fn in fns:
         TANGENTS[fn] = _linear_rule(fn)
+        LINEAR.add(fn)
 
 
 def _linear_rule(fn):
@@ -80,6 +87,7 @@ def bilinear(*fns):
     """Register ``fns`` as linear in each of their first two arguments: ``fn(da, b) + fn(a, db)``."""
     for fn in fns:
         TANGENTS[fn] = _bilinear_rule(fn)
+        BILINEAR.add(fn)
 
 
 def _bilinear_rule(fn):
