@@ -538,3 +538,37 @@ def test_a_generator_consumed_in_parts_is_refused():
         return next(values) * sum(values)
     with pytest.raises(zygote.ZygoteError, match="next"):
         zygote.gradient(parts, 1.0)
+
+
+def jumps_inside_try(xs):
+    total = 0.0
+    for v in xs:
+        try:
+            if v < 0:
+                continue
+            if v > 3:
+                break
+            total = total + v * v
+            if total > 5:
+                return total * v
+        except ValueError:
+            pass
+    return total
+
+
+@pytest.mark.parametrize("xs", [np.array([1.0, -1.0, 1.5, 4.0, 1.0]), np.array([2.0, 2.5, 0.5])])
+def test_jumps_inside_a_try_body(xs):
+    same_as_plain(jumps_inside_try, xs)
+
+
+def loop_with_continue_inside_with(x):
+    with logged("outer"):
+        for i in range(4):
+            if i == 1:
+                continue
+            x = x * 1.5
+    return x
+
+
+def test_a_loop_inside_a_with_keeps_its_own_jumps():
+    same_as_plain(loop_with_continue_inside_with, 0.7)
