@@ -7,8 +7,10 @@ small integer powers, numpy and ``math`` functions with bounded or guarded argum
 to the helpers (one returns a tuple), conditional expressions, tuple packing, unpacking
 and swapping, item and augmented assignment, lists filled by ``append`` and summed,
 ``if``/``elif``/``else``, ``for`` loops over ranges, arrays, ``enumerate`` and ``zip`` with
-``break``/``continue``, counted ``while`` loops, and early returns; it returns a scalar that
-weighs every array entry differently.
+``break``/``continue``, counted ``while`` loops, early returns, and the statements of
+``fuzz_language`` (comprehensions, ``:=``, loop ``else``, ``try``, ``match``, ``with``,
+generators, ``map`` and ``filter``); it returns a scalar that weighs every array entry
+differently.
 
 Every program comes in two renderings from one tree. The plain one is what zygote
 differentiates; in the traced one each branch condition ``c`` reads ``branch(k, c)`` and
@@ -114,8 +116,9 @@ class Program:
         self.traced_source = self.render(traced=True)
 
     def render(self, traced):
+        from fuzz_language import HELPERS, TRACED_HELPERS
         body = "\n".join(line.render(traced) if isinstance(line, Line) else line for line in self.lines)
-        return HEADER + (TRACE_HEADER if traced else "") + body + "\n"
+        return HEADER + HELPERS + (TRACE_HEADER + TRACED_HELPERS if traced else "") + body + "\n"
 
     def args_source(self):
         """The arguments as Python source that rebuilds them exactly (numpy's repr rounds)."""
@@ -378,10 +381,14 @@ def assign(d, scope, indent):
 
 
 def statement(d, scope, indent):
+    from fuzz_language import COMPOUND, STATEMENTS  # the rest of the language (it builds on this module)
     choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum"]
+    choices += [name for name in STATEMENTS if name not in COMPOUND]
     if indent < 3:
-        choices += ["if", "for", "for", "while"]
+        choices += ["if", "for", "for", "while"] + sorted(COMPOUND)
     choice = d.choice(choices)
+    if choice in STATEMENTS:
+        return STATEMENTS[choice](d, scope, indent)
     if choice == "assign":
         return assign(d, scope, indent)
     if choice == "augment":

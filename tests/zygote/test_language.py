@@ -538,3 +538,83 @@ def test_a_generator_consumed_in_parts_is_refused():
         return next(values) * sum(values)
     with pytest.raises(zygote.ZygoteError, match="next"):
         zygote.gradient(parts, 1.0)
+
+
+def jumps_inside_try(xs):
+    total = 0.0
+    for v in xs:
+        try:
+            if v < 0:
+                continue
+            if v > 3:
+                break
+            total = total + v * v
+            if total > 5:
+                return total * v
+        except ValueError:
+            pass
+    return total
+
+
+@pytest.mark.parametrize("xs", [np.array([1.0, -1.0, 1.5, 4.0, 1.0]), np.array([2.0, 2.5, 0.5])])
+def test_jumps_inside_a_try_body(xs):
+    same_as_plain(jumps_inside_try, xs)
+
+
+def loop_with_continue_inside_with(x):
+    with logged("outer"):
+        for i in range(4):
+            if i == 1:
+                continue
+            x = x * 1.5
+    return x
+
+
+def test_a_loop_inside_a_with_keeps_its_own_jumps():
+    same_as_plain(loop_with_continue_inside_with, 0.7)
+
+
+# -- what is still refused --------------------------------------------------------------------------
+
+
+def uses_exec(x):
+    exec("y = x")
+    return x
+
+
+def uses_import(x):
+    import math as m
+    return m.sin(x)
+
+
+def deletes_an_item(xs):
+    del xs[0]
+    return sum(xs)
+
+
+def sends_into_yield(x):
+    received = yield x
+    yield received
+
+
+def uses_exception_groups(x):
+    try:
+        y = x * 2
+    except* ValueError:
+        y = x
+    return y
+
+
+@pytest.mark.parametrize("fn, construct", [
+    (uses_exec, "exec"), (uses_import, "import"), (deletes_an_item, "del of an item"),
+    (uses_exception_groups, "except\\*"),
+])
+def test_what_cannot_be_supported_still_names_itself_and_its_line(fn, construct):
+    with pytest.raises(zygote.UnsupportedSyntaxError, match=construct) as info:
+        zygote.gradient(fn, [1.0, 2.0] if fn is deletes_an_item else 1.0)
+    assert "test_language.py:" in str(info.value)
+
+
+def test_a_yield_whose_value_is_used_is_refused():
+    with pytest.raises(zygote.UnsupportedSyntaxError, match="yield whose sent value is used"):
+        zygote.gradient(lambda x: sum(sends_into_yield(x)), 1.0)

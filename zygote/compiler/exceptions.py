@@ -175,18 +175,20 @@ class ExceptionStatements:
         outer, self.out = self.out, []
         yield
         group, self.out = self.out, outer
-        if not group:
-            return
+        # A jump is guarded only in evaluating its value; it is taken after the guard.
+        jump = group.pop() if group and isinstance(group[-1], (gast.Return, gast.Break, gast.Continue)) else None
         if all(_cannot_raise(s) for s in group):
             self.out.extend(group)
-            return
-        attempt = self.namer.fresh("attempt")
-        item = nodes.make(gast.withitem, context_expr=nodes.call(self.helper("catch")),
-                          optional_vars=nodes.store(attempt))
-        guard = self.emit(nodes.make(gast.With, items=[item], body=group))
-        guard.zygote_capture = True
-        self.emit(nodes.assign(self.capture, nodes.attribute(nodes.load(attempt), "error")))
-        self.emit(nodes.if_(self._raised(self.capture), [region_stop()]))
+        else:
+            attempt = self.namer.fresh("attempt")
+            item = nodes.make(gast.withitem, context_expr=nodes.call(self.helper("catch")),
+                              optional_vars=nodes.store(attempt))
+            guard = self.emit(nodes.make(gast.With, items=[item], body=group))
+            guard.zygote_capture = True
+            self.emit(nodes.assign(self.capture, nodes.attribute(nodes.load(attempt), "error")))
+            self.emit(nodes.if_(self._raised(self.capture), [region_stop()]))
+        if jump is not None:
+            self.out.append(jump)
 
     def guarded_again(self, node):
         """A guarded statement of generated code being differentiated again stays guarded."""

@@ -265,6 +265,7 @@ def lower_jumps(stmts, in_loop):
             if _jumps(stmt, in_loop):
                 raise UnsupportedSyntaxError("return/break/continue inside a with block", None,
                                              stmt.lineno, "leave the with block first")
+            stmt.body = lower_jumps(stmt.body, in_loop)  # its own loops' jumps
         out.append(stmt)
     return out
 
