@@ -12,6 +12,7 @@ import numpy as np
 from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F401  (helpers of generated code)
                          unbroadcast)
 from .errors import MissingRuleError, ZygoteError
+from . import structure
 from .params import Params
 from .writes import (augment, close_store, delete_item, open_store, undo, write_item,  # noqa: F401
                      write_log)
@@ -99,6 +100,14 @@ def copy_for_write(x):
     if isinstance(x, dict):
         return dict(x)
     return x
+
+
+def unpack_back(seq, parts, items):
+    """The cotangent of ``seq`` from those (``parts``) of the ``items`` ``a, b = seq`` bound: a
+    tuple for a sequence, or, for an object with its own ``__iter__``, its structural cotangent."""
+    if structure.iterates_itself(seq):
+        return structure.held_items_cotangent(seq, items, parts)
+    return parts
 
 
 def split_cotangent(dy, n):

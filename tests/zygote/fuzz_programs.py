@@ -6,6 +6,8 @@ two helpers, and values for ``x`` and ``y`` (each a float or an array of shape (
 small integer powers, numpy and ``math`` functions with bounded or guarded arguments, calls
 to the helpers (one returns a tuple), conditional expressions, tuple packing, unpacking
 and swapping, item and augmented assignment, lists filled by ``append`` and summed,
+objects of a class ``Vec`` built inside and combined by its operator methods (reflected,
+in place, ``NotImplemented``) and a method that writes their attributes,
 ``if``/``elif``/``else``, ``for`` loops over ranges, arrays, ``enumerate`` and ``zip`` with
 ``break``/``continue``, counted ``while`` loops, early returns, and the statements of
 ``fuzz_language`` (comprehensions, ``:=``, loop ``else``, ``try``, ``match``, ``with``,
@@ -33,7 +35,38 @@ from hypothesis import strategies as st
 SIZE = 3
 WEIGHTS = "np.array([0.7, 1.3, 0.9])"
 CONSTANTS = [0.5, 1.5, -0.7, 2.0, 0.3, -1.2]
-HEADER = "import math\n\nimport numpy as np\n"
+HEADER = (
+    "import math\n\nimport numpy as np\n\n\n"
+    "class Vec:\n"
+    "    __array_ufunc__ = None  # an array on the left defers to Vec's reflected methods\n\n"
+    "    def __init__(self, a, b):\n"
+    "        self.a = a\n"
+    "        self.b = b\n\n"
+    "    def __add__(self, other):\n"
+    "        if isinstance(other, Vec):\n"
+    "            return Vec(self.a + other.a, self.b + other.b)\n"
+    "        return Vec(self.a + other, self.b + other)\n\n"
+    "    __radd__ = __add__\n\n"
+    "    def __sub__(self, other):\n"
+    "        return self + (-other)\n\n"
+    "    def __rsub__(self, other):\n"
+    "        return (-self) + other\n\n"
+    "    def __mul__(self, s):\n"
+    "        if isinstance(s, Vec):\n"
+    "            return NotImplemented\n"
+    "        return Vec(self.a * s, self.b * s)\n\n"
+    "    def __rmul__(self, s):\n"
+    "        return Vec(s * self.a, s * self.b)\n\n"
+    "    def __neg__(self):\n"
+    "        return Vec(-self.a, -self.b)\n\n"
+    "    def __truediv__(self, s):\n"
+    "        return Vec(self.a / (1.0 + s * s), self.b / (1.0 + s * s))\n\n"
+    "    def scale(self, s):\n"
+    "        self.a = self.a * s\n"
+    "        self.b = self.b + s\n\n"
+    f"    def total(self):\n"
+    f"        return np.sum(self.a * {WEIGHTS}) + 0.5 * np.sum(self.b * {WEIGHTS})\n"
+)
 TRACE_HEADER = (
     "\n\nTRACE = []\n\n\n"
     "def branch(k, taken):\n"
@@ -382,7 +415,7 @@ def assign(d, scope, indent):
 
 def statement(d, scope, indent):
     from fuzz_language import COMPOUND, STATEMENTS  # the rest of the language (it builds on this module)
-    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum"]
+    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum", "object"]
     choices += [name for name in STATEMENTS if name not in COMPOUND]
     if indent < 3:
         choices += ["if", "for", "for", "while"] + sorted(COMPOUND)
@@ -462,6 +495,8 @@ def statement(d, scope, indent):
             if k < size:
                 body.append(statement(d, inner, indent + 1))
         return [header] + flat(body)
+    if choice == "object":
+        return vector_statements(d, scope, indent)
     if choice == "listsum":
         # a list filled by append in a loop, then summed
         items, inner = scope.new_name("l"), scope.child()
@@ -479,6 +514,41 @@ def statement(d, scope, indent):
              Line(indent, f"while {counter} < {d.integer(1, 4)} and ", conditions(d, inner), ":")]
     lines += flat(blocks(d, inner, indent + 1, 2))
     lines.append(Line(indent + 1, f"{counter} += 1"))
+    return lines
+
+
+def vector_statements(d, scope, indent):
+    """A ``Vec`` built from two expressions, combined by its operator methods (with numbers,
+    arrays and another ``Vec``, either side, in place too), maybe changed by a method that
+    writes its attributes, and reduced to a scalar by ``total()``."""
+    vec = scope.new_name("o")
+    lines = [Line(indent, f"{vec} = Vec(", expressions(d, scope, 1), ", ", expressions(d, scope, 1), ")")]
+    for _ in range(d.integer(1, 3)):
+        form = d.choice(["add", "radd", "sub", "rsub", "mul", "rmul", "neg", "div", "iadd", "scale"])
+        e = expressions(d, scope, 1)
+        if form == "add":
+            lines.append(Line(indent, f"{vec} = {vec} + Vec(", e, ", ", expressions(d, scope, 1), ")"))
+        elif form == "radd":
+            lines.append(Line(indent, f"{vec} = ", e, f" + {vec}"))
+        elif form == "sub":
+            lines.append(Line(indent, f"{vec} = {vec} - ", e))
+        elif form == "rsub":
+            lines.append(Line(indent, f"{vec} = ", e, f" - {vec}"))
+        elif form == "mul":
+            lines.append(Line(indent, f"{vec} = {vec} * ", e))
+        elif form == "rmul":
+            lines.append(Line(indent, f"{vec} = ", e, f" * {vec}"))
+        elif form == "neg":
+            lines.append(Line(indent, f"{vec} = -{vec}"))
+        elif form == "div":
+            lines.append(Line(indent, f"{vec} = {vec} / ", as_kind(e, SCALAR)))
+        elif form == "iadd":
+            lines.append(Line(indent, f"{vec} += ", e))
+        else:
+            lines.append(Line(indent, f"{vec}.scale(", e, ")"))
+    name = target(d, scope, SCALAR)
+    scope.bind(name, SCALAR)
+    lines.append(Line(indent, f"{name} = {vec}.total()"))
     return lines
 
 

@@ -223,8 +223,10 @@ class Activity:
             self._made = local_objects(self.body, ())
         changed = [owner] if self.user_code and isinstance(owner, gast.Name) \
             and self.resolver.static(owner) is None else []
-        changed += [a for a in atoms if isinstance(a, gast.Name)
-                    and (a.id in self._read_owners or a.id in self._made or not self.user_code)]
+        writes = isinstance(call.func, gast.Attribute) and call.func.attr == "__setattr__" or (
+            isinstance(call.func, gast.Name) and call.func.id == "setattr")
+        changed += [a for i, a in enumerate(atoms) if isinstance(a, gast.Name) and (
+            a.id in self._read_owners or a.id in self._made or not self.user_code or (writes and i == 0))]
         for atom in changed:
             if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
                 self._set(atom.id, ANY)

@@ -13,7 +13,7 @@ import gast
 
 from .. import nodes, runtime
 from ..activity import ANY, NUMERIC
-from ..rules import objects
+from ..rules import lookup, objects
 from .parse import GENERATED_TREES
 
 
@@ -79,6 +79,9 @@ def operator_call(gen, value):
     elif isinstance(value, gast.UnaryOp) and type(value.op) in _UNARY:
         operands = [value.operand]
         fn = objects.UNARY[getattr(operator, _UNARY[type(value.op)])]
+    elif _calls_abs(gen, value):
+        operands = list(value.args)
+        fn = objects.UNARY[abs]
     else:
         return None
     if own_code(gen.parsed) or not any(
@@ -99,8 +102,11 @@ def operator_statements(gen, stmt, name, call, site, dy):
         return primal, []
     before = set(gen.is_set)
     inline = []
-    handler = getattr(gen, "adjoint_" + type(stmt.value).__name__)
-    handler(name, stmt.value, dy, inline)
+    if isinstance(stmt.value, gast.Call):  # abs(x)
+        rule = lookup(abs)
+        gen.calls.inline(rule, {rule.params[0]: stmt.value.args[0]}, name, dy, inline)
+    else:
+        getattr(gen, "adjoint_" + type(stmt.value).__name__)(name, stmt.value, dy, inline)
     set_inline, gen.is_set = gen.is_set, set(before)
     parts = [gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in call.args]
     dispatched = [nodes.assign(nodes.tuple_store([gen.fresh_adjoint("_")] + parts),
@@ -133,3 +139,15 @@ def always_pulled(fn):
     result has no cotangent: a deposit, whose value reaches the callee's withdrawal through
     the table rather than through a name."""
     return fn is runtime.deposit
+
+
+def _calls_abs(gen, value):
+    """Whether ``value`` is ``abs(x)`` of the built-in ``abs``."""
+    if not (isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords
+            and isinstance(value.args[0], gast.Name)):
+        return False
+    static = gen.resolver.static(value.func)
+    if static is None or static.obj is not abs:
+        return False
+    gen.resolver.guard(static)
+    return True

@@ -164,6 +164,16 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
         return (call_expr_pair, (fn, rule.impl, len(rule.params), defaults, not rule.elementwise) + tuple(args),
                 "-----" + mask[1:], through_expr)
     fn_char = ANY if callee_active(mask) else CONSTANT
+    dunder = getattr(type(fn), "__call__", None)
+    if not isinstance(fn, (type, types.FunctionType, functools.partial)) and isinstance(dunder, types.FunctionType):
+        # An object with its own __call__: the method, with the object first.
+        target, new_args, new_mask, through_method = forward_method(transforms, mask, fn, "__call__", *args)
+
+        def through_call(parts):
+            # (dcall_method, dmask, dobj, dname, *dargs) -> (dcall, dmask, dfn, *dargs)
+            parts = through_method(parts)
+            return (0, 0, parts[2]) + parts[4:]
+        return target, new_args, new_mask, through_call
     if isinstance(fn, type) and objects.builds(fn):
         # A class built from differentiated values: objects.build(cls, *args).
         primal, adjoint_fn, n_var = _generated(transforms, objects.build, "--" + mask[1:], (fn,) + args)

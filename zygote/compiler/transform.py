@@ -540,7 +540,12 @@ class _Generator(ControlFlow, Writing):
         else:
             elts = [p if p is not None else nodes.const(0) for p in parts]
         adjoint = takes
-        self.contribute(value.id, nodes.tuple_load(elts), adjoint)
+        dvalue = nodes.tuple_load(elts)
+        if not any(starred) and self.kind.get(value.id) == ANY:
+            # an object that iterates itself: each item's cotangent goes where it is held
+            dvalue = self.rt_call("unpack_back", [nodes.load(value.id), dvalue,
+                                                  nodes.tuple_load([nodes.load(n) for n in names])])
+        self.contribute(value.id, dvalue, adjoint)
         return self.with_saves(stmt, [stmt], adjoint, site)
 
     def write_attribute(self, stmt, target, value, site):

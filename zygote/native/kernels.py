@@ -451,6 +451,18 @@ def _sequence_adjoint(saved, dy):
     return lambda saved, dy: (np.full(saved, dy),)
 
 
+def unpack_back(seq, parts, items):
+    """The cotangent of a tuple from those of the names ``a, b = seq`` bound: ``parts`` itself."""
+    raise NotImplementedError
+
+
+@overload(unpack_back)
+def _unpack_back(seq, parts, items):
+    if isinstance(seq, types.BaseTuple):
+        return lambda seq, parts, items: parts
+    return None
+
+
 # The helpers compiled code may call, by the name generated code gives them.
 KERNELS = {
     "add_cotangent": add_cotangent,
@@ -461,6 +473,7 @@ KERNELS = {
     "matmul_db": matmul_db,
     "zero_like": zero_like,
     "add_back": add_back,
+    "unpack_back": unpack_back,
     "max_primal": max_primal,
     "min_primal": min_primal,
     "pick_adjoint": pick_adjoint,

@@ -46,6 +46,8 @@ def sum_rule(items, *start, **keywords):
         if is_zero(dy):
             return (0,) * (1 + len(start))
         dseq = _like(seq, [unbroadcast(dy, item) for item in seq])
+        if seq is not items and structure.iterates_itself(items):
+            dseq = structure.held_items_cotangent(items, seq, dseq)  # an object's own __iter__
         return (dseq,) + tuple(unbroadcast(dy, s) for s in start)
     return y, sum_back
 

@@ -158,7 +158,10 @@ def _setattr_back_rule(dobj, name):
         dpart, drest = runtime.split_cotangent(dy, 2)
         if not split:
             return drest, 0
-        return runtime.accum(drest, {name: dpart}), 0
+        # (what reaches the rest at ``name`` belongs to other versions of the attribute)
+        rest = {k: v for k, v in drest.items() if k != name} if type(drest) is dict else {}
+        rest[name] = dpart
+        return rest, 0
     return runtime.setattr_back(dobj, name), setattr_back_back
 
 
