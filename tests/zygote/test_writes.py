@@ -195,6 +195,15 @@ def a_list_shared_by_two_names(x):
 
 
 @case
+def a_list_another_list_holds(x):
+    box = []
+    xs = [x[0]]
+    box.append(xs)
+    xs.append(x[1] * 3.0)
+    return sum(box[0]) * 2.0
+
+
+@case
 def list_methods(x):
     a = [x[0], 2.0 * x[1]]
     b = a
