@@ -11,7 +11,7 @@ import tracemalloc
 
 import numpy as np
 
-from .report import Section
+from .report import Bar, Section
 
 STEPS = 1000
 SIZES = (2_000, 10_000, 100_000)
@@ -78,10 +78,14 @@ def table(rows):
 
 def run(settings):
     rows = measure(SIZES[:2] if settings.quick else SIZES, rounds=2 if settings.quick else 5)
+    bars = [Bar(f"n = {r['n']:,}", series, r[key] / STEPS, r[key] / STEPS, r[key] / STEPS)
+            for r in rows for series, key in (("zygote gradient", "gradient"),
+                                             ("plain call copying before each write", "copying_plain"))]
     return Section(key="writes", title="In-place writes in a loop",
                    intro=f"`y[i] = sin(x[i]) * y[i + 1]` for {STEPS:,} steps into an array of n "
                          "elements, differentiated in x: the cost of a write does not grow with n.",
-                   text=table(rows), data={"rows": rows})
+                   text=table(rows), bars=bars, chart="seconds", chart_label="seconds per step",
+                   data={"rows": rows})
 
 
 if __name__ == "__main__":

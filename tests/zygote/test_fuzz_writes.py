@@ -35,6 +35,7 @@ def run_one(source, path):
 
 def test_fuzzed_writing_programs_are_the_plain_call(tmp_path):
     counts = {"ok": 0, "refused": 0}
+    seen = set()
 
     @settings(max_examples=LONG_RUN or 150, deadline=None, derandomize=not LONG_RUN,
               database=None, suppress_health_check=list(HealthCheck))
@@ -42,6 +43,7 @@ def test_fuzzed_writing_programs_are_the_plain_call(tmp_path):
     def check(seed):
         source = program(random.Random(seed))
         note(source)
+        seen.add(source)
         counts[run_one(source, tmp_path / f"prog_{seed}.py")] += 1
         if LONG_RUN and sum(counts.values()) % 500 == 0:
             print(f"fuzz_writes: {counts}", flush=True)
@@ -49,5 +51,6 @@ def test_fuzzed_writing_programs_are_the_plain_call(tmp_path):
     check()
     total = counts["ok"] + counts["refused"]
     if LONG_RUN:
-        print(f"\nfuzz_writes: {total} programs, {counts['refused']} refused, 0 mismatches")
+        print(f"\nfuzz_writes: {total} programs ({len(seen)} distinct), {counts['refused']} refused, "
+              "0 mismatches")
     assert counts["refused"] <= 0.02 * total, counts

@@ -62,6 +62,14 @@ def a_views_augmented_assignment(x):
 
 
 @case
+def augmented_name_seen_through_an_earlier_view(x):
+    a = np.cos(x * 1.5) * x
+    v = a.reshape(1, 2)[0]
+    a *= 0.5
+    return np.sum(np.sin(v * -0.7) * W[:2]) + np.sum(np.sin(a) * W[:2])
+
+
+@case
 def augmented_item(x):
     z = x * 1.0
     z[0] += z[1] * 3
@@ -184,6 +192,15 @@ def a_list_shared_by_two_names(x):
     b = a
     b.append(5 * x)
     return np.sum(a[-1] * W[:2])
+
+
+@case
+def a_list_another_list_holds(x):
+    box = []
+    xs = [x[0]]
+    box.append(xs)
+    xs.append(x[1] * 3.0)
+    return sum(box[0]) * 2.0
 
 
 @case

@@ -145,13 +145,20 @@ class Mutations:
         return isinstance(root, gast.Name) and root.id in self.module_names
 
 
-def fresh_lists(tree, local_names):
+_READ_ONLY_BUILTINS = frozenset({"len", "sum", "sorted", "list", "tuple", "enumerate", "zip", "range",
+                                 "min", "max", "reversed", "print", "isinstance", "any", "all"})
+
+
+def fresh_lists(tree, local_names, module_names=frozenset()):
     """Local names that only ever hold lists made by a display in this function and that no
-    other name or container can see (``ys = xs`` or ``[xs]`` would): appending to them may
-    rebind them instead of writing, as nobody else can tell the difference."""
+    other name, container or callee can see (``ys = xs``, ``[xs]`` or ``box.append(xs)``
+    would): appending to them may rebind them instead of writing, as nobody can tell."""
     params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
     made, spoilt = set(), set(params)
     for node in nodes.walk_scope(tree.body):
+        if isinstance(node, gast.Call) and not _reads_arguments(node.func, module_names):
+            spoilt.update(a.id for a in node.args + [k.value for k in node.keywords]
+                          if isinstance(a, gast.Name))
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 if isinstance(target, gast.Name) and isinstance(node.value, gast.List):
@@ -172,6 +179,17 @@ def fresh_lists(tree, local_names):
         elif isinstance(node, (gast.FunctionDef, gast.Lambda)):
             spoilt.update(n.id for n in gast.walk(node) if isinstance(n, gast.Name))
     return (made - spoilt) & set(local_names)
+
+
+def _reads_arguments(func, module_names):
+    """Whether a call of ``func`` only reads its arguments: a builtin that does, or a function
+    of a module (``np.stack(xs)``)."""
+    if isinstance(func, gast.Name):
+        return func.id in _READ_ONLY_BUILTINS
+    root = func
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    return isinstance(root, gast.Name) and root.id in module_names
 
 
 _MUTATORS = frozenset(m for m in _METHODS if m != "pop") | {"pop", "sort", "clear"}

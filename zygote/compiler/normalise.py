@@ -49,7 +49,8 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     # zygote's own generated code appends to stacks nobody else sees, and is differentiated
     # again for higher derivatives: its lists are rebound, never written.
-    lowering.fresh_lists = local_names if parsed.shared else fresh_lists(tree, local_names)
+    lowering.fresh_lists = local_names if parsed.shared else \
+        fresh_lists(tree, local_names, lowering.module_names)
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     if _is_generator(tree):

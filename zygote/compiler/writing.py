@@ -32,10 +32,22 @@ def writes_in(body, helpers, rebinding):
     return False
 
 
+# numpy functions whose result may share memory with an argument
+_VIEWING = frozenset({"transpose", "reshape", "ravel", "squeeze", "expand_dims", "atleast_1d",
+                      "atleast_2d", "atleast_3d", "broadcast_to", "broadcast_arrays", "moveaxis",
+                      "swapaxes", "rollaxis", "diagonal", "real", "imag", "asarray", "asanyarray",
+                      "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud", "rot90",
+                      "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "matrix_transpose",
+                      "permute_dims"})
+
+
 def rebinding_augments(body, helpers, params, scalars):
     """Names whose ``y op= v`` may rebind ``y`` to ``y op v``: Python numbers, and values made
-    in this function by arithmetic that no other name or container can see."""
+    in this function by arithmetic that are only ever read by arithmetic, by functions of
+    modules that return new arrays, or by ``return``: no other name, view or container can
+    see them."""
     augment = {name for name, key in helpers.items() if key == AUGMENT}
+    assigned = {n.id for n in nodes.walk_scope(body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     made, spoilt = set(), set(params)
     for node in nodes.walk_scope(body):
         if isinstance(node, gast.Assign):
@@ -46,21 +58,35 @@ def rebinding_augments(body, helpers, params, scalars):
                     made.add(target.id)
                 else:
                     spoilt.add(target.id)
-            else:
-                spoilt.update(n.id for n in gast.walk(target) if isinstance(n, gast.Name))
-            if isinstance(value, gast.Name):
-                spoilt.add(value.id)
-            elif isinstance(target, gast.Subscript) and isinstance(value, gast.Name):
-                spoilt.add(value.id)
+            if not _reads_by_value(value, augment, assigned):
+                spoilt.update(nodes.names_loaded(node))
+        elif isinstance(node, gast.Return) or not isinstance(node, gast.stmt):
+            continue
         elif isinstance(node, gast.For):
             spoilt.add(node.target.id)
-            if isinstance(node.iter, gast.Name):
-                spoilt.add(node.iter.id)
-        elif isinstance(node, (gast.List, gast.Tuple, gast.Dict)):
-            spoilt.update(n.id for n in gast.walk(node) if isinstance(n, gast.Name))
-        elif isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            spoilt.update(n.id for n in gast.walk(node) if isinstance(n, gast.Name))
+            spoilt.update(nodes.names_loaded(node.iter))
+        elif isinstance(node, (gast.If, gast.While)):
+            continue  # a test reads a value; the branches are statements of their own
+        else:
+            spoilt.update(nodes.names_loaded(node))
     return (made - spoilt) | set(scalars)
+
+
+def _reads_by_value(value, augment, assigned):
+    """Whether the operation ``value`` only reads the values of its operands (keeps no
+    reference to them and returns no view of them)."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+        return True
+    if isinstance(value, gast.Call):
+        func = value.func
+        if isinstance(func, gast.Name) and func.id in augment:
+            return True
+        root = func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        return isinstance(func, gast.Attribute) and isinstance(root, gast.Name) \
+            and root.id not in assigned and func.attr not in _VIEWING
+    return False
 
 
 def _augment_of(node, augment):
