@@ -28,6 +28,7 @@ from .protocol import call
 from .errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from .rules import tangents as tangent_rules
 from .rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
+from . import runtime
 from .runtime import iterate, list_append
 
 
@@ -627,6 +628,30 @@ def fit_tangent(d, y):
     return np.broadcast_to(d, shape).copy()
 
 
+def forward_augment(target, value):
+    """``target op= x`` in forward code, once ``value = target op x`` is known: written into
+    ``target`` when it is an array or list (Python's in-place operators), else ``value``."""
+    if isinstance(target, np.ndarray) and (np.shape(value) == target.shape or target.ndim == 0):
+        target[...] = value
+        return target
+    if isinstance(target, list):
+        target[:] = value
+        return target
+    return value
+
+
+@tangent_rules.tangent(forward_augment)
+def _forward_augment_tangent(dargs, target, value):
+    dtarget, dvalue = dargs
+    y = forward_augment(target, value)
+    if y is target and isinstance(dtarget, np.ndarray) and dtarget.shape == np.shape(dvalue) \
+            and dtarget.flags.writeable:
+        # Names bound to the same array share its tangent: write that tangent in place too.
+        dtarget[...] = dvalue
+        return y, dtarget
+    return y, dvalue
+
+
 class ForwardHelpers:
     """The functions generated forward code calls, by name, and the intrinsics of normal form."""
 
@@ -650,6 +675,12 @@ class ForwardHelpers:
     append_tangent = staticmethod(append_tangent)
     iterate = staticmethod(iterate)
     list_append = staticmethod(list_append)
+    augment = staticmethod(forward_augment)
+
+    def __getattr__(self, name):
+        # The other intrinsics of normal form (set displays, matches, writes, ...) are
+        # zygote.runtime's functions, called and differentiated as Python functions.
+        return getattr(runtime, name)
 
 
 FORWARD = ForwardCache(ForwardHelpers())

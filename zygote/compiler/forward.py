@@ -337,7 +337,7 @@ class _Tangents:
             dparam = self.tangent(bound[param])
             if dparam is None:
                 continue
-            parts = instantiate(rule, bound, nodes.load(name), dparam, helper_names)
+            parts = instantiate(rule, bound, nodes.load(name), dparam, helper_names.__getitem__)
             part = parts[rule.params.index(param)]
             if part is None:
                 continue
@@ -352,14 +352,15 @@ class _Tangents:
         """A cotangent expression made a tangent one: a rule's ``holomorphic(f')`` multiplies a
         cotangent by conj(f'(z)), a tangent by f'(z) itself, so such calls go (``UNCONJUGATED``)."""
         markers = {self._helper_ids.get(id(fn)) for fn in UNCONJUGATED} - {None}
-        if not markers:
-            return expression
 
         class Unwrap(gast.NodeTransformer):
             def visit_Call(self, node):
                 self.generic_visit(node)
                 if isinstance(node.func, gast.Name) and node.func.id in markers and len(node.args) == 1:
                     return node.args[0]
+                if isinstance(node.func, gast.Attribute) and node.func.attr == "conjugate" \
+                        and not node.args and not node.keywords:
+                    return node.func.value  # the same conjugation, written as a method
                 return node
         return Unwrap().visit(expression)
 
@@ -416,8 +417,10 @@ class _Tangents:
         func = call.func
         if name not in self.kind:
             return [stmt] + self.set_tangent(name, None)
-        if isinstance(func, gast.Name) and func.id in self.intrinsics:
+        if isinstance(func, gast.Name) and self.intrinsics.get(func.id) in _OWN_TANGENTS:
             return [stmt] + self.set_tangent(name, self.intrinsic(name, self.intrinsics[func.id], call))
+        # The other intrinsics of normal form are zygote.runtime's Python functions: their
+        # tangents come through the forward call protocol, as any function's.
         static = self.resolver.static(func)
         rule = lookup(static.obj) if static is not None else None
         plain = not any(isinstance(a, gast.Starred) for a in call.args) \
@@ -498,6 +501,9 @@ class _Tangents:
             return self.rt_call("append_tangent", [ditems or nodes.const(0), nodes.load(name),
                                                    dvalue or nodes.const(0)])
         self.refuse(f"the intrinsic {key} in forward mode")
+
+
+_OWN_TANGENTS = ("iterate", "list_append")  # intrinsics whose tangents the transform writes itself
 
 
 def _sum(terms):

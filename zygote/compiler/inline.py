@@ -84,10 +84,11 @@ def instantiate(rule, bound, y, dy, helper_name, numeric=None):
             out.append(None)
             continue
         if methods:
-            # f(p) as p.method() where the call site's p holds a number or array (decided on the
-            # rule's own tree, which is copied first: the rule's body is shared).
-            part = _as_methods(copy.deepcopy(part), methods, lambda atom: atom.id in mapping and (
-                isinstance(mapping[atom.id], gast.Constant) or numeric is not None and numeric(mapping[atom.id])))
+            # f(p) as p.method() where the call site's p holds a number or array, or as its
+            # value where p is a number constant (decided on a copy of the rule's own tree,
+            # which is shared, before the call site's atoms replace its parameters).
+            part = _as_methods(copy.deepcopy(part), methods, lambda atom: mapping.get(atom.id, atom),
+                               numeric or (lambda atom: False))
         part = _substitute(part, mapping, helper_name, known)
         out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
     return out
@@ -198,31 +199,33 @@ def _fold_arithmetic(node):
     return gast.Constant(value=op(left.value, right.value), kind=None)
 
 
-def _as_methods(tree, methods, numeric):
-    """``tree`` with calls ``f(atom)`` of functions in ``methods`` written ``atom.method()`` where
-    ``numeric(atom)``, and evaluated where ``atom`` is a number constant."""
+def _as_methods(tree, methods, site, numeric):
+    """``tree`` with calls ``f(p)`` of functions in ``methods`` written ``p.method()`` where the
+    call site's atom for ``p`` (``site(p)``) holds a number or array (``numeric``), and
+    evaluated where it is a number constant."""
     for node in gast.walk(tree):
         for field in ("args", "elts"):
             items = getattr(node, field, None)
             if isinstance(items, list):
-                items[:] = [_as_method(item, methods, numeric) for item in items]
+                items[:] = [_as_method(item, methods, site, numeric) for item in items]
         for field in ("left", "right", "operand", "value", "body", "orelse", "test", "func"):
             item = getattr(node, field, None)
             if isinstance(item, gast.AST):
-                setattr(node, field, _as_method(item, methods, numeric))
-    return _as_method(tree, methods, numeric)
+                setattr(node, field, _as_method(item, methods, site, numeric))
+    return _as_method(tree, methods, site, numeric)
 
 
-def _as_method(node, methods, numeric):
+def _as_method(node, methods, site, numeric):
     if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in methods
             and len(node.args) == 1 and not node.keywords):
         return node
     (atom,) = node.args
     name = methods[node.func.id]
-    if isinstance(atom, gast.Constant) and isinstance(atom.value, (int, float, complex)) \
-            and not isinstance(atom.value, bool):
-        return gast.Constant(value=getattr(atom.value, name)(), kind=None)
-    if isinstance(atom, gast.Name) and numeric(atom):
+    at_site = site(atom) if isinstance(atom, gast.Name) else atom
+    if isinstance(at_site, gast.Constant) and isinstance(at_site.value, (int, float, complex)) \
+            and not isinstance(at_site.value, bool):
+        return gast.Constant(value=getattr(at_site.value, name)(), kind=None)
+    if isinstance(atom, gast.Name) and isinstance(at_site, gast.Name) and numeric(at_site):
         method = gast.Attribute(value=atom, attr=name, ctx=gast.Load())
         return gast.Call(func=method, args=[], keywords=[])
     return node

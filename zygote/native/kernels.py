@@ -108,6 +108,18 @@ def _holomorphic(slope):
     return lambda slope: slope
 
 
+def conj(x):
+    """The complex conjugate of a real number or array: itself (compiled code is real-valued)."""
+    return x
+
+
+@overload(conj)
+def _conj(x):
+    if _is_number(x) or (_is_array(x) and not isinstance(x.dtype, types.Complex)):
+        return lambda x: x
+    return None
+
+
 @overload(zero_like)
 def _zero_like(x):
     if _is_array(x):
@@ -469,6 +481,7 @@ KERNELS = {
     "unbroadcast": unbroadcast,
     "expand_reduced": expand_reduced,
     "holomorphic": holomorphic,
+    "conj": conj,
     "matmul_da": matmul_da,
     "matmul_db": matmul_db,
     "zero_like": zero_like,

@@ -14,10 +14,12 @@ import numpy as np
 from .. import runtime
 from ..cotangents import accum, public, unbroadcast
 from .adjoints import unbroadcast_to
+from . import complex as complex_rules
 from .numpy import expand_reduced, holomorphic
 from .tangents import JOINTLY_LINEAR, LAST_LINEAR, SHAPED, UNCONJUGATED, bilinear, linear, tangent
 
 UNCONJUGATED.add(holomorphic)
+UNCONJUGATED.add(complex_rules.conj)
 
 
 def _zero(t):
@@ -41,7 +43,7 @@ linear(np.sum, np.mean, np.cumsum, np.rollaxis, np.hsplit, np.vsplit, np.dsplit,
        np.atleast_1d, np.atleast_2d, np.atleast_3d, np.rot90, np.array_split, np.split,
        np.fft.fft, np.fft.ifft, np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft,
        np.fft.irfft, np.fft.rfft2, np.fft.irfft2, np.fft.rfftn, np.fft.irfftn, np.fft.hfft,
-       np.fft.ihfft, np.fft.fftshift, np.fft.ifftshift, operator.neg, operator.pos)
+       np.fft.ihfft, np.fft.fftshift, np.fft.ifftshift, operator.neg, operator.pos, complex_rules.conj)
 bilinear(np.matmul, np.dot, np.inner, np.outer, np.tensordot, np.vdot, np.kron, np.cross,
          np.convolve, np.correlate, operator.matmul)
 
@@ -737,3 +739,14 @@ def _growing(name):
 
 for _name in ("append", "extend"):
     tangent(None, method_of=(list, _name))(_growing(_name))
+
+
+# -- the conjugate, which complex-aware adjoints call: linear (conj(z + dz) = conj(z) + conj(dz)) --
+
+def _conjugate_method_tangent(dargs, x):
+    d = dargs[0]
+    return x.conjugate(), 0 if _zero(d) else np.conj(d) if hasattr(d, "dtype") else d.conjugate()
+
+
+for _owner in (float, int, complex):
+    tangent(None, method_of=(_owner, "conjugate"))(_conjugate_method_tangent)
