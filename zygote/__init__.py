@@ -20,6 +20,7 @@ from .rules import scipy as _scipy
 _scipy.install()  # scipy's rules, registered as its modules are imported
 from .api import adjoint_source, gradient, pullback, withgradient
 from .rules import tangent_table as _tangent_table  # noqa: F401  (registers tangent rules)
+from .rules import tangent_python as _tangent_python  # noqa: F401
 from .rules.tangents import bilinear, linear, tangent
 from .forward import MissingTangentError
 from .transforms import (checkpointed, diaghessian, forward_source, hessian, hvp, jacfwd, jacobian, jacrev,

@@ -171,3 +171,15 @@ def test_appending_to_an_outer_list():
         calls.append(1)
         return x * 2.0
     assert zygote.gradient(f, 1.0) == (2.0,) and calls == [1]
+
+
+# -- checkpointing: the pullback runs the function again -----------------------------------------
+
+
+def _layer(x, w):
+    return np.tanh(w * x) * x
+
+
+sample(zygote.checkpointed, lambda x, w: weighted_sum(zygote.checkpointed(_layer, x, w)), u(3), 0.7,
+       mirrors=False)
+sample(zygote.checkpointed, lambda x: zygote.checkpointed(_layer, x, 1.3) * 2.0, 0.4, mirrors=False)
