@@ -22,6 +22,7 @@ _scipy.install()  # scipy's rules, registered as its modules are imported
 from .api import adjoint_source, gradient, pullback, withgradient
 from .transforms import grad, value_and_grad
 from .rules import tangent_table as _tangent_table  # noqa: F401  (registers tangent rules)
+from .rules import tangent_python as _tangent_python  # noqa: F401
 from .rules.tangents import bilinear, linear, tangent
 from .forward import MissingTangentError
 from .derivatives import (checkpointed, diaghessian, forward_source, hessian, hvp, jacfwd, jacobian, jacrev,

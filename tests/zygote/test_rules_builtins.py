@@ -218,3 +218,15 @@ sample(runtime.set_add, set_comprehension, 0.7, mirrors=False)
 sample(runtime.generated, generator_sum, 0.7, mirrors=False)
 sample(runtime.match_field, lambda x: matched_fields(x) * np.float64(1.0), 0.7, mirrors=False)
 sample(runtime.mapping_rest, matched_rest, {"a": 0.7, "b": -1.3}, mirrors=False)
+
+
+# -- checkpointing: the pullback runs the function again -----------------------------------------
+
+
+def _layer(x, w):
+    return np.tanh(w * x) * x
+
+
+sample(zygote.checkpointed, lambda x, w: weighted_sum(zygote.checkpointed(_layer, x, w)), u(3), 0.7,
+       mirrors=False)
+sample(zygote.checkpointed, lambda x: zygote.checkpointed(_layer, x, 1.3) * 2.0, 0.4, mirrors=False)

@@ -19,17 +19,14 @@ import types
 
 import numpy as np
 
-from . import rules
-from .activity import category
-from .compiler.forward_cache import ForwardCache
-from .cotangents import seed, unbroadcast
-from . import protocol
-from .protocol import call
-from .errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
-from .rules import tangents as tangent_rules
-from .rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
-from . import runtime
-from .runtime import iterate, list_append
+from .. import protocol, rules
+from ..activity import category
+from ..compiler.forward_cache import ForwardCache
+from ..cotangents import seed, unbroadcast
+from ..errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
+from ..protocol import call
+from ..rules import tangents as tangent_rules
+from ..rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
 
 
 class MissingTangentError(MissingRuleError):
@@ -183,14 +180,14 @@ def _call_rule(fn, rule, args, dargs, kwargs, dkwargs):
         return fn(*args, **kwargs), 0
     if fn is jvp_call:
         # forward mode of forward mode: the generated forward function, its tangents mapped on
-        target, new_args, _, _, inward = jvp_target(*args)
+        target, new_args, _, _, inward = _nesting().jvp_target(*args)
         return jvp_call(target, 0, new_args, inward(*(tuple(dargs) + (0,) * (4 - len(dargs)))))
     if rule is not None and rule.kind == "forward":
         # gradient(f, x) or the reverse protocol's call(...): the generated code they run.
         target, new_args, _, _ = rule.impl(*args, **kwargs)
         if fn is protocol.call and len(args) == 6 and args[1] is jvp_call:
             # reverse mode's call of jvp_call: its arguments are unpacked as jvp_target unpacks them
-            inward = jvp_target(*args[2:])[4]
+            inward = _nesting().jvp_target(*args[2:])[4]
             tangents = inward(*dargs[2:])
             head = len(new_args) - len(tangents)
             return jvp_call(target, 0, tuple(new_args), (0,) * head + tuple(tangents))
@@ -205,7 +202,7 @@ def _call_rule(fn, rule, args, dargs, kwargs, dkwargs):
             explicit = None  # (an elementwise rule handed a list: its pullback knows what to do)
     if explicit is not None and not keyword_tangents:
         if explicit in CALLS_BACK:
-            result = explicit(_PROTOCOL, dargs, *args, **kwargs)
+            result = explicit(_protocol(), dargs, *args, **kwargs)
         else:
             result = explicit(tuple(dargs), *args, **kwargs)
         if result is not NotImplemented:
@@ -458,12 +455,7 @@ def _method_caller(name):
     return method_caller
 
 
-# -- what generated forward code calls --------------------------------------------------------
-
-
-def env_tangent(denv, name):
-    """The tangent of free variable ``name`` in a closure's tangent ``denv`` (0 if none)."""
-    return denv.get(name, 0) if type(denv) is dict else 0
+# -- attributes and items, which may run user code (a property, a __getitem__) --------------
 
 
 def attr_tangent(obj, dobj, name):
@@ -517,15 +509,6 @@ def item_tangent(dobj, obj, index):
     return dobj[index]
 
 
-def tangent_list(d, seq):
-    """The tangents of the items of ``seq`` as a list (zeros for a zero tangent)."""
-    if _zero(d):
-        return [0] * len(seq)
-    if type(d) is dict:
-        return [d.get(k, 0) for k in seq] if isinstance(seq, dict) else [0] * len(seq)
-    return list(d)
-
-
 def tangent_dict(d, mapping):
     """The tangents of the values of ``mapping`` (``**kwargs``) as a dict."""
     if _zero(d) or type(d) is not dict:
@@ -533,340 +516,15 @@ def tangent_dict(d, mapping):
     return {k: d.get(k, 0) for k in mapping}
 
 
-def iterate_tangent(dseq, items):
-    """The tangent of ``iterate(seq)``, the list a loop runs over (``items``)."""
-    if _zero(dseq) or type(dseq) is dict:
-        return [0] * len(items)
-    return list(dseq)
+# The cache of forward transforms; the package hands it the helpers generated code calls.
+FORWARD = ForwardCache(None)
 
 
-def append_tangent(ditems, result, dvalue):
-    """The tangent of ``list_append(items, value)`` (``result``)."""
-    head = [0] * (len(result) - 1) if _zero(ditems) else list(ditems)
-    return head + [dvalue]
+def _nesting():
+    """The module that nests forward and reverse mode (it builds on this one)."""
+    return sys.modules[__package__ + ".nesting"]
 
 
-def unpack_tangent(d, value):
-    """The tangents of the items of ``value`` for ``a, b = value`` (a list of them)."""
-    if _zero(d):
-        return [0] * len(value)
-    if type(d) is dict:
-        return [d.get(k, 0) for k in value]
-    return list(d)
-
-
-def set_item_tangent(darray, array, index, dvalue):
-    """The tangent of ``array`` after ``array[index] = value`` (a new object, never written in place)."""
-    if isinstance(array, np.ndarray):
-        if _zero(darray) and _zero(dvalue):
-            return 0
-        dtype = np.result_type(array.dtype, np.float64) if array.dtype.kind != "c" else array.dtype
-        out = np.zeros(array.shape, dtype) if _zero(darray) else np.array(np.broadcast_to(darray, array.shape),
-                                                                          dtype=np.result_type(darray, dtype))
-        out[index] = 0 if _zero(dvalue) else dvalue
-        return out
-    if isinstance(array, dict):
-        out = {} if _zero(darray) else dict(darray)
-        out[index] = dvalue
-        return out
-    if isinstance(array, list):
-        out = [0] * len(array) if _zero(darray) else list(darray)
-        if len(out) < len(array):
-            out += [0] * (len(array) - len(out))
-        out[index] = dvalue
-        return out
-    if _zero(dvalue):
-        return darray
-    raise MissingTangentError(type(array).__setitem__)
-
-
-def set_attr_tangent(dobj, name, dvalue):
-    out = {} if not isinstance(dobj, dict) else dict(dobj)
-    out[name] = dvalue
-    return out
-
-
-def add_tangent(a, b, da, db, y):
-    """The tangent of ``a + b`` where the operands may be sequences (concatenated)."""
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return type(y)(tangent_list(da, a) + tangent_list(db, b))
-    if _zero(da):
-        return fit_tangent(db, y)
-    if _zero(db):
-        return fit_tangent(da, y)
-    return fit_tangent(da + db, y)
-
-
-def mul_tangent(a, b, da, db, y):
-    """The tangent of ``a * b`` where one operand may be a sequence repeated."""
-    if isinstance(y, (tuple, list)):  # a sequence repeated a whole number of times
-        if isinstance(a, (tuple, list)):
-            return type(y)(tangent_list(da, a) * b)
-        return type(y)(tangent_list(db, b) * a)
-    total = 0 if _zero(da) else da * b
-    if not _zero(db):
-        total = a * db if _zero(total) else total + a * db
-    return fit_tangent(total, y)
-
-
-def matmul_tangent(a, b, da, db):
-    """The tangent of ``a @ b``: ``da @ b + a @ db``, leaving out a zero tangent."""
-    if _zero(da):
-        return 0 if _zero(db) else a @ db
-    if _zero(db):
-        return da @ b
-    return da @ b + a @ db
-
-
-def fit_tangent(d, y):
-    """Tangent ``d`` with ``y``'s shape: a tangent of a broadcast operand spreads over the result."""
-    if type(d) is float or _zero(d):
-        return d
-    shape = getattr(y, "shape", None)
-    if shape is None or np.shape(d) == shape:
-        return d
-    return np.broadcast_to(d, shape).copy()
-
-
-def forward_augment(target, value):
-    """``target op= x`` in forward code, once ``value = target op x`` is known: written into
-    ``target`` when it is an array or list (Python's in-place operators), else ``value``."""
-    if isinstance(target, np.ndarray) and (np.shape(value) == target.shape or target.ndim == 0):
-        target[...] = value
-        return target
-    if isinstance(target, list):
-        target[:] = value
-        return target
-    return value
-
-
-@tangent_rules.tangent(forward_augment)
-def _forward_augment_tangent(dargs, target, value):
-    dtarget, dvalue = dargs
-    y = forward_augment(target, value)
-    if y is target and isinstance(dtarget, np.ndarray) and dtarget.shape == np.shape(dvalue) \
-            and dtarget.flags.writeable:
-        # Names bound to the same array share its tangent: write that tangent in place too.
-        dtarget[...] = dvalue
-        return y, dtarget
-    return y, dvalue
-
-
-class ForwardHelpers:
-    """The functions generated forward code calls, by name, and the intrinsics of normal form."""
-
-    jvp_call = staticmethod(jvp_call)
-    jvp_call_kw = staticmethod(jvp_call_kw)
-    jvp_method = staticmethod(jvp_method)
-    attr_tangent = staticmethod(attr_tangent)
-    item_tangent = staticmethod(item_tangent)
-    keyed_item_tangent = staticmethod(keyed_item_tangent)
-    tangent_list = staticmethod(tangent_list)
-    tangent_dict = staticmethod(tangent_dict)
-    set_item_tangent = staticmethod(set_item_tangent)
-    set_attr_tangent = staticmethod(set_attr_tangent)
-    unpack_tangent = staticmethod(unpack_tangent)
-    add_tangent = staticmethod(add_tangent)
-    mul_tangent = staticmethod(mul_tangent)
-    matmul_tangent = staticmethod(matmul_tangent)
-    fit_tangent = staticmethod(fit_tangent)
-    env_tangent = staticmethod(env_tangent)
-    iterate_tangent = staticmethod(iterate_tangent)
-    append_tangent = staticmethod(append_tangent)
-    iterate = staticmethod(iterate)
-    list_append = staticmethod(list_append)
-    augment = staticmethod(forward_augment)
-
-    def __getattr__(self, name):
-        # The other intrinsics of normal form (set displays, matches, writes, ...) are
-        # zygote.runtime's functions, called and differentiated as Python functions.
-        return getattr(runtime, name)
-
-
-FORWARD = ForwardCache(ForwardHelpers())
-_PROTOCOL = sys.modules[__name__]  # what a tangent rule registered with calls_back=True receives
-
-
-# -- the reverse protocol's structural adjoints: each linear in the cotangent it is handed -----
-
-
-def _linear_in_last(fn):
-    def structural_tangent(dargs, *args):
-        y = fn(*args)
-        d = dargs[-1] if len(dargs) == len(args) else 0
-        if _zero(d):
-            return y, 0
-        return y, fn(*args[:-1], d)
-    structural_tangent.__name__ = f"{fn.__name__}_tangent"
-    return structural_tangent
-
-
-for _helper in (protocol.getitem_back, protocol.attr_back, protocol.index_back):
-    tangent_rules.tangent(_helper)(_linear_in_last(_helper))
-    tangent_rules.LAST_LINEAR.add(_helper)
-
-
-# -- reverse mode through forward mode -----------------------------------------------------------
-
-
-def reverse_through_jvp(fn, dfn, args, dargs):
-    """The forward rule of ``jvp_call``: differentiated in reverse, ``jvp_call(fn, dfn, args, dargs)``
-    runs as the call of ``fn``'s generated forward function, whose tree zygote keeps."""
-    return jvp_target(fn, dfn, args, dargs)[:4]
-
-
-def jvp_target(fn, dfn, args, dargs):
-    """``(target, new_args, kinds, to_original, from_original)``: the Python function that
-    ``jvp_call(fn, dfn, args, dargs)`` runs, its arguments and their kinds, the map of their
-    cotangents back to jvp_call's, and the map of jvp_call's tangents onto them."""
-    args, dargs = tuple(args), tuple(dargs)
-    kept = original = len(args)
-    rule = rules.lookup(fn)
-    while rule is not None and rule.kind == "forward":
-        target, new_args, _, _ = rule.impl(*args)
-        new_tangents = _forwarded_tangents(new_args, args, dargs)
-        matched = 0
-        while matched < min(len(new_args), len(args)) and new_args[-1 - matched] is args[-1 - matched]:
-            matched += 1
-        kept = min(kept, matched)
-        fn, dfn, args, dargs = target, 0, tuple(new_args), new_tangents
-        rule = rules.lookup(fn)
-    if type(fn) is not types.FunctionType or rule is not None:
-        paired = _rule_pair(fn, rule, args, dargs)
-        if paired is not None:
-            return paired
-        raise ZygoteError(f"reverse mode through the forward mode of {getattr(fn, '__name__', fn)!s}: "
-                          "differentiate a Python function that calls it instead")
-    values, tangents = _bind(fn, args, dargs, {}, {}) if len(args) != fn.__code__.co_argcount \
-        or fn.__code__.co_flags & 0x0C or fn.__code__.co_kwonlyargcount else (args, dargs)
-    mask = "".join(["-" if _zero(d) else category(v) for v, d in zip(values, tangents)])
-    env = _env_mask(fn, dfn)
-    target = FORWARD.entry_for(fn, mask, env).function_for(fn)
-    denv = dfn if type(dfn) is dict else 0
-    kinds = ("a" if denv else "-") + "".join(category(v) for v in values) \
-        + "".join("-" if _zero(t) else category(t) for t in tangents)
-    n = len(values)
-    code = fn.__code__
-    spread = code.co_argcount if code.co_flags & 0x04 and not code.co_flags & 0x08 \
-        and not code.co_kwonlyargcount else None
-
-    def flat(found):
-        # the cotangents of the arguments gathered by *args, one per argument again
-        if spread is None:
-            return tuple(found)
-        rest = found[spread]
-        count = len(args) - spread
-        rest = (0,) * count if _zero(rest) else tuple(rest)
-        return tuple(found[:spread]) + rest
-
-    def to_original(parts):
-        # (dtarget, ddenv, *dvalues, *dtangents) -> (djvp_call, dfn, ddfn, dargs, ddargs)
-        dvalues, dtangents = flat(parts[2:2 + n]), flat(parts[2 + n:2 + 2 * n])
-        tail = (lambda found: tuple(found[len(found) - kept:]) if kept else ())
-        dargs_out = (0,) * (original - kept) + tail(dvalues)
-        ddargs_out = (0,) * (original - kept) + tail(dtangents)
-        return (0, 0, parts[1], dargs_out, ddargs_out)
-
-    def packed(found):
-        found = tuple(found)
-        if spread is None:
-            return found
-        return found[:spread] + (found[spread:],)
-
-    def from_original(tfn, tdfn, targs, tdargs):
-        # tangents of (fn, dfn, args, dargs) -> tangents of (denv, *values, *tangents)
-        def aligned(t):
-            t = (0,) * original if _zero(t) else tuple(t)
-            if any(not _zero(d) for d in t[:original - kept]):
-                raise ZygoteError("forward mode through forward mode: a tangent in an unexpected place")
-            flat_count = len(flat((0,) * n))
-            return packed((0,) * (flat_count - kept) + (t[original - kept:] if kept else ()))
-        return (tdfn if type(tdfn) is dict else 0,) + aligned(targs) + aligned(tdargs)
-    return target, (denv,) + tuple(values) + tuple(tangents), kinds, to_original, from_original
-
-
-def _rule_pair(fn, rule, args, dargs):
-    """``jvp_call`` of a function with a rule as a Python function of (args, tangents) that reverse
-    mode can differentiate (through ``fn``'s own pullback rule), or None."""
-    n = len(args)
-    consts = "-" * 2
-    kinds = "".join(category(a) for a in args) + "".join("-" if _zero(d) else category(d) for d in dargs)
-
-    def to_original(parts):
-        # (dtarget, dfn, dinfo, *dargs, *ddargs) -> (djvp_call, dfn, ddfn, dargs, ddargs)
-        return (0, 0, 0, tuple(parts[3:3 + n]), tuple(parts[3 + n:3 + 2 * n]))
-
-    def from_original(tfn, tdfn, targs, tdargs):
-        fill = (lambda t: (0,) * n if _zero(t) else tuple(t))
-        return (0, 0) + fill(targs) + fill(tdargs)
-    found = _rule_target(fn, rule, args, dargs, n, consts, kinds)
-    return None if found is None else found + (to_original, from_original)
-
-
-def _rule_target(fn, rule, args, dargs, n, consts, kinds):
-    if fn in tangent_rules.LINEAR and n >= 1 and all(_zero(d) for d in dargs[1:]):
-        return linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if fn in tangent_rules.BILINEAR and n == 2:
-        return bilinear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if fn in tangent_rules.SHAPED and n >= 1:
-        # linear in the first argument; the others only give it its shape
-        return linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if fn in tangent_rules.LAST_LINEAR and n >= 1:
-        return last_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if fn in tangent_rules.JOINTLY_LINEAR and n >= 2:
-        return jointly_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if tangent_rules.derived_from_expr(fn):
-        names = list(inspect.signature(rule.impl).parameters)
-        if names == list(rule.params) + ["y", "dy"] and n == len(rule.params):
-            return elementwise_pair, (fn, rule.impl) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    return None
-
-
-def linear_pair(fn, n, *values):
-    """``(fn(x, *rest), fn(dx, *rest))`` for ``fn`` linear in ``x``."""
-    args, tangents = values[:n], values[n:]
-    if _zero(tangents[0]):
-        return fn(*args), 0
-    return fn(*args), fn(tangents[0], *args[1:])
-
-
-def last_linear_pair(fn, n, *values):
-    """``(fn(*rest, x), fn(*rest, dx))`` for ``fn`` linear in its last argument."""
-    args, tangents = values[:n], values[n:]
-    if _zero(tangents[-1]):
-        return fn(*args), 0
-    return fn(*args), fn(*(args[:-1] + (tangents[-1],)))
-
-
-def jointly_linear_pair(fn, n, *values):
-    """``(fn(a, b, *rest), fn(da, db, *rest))`` for a sum of two cotangents ``a`` and ``b``."""
-    args, tangents = values[:n], values[n:]
-    if _zero(tangents[0]) and _zero(tangents[1]):
-        return fn(*args), 0
-    return fn(*args), fn(tangents[0], tangents[1], *args[2:])
-
-
-def bilinear_pair(fn, n, a, b, da, db):
-    """``(fn(a, b), fn(da, b) + fn(a, db))`` for ``fn`` bilinear."""
-    y = fn(a, b)
-    if _zero(da):
-        return y, 0 if _zero(db) else fn(a, db)
-    if _zero(db):
-        return y, fn(da, b)
-    return y, fn(da, b) + fn(a, db)
-
-
-def elementwise_pair(fn, impl, *values):
-    """``(fn(*args), Σ impl(args, y, d_i)[i])``: an elementwise expression rule applied to tangents."""
-    n = len(values) // 2
-    args, tangents = values[:n], values[n:]
-    y = fn(*args)
-    total = 0.0
-    for i in range(n):
-        if not _zero(tangents[i]):
-            parts = impl(*args, y, tangents[i])
-            total = total + (parts[i] if n > 1 else parts)
-    return y, total
-
-
-rules.forward_rule(jvp_call, reverse_through_jvp)
+def _protocol():
+    """What a tangent rule registered with calls_back=True receives: the forward package."""
+    return sys.modules[__package__]
