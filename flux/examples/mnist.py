@@ -41,7 +41,9 @@ The models:
   stepped rate, hard targets and the images as they are, the same network fits the
   training set almost exactly and stays below 97.5 % on the test set; each change works
   against that: the shifts show it digits where they were not, the smoothing stops it
-  pushing its scores apart once it is right, and the annealed rate lets it settle.
+  pushing its scores apart once it is right, and the annealed rate lets it settle. It
+  passes 97.5 % in the fifth epoch and reaches 98.84 % after the tenth (``--seed 1``; the
+  guide, docs/flux.md, has the runs epoch by epoch).
 """
 
 import argparse
