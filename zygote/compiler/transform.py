@@ -162,8 +162,9 @@ class _Generator(ControlFlow):
 
     def _refuse_late_reads(self):
         """Refuse a differentiated default argument (bound early, when the function is made),
-        and a closure kept (in a container, under another name) whose cells change after it
-        is made: its cotangent would arrive before the call that reads them."""
+        and a closure kept (in a container, under another name) whose cells change afterwards:
+        its cotangent would arrive before the call that reads them. A closure passed to a call
+        and then rebound is checked when the call returns (``refuse_returned_closure``)."""
         for stmt in walk_stmts(self.tree.body):
             func = defined_by(stmt)[1]
             defaults = [] if func is None else func.args.defaults + func.args.kw_defaults
@@ -173,12 +174,16 @@ class _Generator(ControlFlow):
                     "a default argument computed from a differentiated value",
                     self.parsed.filename, getattr(stmt, "lineno", None),
                     "read the value from the enclosing scope or pass it as an argument")
-        defs = closures(self.tree.body, self.params)
-        for name, stmt in closure_uses(self.tree.body, self.closures):
-            reads, made = defs[name]
-            changed = sorted(outer for outer in reads if outer in self.kind and any(
-                self.sites.reassigned_after(outer, self.sites.of_stmt[id(d)]) for d in made))
-            if changed:
+        self.escape_checks = {}
+        for name, stmt, passed in closure_uses(self.tree.body, self.closures):
+            site = self.sites.of_stmt[id(stmt)]
+            changed = sorted(outer for outer in self.closures[name]
+                             if outer in self.kind and self.sites.reassigned_after(outer, site))
+            if changed and passed and isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                # Right if the callee calls it (apply(g, v)); refused when it runs if the
+                # callee hands it back (the later call would read the rebound cells).
+                self.escape_checks.setdefault(id(stmt), []).append((stmt.targets[0].id, name, changed[0]))
+            elif changed:
                 raise UnsupportedSyntaxError(
                     f"keeping the closure {name!r} (in a container or under another name) while "
                     f"{changed[0]!r}, which it reads, is rebound", self.parsed.filename, getattr(stmt, "lineno", None),
@@ -314,6 +319,10 @@ class _Generator(ControlFlow):
         self.activity.at(stmt)
         self.current_line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         primal, adjoint = method(stmt, site)
+        for result, closure, cell in self.escape_checks.get(id(stmt), ()):
+            primal = primal + [nodes.expr(self.rt_call("refuse_returned_closure", [
+                nodes.load(result), nodes.load(closure), nodes.const(closure), nodes.const(cell),
+                nodes.const(self.parsed.filename), nodes.const(self.current_line)]))]
         self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         for s in primal:
