@@ -12,9 +12,10 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, defined_by,
-                       index_atoms, loaded_names, other_params, outer_names, walk_stmts)
+from .analysis import (ANY, NUMERIC, Site, assigned_by, closures, index_atoms, loaded_names,
+                       other_params, outer_names)
 from .calls import CallAdjoints
+from .closures import escape_checks, late_read_checks, through_closure
 from .control import ControlFlow
 from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
@@ -79,7 +80,7 @@ class _Generator(ControlFlow):
         self.entry_aliases = []
         self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
         self.closures = {name: reads for name, (reads, _) in closures(self.tree.body, self.params).items()}
-        self._refuse_late_reads()
+        self.escape_checks = late_read_checks(self)
 
     def _other_params(self):
         return other_params(self.tree)
@@ -133,7 +134,7 @@ class _Generator(ControlFlow):
         if name not in self.kind:
             return
         if name in self.closures:
-            self._through_closure(name, value, out)
+            through_closure(self, name, value, out)
             return
         dname = self.d(name)
         if name in self.is_set:
@@ -145,49 +146,6 @@ class _Generator(ControlFlow):
         else:
             self.is_set.add(name)
         out.append(nodes.assign(dname, value))
-
-    def _through_closure(self, name, value, out):
-        """Hand a closure's cotangent to the names it reads, at the point it arrives.
-
-        It arrives where the closure was called (or passed to a call, or returned), which is
-        when it read its cells: the cotangents belong to the values they hold there, not to
-        those they held when the closure was made.
-        """
-        if not isinstance(value, gast.Name):
-            part = self.fresh_adjoint(f"d{name}_env")
-            out.append(nodes.assign(part, value))
-            value = nodes.load(part)
-        for outer in sorted(self.closures[name]):
-            self.contribute(outer, self.rt_call("closure_back", [value, nodes.const(outer)]), out)
-
-    def _refuse_late_reads(self):
-        """Refuse a differentiated default argument (bound early, when the function is made),
-        and a closure kept (in a container, under another name) whose cells change afterwards:
-        its cotangent would arrive before the call that reads them. A closure passed to a call
-        and then rebound is checked when the call returns (``refuse_returned_closure``)."""
-        for stmt in walk_stmts(self.tree.body):
-            func = defined_by(stmt)[1]
-            defaults = [] if func is None else func.args.defaults + func.args.kw_defaults
-            if any(n in self.kind for d in defaults if d is not None for n in loaded_names(d)):
-                # Evaluated once, when the function is made: refused rather than lost.
-                raise UnsupportedSyntaxError(
-                    "a default argument computed from a differentiated value",
-                    self.parsed.filename, getattr(stmt, "lineno", None),
-                    "read the value from the enclosing scope or pass it as an argument")
-        self.escape_checks = {}
-        for name, stmt, passed in closure_uses(self.tree.body, self.closures):
-            site = self.sites.of_stmt[id(stmt)]
-            changed = sorted(outer for outer in self.closures[name]
-                             if outer in self.kind and self.sites.reassigned_after(outer, site))
-            if changed and passed and isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-                # Right if the callee calls it (apply(g, v)); refused when it runs if the
-                # callee hands it back (the later call would read the rebound cells).
-                self.escape_checks.setdefault(id(stmt), []).append((stmt.targets[0].id, name, changed[0]))
-            elif changed:
-                raise UnsupportedSyntaxError(
-                    f"keeping the closure {name!r} (in a container or under another name) while "
-                    f"{changed[0]!r}, which it reads, is rebound", self.parsed.filename, getattr(stmt, "lineno", None),
-                    "call the closure directly, or pass the value as an argument")
 
     def kill(self, name):
         self.is_set.discard(name)
@@ -240,7 +198,7 @@ class _Generator(ControlFlow):
                 adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
             if result.id in self.closures:
-                self._through_closure(result.id, nodes.load(dout), adjoint)
+                through_closure(self, result.id, nodes.load(dout), adjoint)
             else:
                 self.is_set.add(result.id)
                 adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
@@ -319,10 +277,8 @@ class _Generator(ControlFlow):
         self.activity.at(stmt)
         self.current_line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         primal, adjoint = method(stmt, site)
-        for result, closure, cell in self.escape_checks.get(id(stmt), ()):
-            primal = primal + [nodes.expr(self.rt_call("refuse_returned_closure", [
-                nodes.load(result), nodes.load(closure), nodes.const(closure), nodes.const(cell),
-                nodes.const(self.parsed.filename), nodes.const(self.current_line)]))]
+        if id(stmt) in self.escape_checks:
+            primal = primal + escape_checks(self, self.escape_checks[id(stmt)])
         self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         for s in primal:
