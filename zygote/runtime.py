@@ -11,7 +11,7 @@ import numpy as np
 
 from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F401  (helpers of generated code)
                          unbroadcast)
-from .errors import MissingRuleError, ZygoteError
+from .errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from . import structure
 from .params import Params
 from .writes import (augment, close_store, delete_item, open_store, undo, write_item,  # noqa: F401
@@ -128,6 +128,19 @@ def dict_back(dy, key):
 
 
 closure_back = dict_back
+
+
+def refuse_returned_closure(result, closure, name, cell, filename, line):
+    """Raise when a call handed back the closure passed to it (or a list, tuple or dict holding
+    it) while a variable it reads is rebound later: the cotangent of the later call, which reads
+    the new value, could not reach that value."""
+    held = result is closure or (type(result) in (list, tuple) and any(r is closure for r in result)) \
+        or (type(result) is dict and any(r is closure for r in result.values()))
+    if held:
+        raise UnsupportedSyntaxError(
+            f"keeping the closure {name!r} (returned by a call it was passed to) while {cell!r}, "
+            "which it reads, is rebound", filename, line,
+            "call the closure directly, or pass the value as an argument")
 
 
 def add_back(dy, a, b):

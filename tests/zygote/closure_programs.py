@@ -5,7 +5,8 @@
 that closures read, defines closures (``def`` or ``lambda``, some calling another closure),
 calls them directly, through a helper (``apply``), or after a loop, and calls a closure that
 another function (``make``) returned after rebinding the variable it reads, and, rarely, keep
-one in a list (which zygote refuses when the variable changes after the definition);
+one in a list or have a call hand it back (which zygote refuses when the variable changes
+afterwards);
 statements may sit in a ``for`` loop. Where the definition, the rebindings and the calls fall is drawn, so each
 call reads whichever value the cell holds at that moment, as Python's late binding says.
 Every function is smooth, so central differences can check every gradient.
@@ -19,6 +20,10 @@ HEADER = '''import numpy as np
 
 def apply(g, v):
     return g(v)
+
+
+def identity(g):
+    return g
 
 
 def make(v):
@@ -39,7 +44,7 @@ MAKE_REBINDS = ["", "    b = b * v\n", "    b = np.sin(b) + 1.0\n"]
 def closure_programs(draw):
     """``(source, x, y)``: a module's source and the two arguments of its ``fuzzed``."""
     lines = ["def fuzzed(x, y):", "    total = 0.0 * x", "    a = x * 1.5"]
-    defined = []
+    defined, handed = [], []  # closures, and closures a call handed back
 
     def statement(indent, in_loop):
         pad = " " * indent
@@ -48,7 +53,8 @@ def closure_programs(draw):
             options += ["call", "call", "apply", "nested"]
         options.append("make")
         if defined and draw(st.integers(0, 9)) == 0:
-            options.append("keep")  # rare: refused when the cell changes after the definition
+            # rare: refused when the variable changes after the closure is kept or handed back
+            options += ["keep", "hand back"]
         if not in_loop:
             options.append("loop")
         kind = draw(st.sampled_from(options))
@@ -64,10 +70,14 @@ def closure_programs(draw):
                 return [f"{pad}{name} = lambda t: {body}"]
             return [f"{pad}def {name}(t):", f"{pad}    return {body}"]
         if kind == "call":
-            closure, arg = draw(st.sampled_from(defined)), draw(st.sampled_from(["x", "y", "a"]))
+            closure = draw(st.sampled_from(defined + handed))
+            arg = draw(st.sampled_from(["x", "y", "a"]))
             return [f"{pad}total = total + {closure}({arg})"]
         if kind == "apply":
             return [f"{pad}total = total + apply({draw(st.sampled_from(defined))}, y)"]
+        if kind == "hand back":
+            handed.append(f"held{len(handed)}")
+            return [f"{pad}{handed[-1]} = identity({draw(st.sampled_from(defined))})"]
         if kind == "keep":
             return [f"{pad}kept = [{draw(st.sampled_from(defined))}]",
                     f"{pad}total = total + kept[0](y)"]

@@ -216,3 +216,32 @@ def test_differentiated_default_argument_is_refused_with_the_line():
         zygote.gradient(differentiated_default, 2.0)
     # A constant default is fine.
     assert zygote.gradient(lambda x: (lambda t, k=3.0: k * t)(x), 2.0) == (3.0,)
+
+
+def identity(g):
+    return g
+
+
+def handed_back_then_rebound(x):
+    a = x
+    c = lambda: a * x
+    d = identity(c)
+    a = x * 3.0
+    return d()
+
+
+def handed_back_after_the_last_rebinding(x):
+    a = x
+    c = lambda: a * x
+    a = x * 3.0
+    kept = [c]
+    return identity(c)() + kept[0]()
+
+
+def test_closure_handed_back_by_a_call_while_its_cell_changes_is_refused():
+    with pytest.raises(ZygoteError, match=r"test_closures.py:\d+: keeping the closure 'c' \(returned"):
+        zygote.gradient(handed_back_then_rebound, 2.0)
+
+
+def test_closure_kept_after_its_cells_last_change_is_differentiated():
+    assert zygote.withgradient(handed_back_after_the_last_rebinding, 2.0) == (24.0, (24.0,))

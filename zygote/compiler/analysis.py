@@ -537,24 +537,27 @@ def closures(body, params):
 
 
 def closure_uses(body, closed):
-    """The statements reading a closure in ``closed`` other than by calling it, passing it to
-    a call or returning it: where its cotangent may arrive after its cells changed."""
+    """``(name, statement, passed)`` for each statement reading a closure in ``closed`` other
+    than by calling or returning it: passing it to a call (``passed``), or keeping it, in a
+    container or under another name. There its cotangent may arrive before a later call
+    reads its cells."""
     found = []
     for stmt in walk_stmts(body):
         value = getattr(stmt, "value", None)
         if isinstance(stmt, gast.FunctionDef) or isinstance(value, gast.Lambda):
             continue  # read when the new function is called: its own cotangent comes then
-        safe = set()
+        callee, passed = set(), set()
         if isinstance(value, gast.Call):
-            safe = {id(a) for a in [value.func, *value.args, *(k.value for k in value.keywords)]}
-            safe |= {id(a.value) for a in value.args if isinstance(a, gast.Starred)}
+            callee = {id(value.func)}
+            passed = {id(a) for a in [*value.args, *(k.value for k in value.keywords)]}
+            passed |= {id(a.value) for a in value.args if isinstance(a, gast.Starred)}
         elif isinstance(stmt, gast.Return):
-            safe = {id(value)}
+            callee = {id(value)}
         own = [getattr(stmt, f) for f in ("test", "iter", "items") if hasattr(stmt, f)]
         own = [p for part in own for p in (part if isinstance(part, list) else [part])]
         for node in (n for part in (own or [stmt]) for n in walk(part)):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
-                    and node.id in closed and id(node) not in safe:
-                found.append((node.id, stmt))
+                    and node.id in closed and id(node) not in callee:
+                found.append((node.id, stmt, id(node) in passed))
                 break
     return found

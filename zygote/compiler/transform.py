@@ -12,9 +12,10 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import (ANY, NUMERIC, Site, assigned_by, closure_uses, closures, defined_by,
-                       index_atoms, loaded_names, other_params, outer_names, walk_stmts)
+from .analysis import (ANY, NUMERIC, Site, assigned_by, closures, index_atoms, loaded_names,
+                       other_params, outer_names)
 from .calls import CallAdjoints
+from .closures import escape_checks, late_read_checks, through_closure
 from .control import ControlFlow
 from . import handoff
 from ..errors import UnsupportedSyntaxError
@@ -85,7 +86,7 @@ class _Generator(ControlFlow, Writing):
         self.input_aliases = {}
         self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
         self.closures = {name: reads for name, (reads, _) in closures(self.tree.body, self.params).items()}
-        self._refuse_late_reads()
+        self.escape_checks = late_read_checks(self)
 
     def _other_params(self):
         return other_params(self.tree)
@@ -139,7 +140,7 @@ class _Generator(ControlFlow, Writing):
         if name not in self.kind:
             return
         if name in self.closures:
-            self._through_closure(name, value, out)
+            through_closure(self, name, value, out)
             return
         if self.tracked(name):
             self.add_to_store(name, value, out)
@@ -154,44 +155,6 @@ class _Generator(ControlFlow, Writing):
         else:
             self.is_set.add(name)
         out.append(nodes.assign(dname, value))
-
-    def _through_closure(self, name, value, out):
-        """Hand a closure's cotangent to the names it reads, at the point it arrives.
-
-        It arrives where the closure was called (or passed to a call, or returned), which is
-        when it read its cells: the cotangents belong to the values they hold there, not to
-        those they held when the closure was made.
-        """
-        if not isinstance(value, gast.Name):
-            part = self.fresh_adjoint(f"d{name}_env")
-            out.append(nodes.assign(part, value))
-            value = nodes.load(part)
-        for outer in sorted(self.closures[name]):
-            self.contribute(outer, self.rt_call("closure_back", [value, nodes.const(outer)]), out)
-
-    def _refuse_late_reads(self):
-        """Refuse a differentiated default argument (bound early, when the function is made),
-        and a closure kept (in a container, under another name) whose cells change after it
-        is made: its cotangent would arrive before the call that reads them."""
-        for stmt in walk_stmts(self.tree.body):
-            func = defined_by(stmt)[1]
-            defaults = [] if func is None else func.args.defaults + func.args.kw_defaults
-            if any(n in self.kind for d in defaults if d is not None for n in loaded_names(d)):
-                # Evaluated once, when the function is made: refused rather than lost.
-                raise UnsupportedSyntaxError(
-                    "a default argument computed from a differentiated value",
-                    self.parsed.filename, getattr(stmt, "lineno", None),
-                    "read the value from the enclosing scope or pass it as an argument")
-        defs = closures(self.tree.body, self.params)
-        for name, stmt in closure_uses(self.tree.body, self.closures):
-            reads, made = defs[name]
-            changed = sorted(outer for outer in reads if outer in self.kind and any(
-                self.sites.reassigned_after(outer, self.sites.of_stmt[id(d)]) for d in made))
-            if changed:
-                raise UnsupportedSyntaxError(
-                    f"keeping the closure {name!r} (in a container or under another name) while "
-                    f"{changed[0]!r}, which it reads, is rebound", self.parsed.filename, getattr(stmt, "lineno", None),
-                    "call the closure directly, or pass the value as an argument")
 
     def kill(self, name):
         self.is_set.discard(name)
@@ -354,6 +317,8 @@ class _Generator(ControlFlow, Writing):
         self.activity.at(stmt)
         self.current_line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         primal, adjoint = method(stmt, site)
+        if id(stmt) in self.escape_checks:
+            primal = primal + escape_checks(self, self.escape_checks[id(stmt)])
         self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         for s in primal:
