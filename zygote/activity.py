@@ -1,8 +1,10 @@
 """Activity: the kind of a value for differentiation, one letter, and the pattern of a call.
 
-A value is a Python number (``f``), a float array or numpy scalar (``n``), anything else
+A value is a Python number (``f``), a numeric array or numpy scalar (``n``), anything else
 that may carry a derivative (``a``: lists, dicts, objects) or a constant (``-``: bools,
-``None``, strings, integer arrays). A call's *pattern* has one letter for the callee, then
+``None``, strings). Integers are numbers in every form, as Zygote.jl treats them: ``3``,
+``np.int64(3)`` and an integer array are differentiated alike (their gradients are
+floats); bools are truth values in every form, never differentiated. A call's *pattern* has one letter for the callee, then
 one per positional argument, then one per keyword argument (``"-nn"``: a constant callee
 and two arrays); generated code passes patterns as string constants, and these functions
 read them.
@@ -28,16 +30,16 @@ _NDARRAY = np.ndarray
 
 
 def is_numeric_value(value):
-    """Whether a runtime value is a differentiable number or float array (cotangents add with +)."""
+    """Whether a runtime value is a differentiable number or numeric array (cotangents add with +)."""
     kind = type(value)
     if kind is float or kind is int or kind is complex:
         return True
     dtype = getattr(value, "dtype", None)
-    return dtype is not None and dtype.kind in "fc" and hasattr(value, "shape")
+    return dtype is not None and dtype.kind in "fciu" and hasattr(value, "shape")
 
 
 def category(value):
-    """'f' Python number, 'n' float array, 'a' other differentiable, '-' not differentiable."""
+    """'f' Python number, 'n' numeric array, 'a' other differentiable, '-' not differentiable."""
     kind = type(value)
     if kind is float or kind is int or kind is complex:
         return SCALAR
@@ -49,7 +51,7 @@ def category(value):
         return CONSTANT
     dtype = getattr(value, "dtype", None)
     if dtype is not None and hasattr(value, "shape"):
-        return NUMERIC if getattr(dtype, "kind", "") in "fc" else CONSTANT
+        return NUMERIC if getattr(dtype, "kind", "") in "fciu" else CONSTANT
     return ANY
 
 

@@ -182,7 +182,7 @@ def public(g, x):
             g = np.broadcast_to(unbroadcast(g, x), x.shape).copy()
         return g
     if isinstance(x, np.generic):
-        return x.dtype.type(g)
+        return x.dtype.type(g) if x.dtype.kind in "fc" else np.float64(np.real(g))  # an integer's: a float
     if isinstance(x, (list, tuple)):
         if not isinstance(g, (list, tuple)) or len(g) != len(x):
             raise GradientUsageError(f"internal error: gradient of a {type(x).__name__} of length "

@@ -126,3 +126,35 @@ def test_a_cotangent_handed_to_back_is_not_given_back():
     (g,) = zygote.pullback(lambda x: x, np.zeros(3))[1](dy)
     g *= 2.0
     np.testing.assert_array_equal(dy, np.ones(3))
+
+
+# -- integers and bools ---------------------------------------------------------------------------
+INTEGER_PROGRAMS = {
+    "x * x": lambda x: x * x,
+    "x ** 3 / 2": lambda x: x ** 3 / 2,
+    "sin": lambda x: np.sin(x) * x,
+    "exp": lambda x: math.exp(x * 0.1),
+}
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(-5, 5))
+def test_an_integer_is_a_number_in_every_form(n):
+    """``f(3)``, ``f(np.int64(3))`` and ``f(3.0)`` have the same gradient, a float."""
+    for name, f in INTEGER_PROGRAMS.items():
+        (expected,) = zygote.gradient(f, float(n))
+        for x in (n, np.int64(n), np.int32(n)):
+            (g,) = zygote.gradient(f, x)
+            assert g == pytest.approx(expected) and isinstance(g, float), (name, type(x))
+    xs = np.arange(n, n + 3)
+    (g,) = zygote.gradient(lambda x: weighted_sum(x * x), xs)
+    np.testing.assert_allclose(g, zygote.gradient(lambda x: weighted_sum(x * x), xs.astype(float))[0])
+    assert g.dtype == np.float64
+
+
+def test_bools_are_truth_values_in_every_form():
+    """A bool, a numpy bool and a bool array carry no derivative (Python's ``True * 2.0`` is a number,
+    but a truth value is not a point one can move)."""
+    assert zygote.gradient(lambda b: b * 2.0, True) == (None,)
+    assert zygote.gradient(lambda b: b * 2.0, np.bool_(True)) == (None,)
+    assert zygote.gradient(lambda b: np.sum(b * 2.0), np.array([True, False])) == (None,)

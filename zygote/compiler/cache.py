@@ -10,6 +10,7 @@ import contextlib
 import copy
 import gc
 import functools
+import resource
 import threading
 import types
 import weakref
@@ -203,7 +204,14 @@ class TransformCache:
         env = env_mask(fn, callee_active(mask))
         entry = self.entry_for(fn, param_mask, env)
         primal = entry.primal_for(fn)
-        y, saved = primal(*args, **kwargs)
+        nesting = _NESTING
+        depth = nesting.depth = nesting.depth + 1
+        try:
+            if depth > nesting.most:
+                raise _too_deep(fn, nesting.most)
+            y, saved = primal(*args, **kwargs)
+        finally:
+            nesting.depth = depth - 1
         back = functools.partial(entry.adjoint, saved)
         if not kwargs and entry.simple and len(args) == entry.n_positional:
             return y, back
@@ -243,6 +251,38 @@ class TransformCache:
     def _rule_registered(self, fn):
         if fn is not None and fn in self.planned:
             self.clear()
+
+
+class _Nesting(threading.local):
+    """How many calls of user functions are being differentiated inside each other on this
+    thread, and how many its C stack holds. Each costs some C stack (the interpreter recurses
+    through the generated code's calls), so a recursion deeper than plain Python's would
+    crash the interpreter once a raised ``sys.setrecursionlimit`` let it run past the stack;
+    zygote raises ``RecursionError`` first."""
+
+    depth = 0
+
+    def __init__(self):
+        if threading.current_thread() is threading.main_thread():
+            stack = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        else:
+            stack = threading.stack_size()
+        if stack <= 0:  # unlimited, or the platform's default for threads
+            stack = _DEFAULT_STACK
+        self.most = max(64, stack // _STACK_PER_CALL)
+
+
+_DEFAULT_STACK = 8 << 20
+_STACK_PER_CALL = 2048  # bytes of C stack one differentiated call may take, with a margin
+_NESTING = _Nesting()
+
+
+def _too_deep(fn, most):
+    return RecursionError(
+        f"maximum recursion depth exceeded while differentiating {getattr(fn, '__qualname__', fn)!r}: "
+        f"zygote differentiates at most {most} calls nested inside each other on this thread's "
+        "stack; run the computation in a thread with a larger stack (threading.stack_size) "
+        "to go deeper")
 
 
 @contextlib.contextmanager
