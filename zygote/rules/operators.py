@@ -68,7 +68,8 @@ expr_rule(operator.truediv, lambda a, b, y, dy: (dy / b, -dy * y / b))
 expr_rule(operator.mod, lambda a, b, y, dy: (dy, -dy * (a // b)))
 # A constant exponent (``x ** 3``) gives ``3 * x ** 2`` in the adjoint, without a call.
 expr_rule(operator.pow, lambda a, b, y, dy: (
-    dy * (b * a ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)),
+    dy * ((2 * a if b == 2 else b * a ** (b - 1)) if constant(b) and type(b) is int and b > 0
+          else power_slope(a, b)),
     dy * y * log_positive(a)))
 expr_rule(operator.neg, lambda a, y, dy: -dy)
 expr_rule(operator.pos, lambda a, y, dy: dy)
