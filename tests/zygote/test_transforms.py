@@ -251,3 +251,20 @@ def test_float_arrays_take_the_entry_point_and_other_arrays_give_way():
     assert zygote.gradient(layer, W, integer_x, b)[1] is None
     with pytest.raises(ValueError):
         g(W, np.ones(3), b)  # the same error as the plain call: shapes that do not match
+
+
+def test_a_body_that_rebinds_its_parameters_keeps_each_gradient_for_its_argument():
+    from zygote import api
+
+    def swapped(x, y):
+        x, y = y, x
+        return np.sum(x * np.array([0.7, 1.3, 0.9])) + 2.0 * y
+    args = (0.5, np.array([1.0, 2.0, 3.0]))
+    g = zygote.grad(swapped, argnums=(0, 1))
+    for _ in range(api._CALLS_BEFORE_ENTRY + 2):
+        dx, dy = g(*args)
+        assert dx == 2.0
+        np.testing.assert_array_equal(dy, [0.7, 1.3, 0.9])
+        dx, dy = zygote.gradient(swapped, *args)
+        assert dx == 2.0
+        np.testing.assert_array_equal(dy, [0.7, 1.3, 0.9])

@@ -20,7 +20,7 @@ from ..activity import argument_kinds, callee_active, category, keyword_kinds
 from ..params import params_mode, views_a_param
 from ..runtime import dict_back, split_cotangent
 from . import planned
-from .resolve import guard_terms
+from .resolve import ForeignName, guard_terms
 from .compile import closure_function
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 from .pipeline import _ENV_NAMES, build, env_names
@@ -33,7 +33,7 @@ class Entry:
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
                  "primal_plain", "transformed", "n_positional", "simple", "guard_check",
-                 "fused", "__weakref__")
+                 "fused", "guard_uses", "__weakref__")
 
     def __init__(self, fn, transformed, compiled):
         self.code = fn.__code__
@@ -52,11 +52,23 @@ class Entry:
         self.globals_ref = None
         self.primal_plain = None
         self.guard_check = None
+        self.guard_uses = 0
         self.fused = None  # the fused gradient function (compiler.fused), made on demand
 
     def guards_hold(self, fn):
-        """Whether the names the transform resolved still denote the same objects."""
-        return self.guard_for(fn)()
+        """Whether the names the transform resolved still denote the same objects.
+
+        The first checks walk the guards; an entry checked more often compiles them into
+        one function (about a millisecond, which a new function's second gradient should
+        not pay).
+        """
+        check = self.guard_check
+        if check is not None and check.__globals__ is fn.__globals__:
+            return check()
+        self.guard_uses += 1
+        if self.guard_uses > _WALKED_GUARD_CHECKS:
+            return self.guard_for(fn)()
+        return _guards_hold_in(self.guards, fn.__globals__)
 
     def guard_for(self, fn):
         """A function of no arguments telling whether the guards hold for ``fn``'s globals."""
@@ -103,6 +115,28 @@ def zygote_guard():
     except (NameError, AttributeError, KeyError):
         return False
 """)  # a name that is gone, or an attribute that is: the guard fails
+
+
+_WALKED_GUARD_CHECKS = 8
+
+
+def _guards_hold_in(guards, namespace):
+    """What the compiled guard function answers, found by walking the guards one by one."""
+    found = namespace.get("__builtins__", builtins)
+    names = found if isinstance(found, dict) else vars(found)
+    for root, path, obj in guards:
+        try:
+            if isinstance(root, ForeignName):
+                value = root.namespace[root.name]
+            else:
+                value = namespace[root] if root in namespace else names[root]
+            for attr in path:
+                value = getattr(value, attr)
+        except (KeyError, AttributeError, NameError):
+            return False
+        if value is not obj:
+            return False
+    return True
 
 
 def _guard_function(guards, namespace):

@@ -92,8 +92,10 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     results = []
     picked = range(len(kinds)) if select is None else [select] if type(select) is int else select
     public_fn = bind("public", public)
+    args_name = namer.fresh("args")
     for i in picked:
-        part, arg = grads[i], nodes.load(params[i])
+        # The argument as passed: f's body may have rebound its parameter's name (``x, y = y, x``).
+        part, arg = grads[i], nodes.subscript(nodes.load(args_name), nodes.const(i))
         public_part = nodes.call(copy.deepcopy(public_fn), [copy.deepcopy(part), arg])
         if kinds[i] is float:
             # A float argument's cotangent is usually a float already: skip the conversion call.
@@ -101,7 +103,6 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
                                      copy.deepcopy(float_type))
             public_part = nodes.make(gast.IfExp, test=is_float, body=copy.deepcopy(part), orelse=public_part)
         results.append(public_part)
-    args_name = namer.fresh("args")
     unpack = nodes.assign(nodes.tuple_store(params), nodes.load(args_name))
     lookup_errors = nodes.tuple_load([bind(e.__name__, e) for e in (NameError, AttributeError, KeyError)])
     (entry_tree,) = nodes.fill(

@@ -412,7 +412,8 @@ expr_rule(np.subtract, lambda a, b, y, dy: (dy, -dy))
 expr_rule(np.multiply, lambda a, b, y, dy: (dy * holomorphic(b), dy * holomorphic(a)))
 expr_rule(np.divide, lambda a, b, y, dy: (dy / holomorphic(b), -dy * holomorphic(y / b)))
 expr_rule(np.power, lambda a, b, y, dy: (
-    dy * (b * a.conjugate() ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)),
+    dy * ((2 * a.conjugate() if b == 2 else b * a.conjugate() ** (b - 1)) if constant(b) and type(b) is int
+          and b > 0 else power_slope(a, b)),
     dy * exponent_slope(a, y)))
 expr_rule(np.float_power, lambda a, b, y, dy: (dy * holomorphic(b * np.float_power(a, b - 1)), dy * exponent_slope(a, y)))
 expr_rule(np.remainder, lambda a, b, y, dy: (dy, -dy * np.floor_divide(a, b)))

@@ -84,7 +84,8 @@ expr_rule(operator.mod, lambda a, b, y, dy: (dy, -dy * (a // b)))
 # A constant exponent (``x ** 3``) gives ``3 * x.conjugate() ** 2`` in the adjoint, without a
 # call (the conjugate, a method call on a number, keeps the complex convention).
 expr_rule(operator.pow, lambda a, b, y, dy: (
-    dy * (b * a.conjugate() ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)),
+    dy * ((2 * a.conjugate() if b == 2 else b * a.conjugate() ** (b - 1)) if constant(b) and type(b) is int
+          and b > 0 else power_slope(a, b)),
     dy * exponent_slope(a, y)))
 expr_rule(operator.neg, lambda a, y, dy: -dy)
 expr_rule(operator.pos, lambda a, y, dy: dy)

@@ -28,6 +28,7 @@ def test_a_constant_integer_exponent_folds_to_its_polynomial():
     da, db = adjoint_of(operator.pow, nodes.load("x"), nodes.const(3))
     assert da == "dy * (3 * x.conjugate() ** 2)"
     assert db == "dy * exponent_slope(x, y)"
+    assert adjoint_of(operator.pow, nodes.load("x"), nodes.const(2))[0] == "dy * (2 * x.conjugate())"
 
 
 @pytest.mark.parametrize("exponent", [nodes.load("n"), nodes.const(0), nodes.const(-2), nodes.const(0.5),
