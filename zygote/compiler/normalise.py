@@ -25,11 +25,12 @@ from .names import Namer, describe, names_in
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
-    def __init__(self, tree, namer, helpers, params):
+    def __init__(self, tree, namer, helpers, params, writes=True):
         self.tree = tree
         self.namer = namer
         self.helpers = helpers      # name in code -> intrinsic key
         self.params = params        # positional parameter names in order
+        self.writes = writes        # whether it may write in place (item stores, del, op=)
 
 
 def normalise(parsed, module_names=frozenset()):
@@ -46,7 +47,7 @@ def normalise(parsed, module_names=frozenset()):
     # zygote's own generated code appends to stacks nobody else sees, and is differentiated
     # again for higher derivatives: its lists are rebound, never written.
     lowering.fresh_lists = local_names if parsed.shared else \
-        fresh_lists(tree, local_names, lowering.module_names)
+        _Lazy(lambda: fresh_lists(tree, local_names, lowering.module_names))
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     body = lowering.block(tree.body)
@@ -60,7 +61,21 @@ def normalise(parsed, module_names=frozenset()):
     tree.body = body
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
-    return NormalForm(tree, namer, lowering.helpers, params)
+    writes = lowering.writes or "augment" in lowering.helpers.values()
+    return NormalForm(tree, namer, lowering.helpers, params, writes)
+
+
+class _Lazy:
+    """A set computed the first time something asks whether it holds a name."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.found = None
+
+    def __contains__(self, name):
+        if self.found is None:
+            self.found = self.compute()
+        return name in self.found
 
 
 def _param_names(args):
@@ -91,6 +106,7 @@ class _Lowering(BranchingExpressions, Mutations):
         self.helpers = {}
         self.out = None
         self.line = None
+        self.writes = False
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -106,6 +122,9 @@ class _Lowering(BranchingExpressions, Mutations):
         raise UnsupportedSyntaxError(construct, self.filename, getattr(node, "lineno", self.line), hint)
 
     def emit(self, stmt):
+        if isinstance(stmt, gast.Delete) or (isinstance(stmt, gast.Assign)
+                                             and isinstance(stmt.targets[0], gast.Subscript)):
+            self.writes = True
         nodes.at_line(stmt, self.line)
         stmt.zygote_line = self.line
         self.out.append(stmt)

@@ -59,7 +59,9 @@ def rebinding_augments(body, helpers, params, scalars):
                 else:
                     spoilt.add(target.id)
             if not _reads_by_value(value, augment, assigned):
-                spoilt.update(nodes.names_loaded(node))
+                spoilt.update(_may_alias(value))
+            if isinstance(target, gast.Subscript) and isinstance(value, gast.Name):
+                spoilt.add(value.id)  # stored into a container
         elif isinstance(node, gast.Return) or not isinstance(node, gast.stmt):
             continue
         elif isinstance(node, gast.For):
@@ -70,6 +72,14 @@ def rebinding_augments(body, helpers, params, scalars):
         else:
             spoilt.update(nodes.names_loaded(node))
     return (made - spoilt) | set(scalars)
+
+
+def _may_alias(value):
+    """Names whose objects the result of ``value`` may share: a subscript's or attribute's
+    object (not its index), a call's arguments and receiver, a display's items, a copy."""
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
+        return nodes.names_loaded(value.value)
+    return nodes.names_loaded(value)
 
 
 def _reads_by_value(value, augment, assigned):
@@ -104,10 +114,15 @@ class Writing:
         """Decide store mode for the whole function, before any statement is generated."""
         helpers = self.nf.helpers
         self.augment_names = {n for n, key in helpers.items() if key == AUGMENT}
-        self.rebinding = rebinding_augments(self.tree.body, helpers, self.params + self._other_params(),
-                                            self.scalar_closed)
         self.store = None
         self.log = None
+        if not self.augment_names:
+            self.rebinding = set(self.scalar_closed)
+        else:
+            self.rebinding = rebinding_augments(self.tree.body, helpers, self.params + self._other_params(),
+                                                self.scalar_closed)
+        if not self.nf.writes and not self.writes_through:
+            return
         if self.parsed.shared:
             # zygote's generated code (differentiated again) writes only into its own
             # cotangent lists, which nobody else sees: writes may copy and rebind there.
