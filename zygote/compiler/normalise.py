@@ -46,8 +46,8 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     # zygote's own generated code appends to stacks nobody else sees, and is differentiated
     # again for higher derivatives: its lists are rebound, never written.
-    lowering.fresh_lists = local_names if parsed.shared else \
-        _Lazy(lambda: fresh_lists(tree, local_names, lowering.module_names))
+    lowering.fresh_lists = local_names if parsed.shared else None
+    lowering.tree = tree
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     body = lowering.block(tree.body)
@@ -63,19 +63,6 @@ def normalise(parsed, module_names=frozenset()):
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
     writes = lowering.writes or "augment" in lowering.helpers.values()
     return NormalForm(tree, namer, lowering.helpers, params, writes)
-
-
-class _Lazy:
-    """A set computed the first time something asks whether it holds a name."""
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.found = None
-
-    def __contains__(self, name):
-        if self.found is None:
-            self.found = self.compute()
-        return name in self.found
 
 
 def _param_names(args):
@@ -118,6 +105,12 @@ class _Lowering(BranchingExpressions, Mutations):
         self.helpers[name] = key
         return nodes.load(name)
 
+    def is_fresh_list(self, name):
+        """Whether ``name`` holds a list no other name can see (see ``fresh_lists``)."""
+        if self.fresh_lists is None:  # worked out the first time a list method asks
+            self.fresh_lists = fresh_lists(self.tree, self.local_names, self.module_names)
+        return name in self.fresh_lists
+
     def refuse(self, construct, node, hint=""):
         raise UnsupportedSyntaxError(construct, self.filename, getattr(node, "lineno", self.line), hint)
 
@@ -159,7 +152,7 @@ class _Lowering(BranchingExpressions, Mutations):
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.fresh_lists \
+                and self.is_fresh_list(value.func.value.id) \
                 and len(value.args) == 1 and not value.keywords:
             # Appending to a list no other name can see: rebinding it is the same and cheaper.
             name = value.func.value.id
@@ -175,7 +168,7 @@ class _Lowering(BranchingExpressions, Mutations):
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.fresh_lists \
+                and self.is_fresh_list(value.func.value.id) \
                 and not value.args and not value.keywords:
             # v = xs.pop() reads the last item and rebinds xs to the rest, without mutation.
             items = value.func.value.id
