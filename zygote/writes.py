@@ -14,7 +14,7 @@ outermost backward pass makes the writes again when it ends.
 
 >>> import numpy as np
 >>> z = np.zeros(4)
->>> log = []
+>>> log = write_log()
 >>> write_item(log, z[::2], 1, 5.0)
 >>> z
 array([0., 0., 5., 0.])
@@ -80,7 +80,7 @@ PRIMALS = set()  # the code objects of generated primals (the compiler adds them
 
 
 def _note(log, target):
-    if log.external is None and type(log) is Log and id(_root(target)) in log.inputs:
+    if type(log) is Log and log.external is None and id(_root(target)) in log.inputs:
         log.external = _where(3)
         _check_caller(log.external, sys._getframe(3))
 
