@@ -31,6 +31,14 @@ def alias(x):
 
 
 @case
+def a_constant_array_written_through_a_second_name(x):
+    acc = np.zeros(2)
+    b = acc
+    b[1:] = x[:1] * 0.3
+    return np.sum(np.sin(b) * W[:2]) + np.sum(np.sin(acc) * W[:2])
+
+
+@case
 def through_transpose(x):
     z = x * 1.0
     z.T[0] = x[1] * 3.0

@@ -13,6 +13,7 @@ keep their plain cotangents. Functions without writes are generated as before.
 import gast
 
 from .. import nodes
+from .analysis import VIEWING
 
 AUGMENT = "augment"
 
@@ -30,15 +31,6 @@ def writes_in(body, helpers, rebinding):
         if found is not None and found[0] not in rebinding:
             return True
     return False
-
-
-# numpy functions whose result may share memory with an argument
-_VIEWING = frozenset({"transpose", "reshape", "ravel", "squeeze", "expand_dims", "atleast_1d",
-                      "atleast_2d", "atleast_3d", "broadcast_to", "broadcast_arrays", "moveaxis",
-                      "swapaxes", "rollaxis", "diagonal", "real", "imag", "asarray", "asanyarray",
-                      "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud", "rot90",
-                      "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "matrix_transpose",
-                      "permute_dims"})
 
 
 def rebinding_augments(body, helpers, params, scalars):
@@ -95,7 +87,7 @@ def _reads_by_value(value, augment, assigned):
         while isinstance(root, gast.Attribute):
             root = root.value
         return isinstance(func, gast.Attribute) and isinstance(root, gast.Name) \
-            and root.id not in assigned and func.attr not in _VIEWING
+            and root.id not in assigned and func.attr not in VIEWING
     return False
 
 
