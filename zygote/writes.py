@@ -253,7 +253,7 @@ class Store:
             return dx
         if isinstance(x, list):
             if type(g) not in (list, tuple):
-                raise TypeError(f"cotangent {type(g).__name__} for a list")
+                return accum(dx, g)  # a rule's array cotangent for a list it read (np.asarray)
             slot = self._slot(x)
             for i, (item, part) in enumerate(zip(x, g)):
                 if _shared(item):
@@ -263,7 +263,7 @@ class Store:
             return dx
         if isinstance(x, dict):
             if type(g) is not dict:
-                raise TypeError(f"cotangent {type(g).__name__} for a dict")
+                return accum(dx, g)
             slot = self._slot(x)
             for key, part in g.items():
                 item = x.get(key, _MISSING)
