@@ -355,6 +355,13 @@ def a_boolean_mask(x):
     return np.sum(y * W[:2])
 
 
+@case
+def a_list_read_by_a_rule_that_gives_an_array_cotangent(x):
+    out = np.zeros(2)
+    fill(out, x * 2.0)
+    return np.sum(np.asarray([out[0], x[1] * out[1]]) * W[:2])
+
+
 STATE = {"a_global_dict": lambda: BOX, "a_global_list": lambda: LOG}
 
 
