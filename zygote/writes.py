@@ -14,7 +14,7 @@ outermost backward pass makes the writes again when it ends.
 
 >>> import numpy as np
 >>> z = np.zeros(4)
->>> log = []
+>>> log = write_log()
 >>> write_item(log, z[::2], 1, 5.0)
 >>> z
 array([0., 0., 5., 0.])
@@ -80,7 +80,7 @@ PRIMALS = set()  # the code objects of generated primals (the compiler adds them
 
 
 def _note(log, target):
-    if log.external is None and type(log) is Log and id(_root(target)) in log.inputs:
+    if type(log) is Log and log.external is None and id(_root(target)) in log.inputs:
         log.external = _where(3)
         _check_caller(log.external, sys._getframe(3))
 
@@ -253,7 +253,7 @@ class Store:
             return dx
         if isinstance(x, list):
             if type(g) not in (list, tuple):
-                raise TypeError(f"cotangent {type(g).__name__} for a list")
+                return accum(dx, g)  # a rule's array cotangent for a list it read (np.asarray)
             slot = self._slot(x)
             for i, (item, part) in enumerate(zip(x, g)):
                 if _shared(item):
@@ -263,7 +263,7 @@ class Store:
             return dx
         if isinstance(x, dict):
             if type(g) is not dict:
-                raise TypeError(f"cotangent {type(g).__name__} for a dict")
+                return accum(dx, g)
             slot = self._slot(x)
             for key, part in g.items():
                 item = x.get(key, _MISSING)

@@ -31,6 +31,14 @@ def alias(x):
 
 
 @case
+def a_constant_array_written_through_a_second_name(x):
+    acc = np.zeros(2)
+    b = acc
+    b[1:] = x[:1] * 0.3
+    return np.sum(np.sin(b) * W[:2]) + np.sum(np.sin(acc) * W[:2])
+
+
+@case
 def through_transpose(x):
     z = x * 1.0
     z.T[0] = x[1] * 3.0
@@ -345,6 +353,13 @@ def a_boolean_mask(x):
     y = x * 1.0
     y[y > 0.5] = 0.0
     return np.sum(y * W[:2])
+
+
+@case
+def a_list_read_by_a_rule_that_gives_an_array_cotangent(x):
+    out = np.zeros(2)
+    fill(out, x * 2.0)
+    return np.sum(np.asarray([out[0], x[1] * out[1]]) * W[:2])
 
 
 STATE = {"a_global_dict": lambda: BOX, "a_global_list": lambda: LOG}

@@ -7,6 +7,14 @@ from ..nodes import names_loaded, walk
 from ..rules import lookup
 
 
+# numpy functions whose result may share memory with an argument
+VIEWING = frozenset({"transpose", "reshape", "ravel", "squeeze", "expand_dims", "atleast_1d",
+                     "atleast_2d", "atleast_3d", "broadcast_to", "broadcast_arrays", "moveaxis",
+                     "swapaxes", "rollaxis", "diagonal", "real", "imag", "asarray", "asanyarray",
+                     "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud", "rot90",
+                     "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
+                     "matrix_transpose", "permute_dims"})
+
 # Attributes whose values carry no derivative (shapes, sizes, types).
 NONDIFF_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes",
                                 "__class__", "__name__", "training"})
@@ -179,6 +187,12 @@ class Activity:
                 self._set(target.id, kind)
                 if isinstance(stmt.value, gast.Call):
                     self._mark_changed(stmt.value)
+                if self.in_place and target.id in self.kind:
+                    # the value may share memory with these: a write through either name
+                    # changes both, so both carry the derivative
+                    for name in self._alias_sources(stmt.value):
+                        if name not in self.kind:
+                            self._set(name, ANY)
             elif isinstance(target, gast.Tuple):
                 for name in assigned_by(stmt):
                     self._set(name, ANY if kind else None)
@@ -270,6 +284,24 @@ class Activity:
         if isinstance(value, gast.Lambda):
             return ANY if any(n in self.kind for n in outer_names(value)) else None
         return None
+
+    def _alias_sources(self, value):
+        """Names whose objects the result of ``value`` may be, or be a view of."""
+        if isinstance(value, gast.Name):
+            return [value.id]
+        if isinstance(value, (gast.Subscript, gast.Attribute)) and isinstance(value.value, gast.Name) \
+                and self.resolver.static(value) is None:
+            return [value.value.id]
+        if isinstance(value, gast.Call):
+            static = self.resolver.static(value.func)
+            rule = lookup(static.obj) if static is not None else None
+            if rule is not None and getattr(static.obj, "__name__", "") not in VIEWING:
+                return []
+            atoms = [a.value if isinstance(a, gast.Starred) else a for a in value.args]
+            if isinstance(value.func, gast.Attribute) and static is None:
+                atoms.append(value.func.value)
+            return [a.id for a in atoms if isinstance(a, gast.Name)]
+        return []
 
     def _written_by_call(self, call):
         """A call without a rule may write a differentiated value into any object it is given."""

@@ -28,12 +28,13 @@ from .statements import SimpleStatements, jumps_out
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
-    def __init__(self, tree, namer, helpers, params, declared=None):
+    def __init__(self, tree, namer, helpers, params, declared=None, writes=True):
         self.tree = tree
         self.namer = namer
         self.helpers = helpers      # name in code -> intrinsic key
         self.params = params        # positional parameter names in order
         self.declared = declared or {}  # "global"/"nonlocal" -> names the primal declares
+        self.writes = writes        # whether it may write in place (item stores, del, op=)
 
 
 def normalise(parsed, module_names=frozenset()):
@@ -49,8 +50,8 @@ def normalise(parsed, module_names=frozenset()):
     lowering.local_names = local_names
     # zygote's own generated code appends to stacks nobody else sees, and is differentiated
     # again for higher derivatives: its lists are rebound, never written.
-    lowering.fresh_lists = local_names if parsed.shared else \
-        fresh_lists(tree, local_names, lowering.module_names)
+    lowering.fresh_lists = local_names if parsed.shared else None
+    lowering.tree = tree
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
     if _is_generator(tree):
@@ -73,7 +74,8 @@ def normalise(parsed, module_names=frozenset()):
     tree.body = body
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
-    return NormalForm(tree, namer, lowering.helpers, params, lowering.declared)
+    writes = lowering.writes or "augment" in lowering.helpers.values()
+    return NormalForm(tree, namer, lowering.helpers, params, lowering.declared, writes)
 
 
 def _is_generator(tree):
@@ -110,6 +112,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         self.yielded = None  # in a generator function: the list its yields append to
         self.out = None
         self.line = None
+        self.writes = False
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -121,10 +124,19 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         self.helpers[name] = key
         return nodes.load(name)
 
+    def is_fresh_list(self, name):
+        """Whether ``name`` holds a list no other name can see (see ``fresh_lists``)."""
+        if self.fresh_lists is None:  # worked out the first time a list method asks
+            self.fresh_lists = fresh_lists(self.tree, self.local_names, self.module_names)
+        return name in self.fresh_lists
+
     def refuse(self, construct, node, hint=""):
         raise UnsupportedSyntaxError(construct, self.filename, getattr(node, "lineno", self.line), hint)
 
     def emit(self, stmt):
+        if isinstance(stmt, gast.Delete) or (isinstance(stmt, gast.Assign)
+                                             and isinstance(stmt.targets[0], gast.Subscript)):
+            self.writes = True
         nodes.at_line(stmt, self.line)
         stmt.zygote_line = self.line
         self.out.append(stmt)
@@ -161,7 +173,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.fresh_lists \
+                and self.is_fresh_list(value.func.value.id) \
                 and len(value.args) == 1 and not value.keywords:
             # Appending to a list no other name can see: rebinding it is the same and cheaper.
             name = value.func.value.id
@@ -192,7 +204,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.fresh_lists \
+                and self.is_fresh_list(value.func.value.id) \
                 and not value.args and not value.keywords:
             # v = xs.pop() reads the last item and rebinds xs to the rest, without mutation.
             items = value.func.value.id

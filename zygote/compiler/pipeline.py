@@ -128,6 +128,8 @@ def calls_writer(normal_form, resolver):
 
 def may_write(normal_form):
     """Whether the function may write in place, before its analysis says which names hold numbers."""
+    if not normal_form.writes:
+        return False
     tree = normal_form.tree
     params = normal_form.params + [a.id for a in tree.args.kwonlyargs]
     rebinding = rebinding_augments(tree.body, normal_form.helpers, params, ())

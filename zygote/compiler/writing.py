@@ -13,6 +13,7 @@ keep their plain cotangents. Functions without writes are generated as before.
 import gast
 
 from .. import nodes
+from .analysis import VIEWING
 
 AUGMENT = "augment"
 
@@ -30,15 +31,6 @@ def writes_in(body, helpers, rebinding):
         if found is not None and found[0] not in rebinding:
             return True
     return False
-
-
-# numpy functions whose result may share memory with an argument
-_VIEWING = frozenset({"transpose", "reshape", "ravel", "squeeze", "expand_dims", "atleast_1d",
-                      "atleast_2d", "atleast_3d", "broadcast_to", "broadcast_arrays", "moveaxis",
-                      "swapaxes", "rollaxis", "diagonal", "real", "imag", "asarray", "asanyarray",
-                      "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud", "rot90",
-                      "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "matrix_transpose",
-                      "permute_dims"})
 
 
 def rebinding_augments(body, helpers, params, scalars):
@@ -59,7 +51,9 @@ def rebinding_augments(body, helpers, params, scalars):
                 else:
                     spoilt.add(target.id)
             if not _reads_by_value(value, augment, assigned):
-                spoilt.update(nodes.names_loaded(node))
+                spoilt.update(_may_alias(value))
+            if isinstance(target, gast.Subscript) and isinstance(value, gast.Name):
+                spoilt.add(value.id)  # stored into a container
         elif isinstance(node, gast.Return) or not isinstance(node, gast.stmt):
             continue
         elif isinstance(node, gast.For):
@@ -70,6 +64,14 @@ def rebinding_augments(body, helpers, params, scalars):
         else:
             spoilt.update(nodes.names_loaded(node))
     return (made - spoilt) | set(scalars)
+
+
+def _may_alias(value):
+    """Names whose objects the result of ``value`` may share: a subscript's or attribute's
+    object (not its index), a call's arguments and receiver, a display's items, a copy."""
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
+        return nodes.names_loaded(value.value)
+    return nodes.names_loaded(value)
 
 
 def _reads_by_value(value, augment, assigned):
@@ -85,7 +87,7 @@ def _reads_by_value(value, augment, assigned):
         while isinstance(root, gast.Attribute):
             root = root.value
         return isinstance(func, gast.Attribute) and isinstance(root, gast.Name) \
-            and root.id not in assigned and func.attr not in _VIEWING
+            and root.id not in assigned and func.attr not in VIEWING
     return False
 
 
@@ -104,10 +106,15 @@ class Writing:
         """Decide store mode for the whole function, before any statement is generated."""
         helpers = self.nf.helpers
         self.augment_names = {n for n, key in helpers.items() if key == AUGMENT}
-        self.rebinding = rebinding_augments(self.tree.body, helpers, self.params + self._other_params(),
-                                            self.scalar_closed)
         self.store = None
         self.log = None
+        if not self.augment_names:
+            self.rebinding = set(self.scalar_closed)
+        else:
+            self.rebinding = rebinding_augments(self.tree.body, helpers, self.params + self._other_params(),
+                                                self.scalar_closed)
+        if not self.nf.writes and not self.writes_through:
+            return
         if self.parsed.shared:
             # zygote's generated code (differentiated again) writes only into its own
             # cotangent lists, which nobody else sees: writes may copy and rebind there.
