@@ -183,3 +183,4 @@ def _as_method_call(parts):
 def _as_construct_call(parts):
     """The call protocol's ``(dcls, *dargs)`` from ``build``'s ``(denv, dcls, *dargs)``."""
     return (0,) + parts[2:]
+

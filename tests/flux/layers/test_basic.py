@@ -21,6 +21,16 @@ def test_dense_shapes_dtype_and_aliases():
     np.testing.assert_allclose(y, 0.5)
 
 
+def test_dense_takes_its_sizes_as_a_pair():
+    layer = Dense((6, 4), relu, rng=0)
+    assert layer.weight.shape == (4, 6) and layer.act is relu
+    assert Dense((6, 4)).act is identity
+    for bad in (lambda: Dense((6, 4, 2), relu), lambda: Dense((6, 4), 5), lambda: Dense(6.0, 4),
+                lambda: Dense(6)):
+        with pytest.raises(TypeError, match="Dense"):
+            bad()
+
+
 def test_dense_forward_matches_formula():
     rng = np.random.default_rng(0)
     layer = Dense(3, 2, tanh, rng=rng)
