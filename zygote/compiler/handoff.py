@@ -162,6 +162,8 @@ def around_loop(gen, stmt, bound_calls):
     attributes of ``item`` (directly or through a call): the cotangents that later reads of
     ``items`` left for each object are deposited for the body's writes, and what they did not
     take is reclaimed."""
+    if own_code(gen.parsed):
+        return [], []
     call = bound_calls.get(stmt.iter.id) if isinstance(stmt.iter, gast.Name) else None
     if call is None or len(call.args) != 1 or not isinstance(call.args[0], gast.Name) \
             or getattr(call.func, "id", None) is None or gen.helpers.get(call.func.id) is not runtime.iterate:
