@@ -211,10 +211,19 @@ class Activity:
         writes = isinstance(call.func, gast.Attribute) and call.func.attr == "__setattr__" or (
             isinstance(call.func, gast.Name) and call.func.id == "setattr")
         changed += [a for i, a in enumerate(atoms) if isinstance(a, gast.Name) and (
-            a.id in self._read_owners or a.id in self.made() or not self.user_code or (writes and i == 0))]
+            a.id in self._read_owners or a.id in self.made() or (writes and i == 0)
+            or (not self.user_code and self._dynamic(call)))]
         for atom in changed:
             if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
                 self._set(atom.id, ANY)
+
+    def _dynamic(self, call):
+        """Whether generated code's ``call`` goes through the call protocol (where user code,
+        which may change the objects it is handed, runs)."""
+        static = self.resolver.static(call.func)
+        obj = static.obj if static is not None else None
+        return getattr(obj, "__module__", None) == "zygote.protocol" and \
+            getattr(obj, "__name__", None) in ("call", "call_method")
 
     def made(self):
         """Names bound only to objects this function makes (by a call or a display)."""
