@@ -5,7 +5,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from . import protocol, rules
+from . import protocol, rules, structure
 from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
@@ -271,7 +271,9 @@ def jacobian(f, *args):
     """Jacobians of ``f`` with respect to each positional argument.
 
     Entry ``i`` has shape ``y.shape + args[i].shape`` for the output ``y = f(*args)``
-    (a number or an array); it is built from one pullback per output element.
+    (a number or an array); it is built from one pullback per output element. For an
+    argument that is a container or an object (a flux model), the entry has the structure
+    of its gradient, with such an array at each leaf.
 
     >>> import numpy as np, zygote
     >>> zygote.jacobian(lambda x: x ** 2, np.array([1.0, 3.0]))[0]
@@ -291,17 +293,33 @@ def jacobian(f, *args):
         seed = np.zeros(y_array.shape, dtype=dtype)
         seed[index] = 1
         rows.append(back(seed if y_array.ndim else seed[()]))
-    out = []
-    for i, x in enumerate(args):
-        x_shape = np.shape(x)
-        x_dtype = getattr(x, "dtype", dtype) if getattr(x, "dtype", None) is not None \
-            and x.dtype.kind == "f" else dtype
-        block = np.zeros(y_array.shape + x_shape, dtype=x_dtype)
-        for index, row in zip(np.ndindex(*y_array.shape), rows):
-            if row[i] is not None:
-                block[index] = row[i]
-        out.append(block)
-    return tuple(out)
+    return tuple(_jacobian_of(x, [row[i] for row in rows], y_array.shape, dtype) for i, x in enumerate(args))
+
+
+def _jacobian_of(x, rows, y_shape, dtype):
+    """The Jacobian with respect to ``x`` from its gradients ``rows``, one per output entry:
+    an array of shape ``y_shape + x.shape`` for a number or array, and for a container or an
+    object (a flux model) the structure of its gradient with such an array at each leaf."""
+    if isinstance(x, (int, float, np.ndarray, np.generic)) and not isinstance(x, bool):
+        x_dtype = x.dtype if getattr(x, "dtype", None) is not None and x.dtype.kind == "f" else dtype
+        block = np.zeros(y_shape + np.shape(x), dtype=x_dtype)
+        for index, row in zip(np.ndindex(*y_shape), rows):
+            if row is not None:
+                block[index] = row
+        return block
+    if all(row is None for row in rows):
+        return None
+    if isinstance(x, (list, tuple)):
+        parts = [_jacobian_of(item, [None if r is None else r[k] for r in rows], y_shape, dtype)
+                 for k, item in enumerate(x)]
+        return type(x)(*parts) if hasattr(type(x), "_fields") else type(x)(parts)
+    fields = x.items() if isinstance(x, dict) else structure.attributes(x).items()
+    out = {}
+    for name, value in fields:
+        part = _jacobian_of(value, [None if r is None else r.get(name) for r in rows], y_shape, dtype)
+        if part is not None or isinstance(x, dict):
+            out[name] = part
+    return out
 
 
 def hessian(f, x):

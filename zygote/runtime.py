@@ -366,6 +366,26 @@ def reclaim(obj, kept):
     return accum(kept, withdraw(obj))
 
 
+def deposit_items(seq, dseq):
+    """Deposit the cotangents ``dseq`` holds for the objects in the list ``seq`` (a loop over
+    it may write their attributes); return what the list keeps."""
+    if type(dseq) not in (list, tuple) or len(dseq) != len(seq):
+        return dseq
+    kept = list(dseq)
+    for k, (item, d) in enumerate(zip(seq, dseq)):
+        if not isinstance(item, (list, tuple, dict)) and is_zero(deposit(item, d)):
+            kept[k] = 0
+    return type(dseq)(kept)
+
+
+def reclaim_items(seq, kept):
+    """``kept`` plus what the loop's adjoint left of the items' deposits."""
+    left = [0 if isinstance(item, (list, tuple, dict)) else withdraw(item) for item in seq]
+    if all(is_zero(d) for d in left):
+        return kept
+    return accum(kept, left if isinstance(seq, list) else tuple(left))
+
+
 def _immutable(obj):
     # Numbers (which may share one object, as constants do) and arrays are never handed over:
     # no attribute of theirs is written.

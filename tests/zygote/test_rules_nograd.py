@@ -14,7 +14,7 @@ import pytest
 
 import zygote
 from zygote import cotangents, runtime, testing
-from zygote.rules import RULES, adjoints
+from zygote.rules import RULES, adjoints, objects
 
 X = np.array([[0.3, -1.7, 2.4], [1.2, -0.6, 0.45]])
 V = np.array([0.31, -1.69, 2.41, 1.21])   # (no entry of X: the points stay off the jumps)
@@ -65,6 +65,7 @@ ROWS = {
     runtime.match_class: NOT_NUMERIC, runtime.match_mapping: ({"a": 0.3}, ("a",)),
     runtime.match_sequence: ([0.3, 0.5], 2, False),
     zygote.dropgrad: "the stop-gradient: its zero derivative is what it is for",
+    objects.methods_to_try: NOT_NUMERIC, objects.own_method: NOT_NUMERIC, objects.plain_operands: NOT_NUMERIC,
 }
 
 

@@ -234,16 +234,30 @@ class Activity:
             # (in generated code, any value handed to a call, but not the owner of a method
             # call: its stacks are zygote's)
             self._read_owners = attribute_owners(self.body) if self.user_code else set()
-            self._made = local_objects(self.body, ())
         changed = [owner] if self.user_code and isinstance(owner, gast.Name) \
             and self.resolver.static(owner) is None else []
         writes = isinstance(call.func, gast.Attribute) and call.func.attr == "__setattr__" or (
             isinstance(call.func, gast.Name) and call.func.id == "setattr")
         changed += [a for i, a in enumerate(atoms) if isinstance(a, gast.Name) and (
-            a.id in self._read_owners or a.id in self._made or not self.user_code or (writes and i == 0))]
+            a.id in self._read_owners or a.id in self.made() or (writes and i == 0)
+            or (not self.user_code and self._dynamic(call)))]
         for atom in changed:
             if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
                 self._set(atom.id, ANY)
+
+    def _dynamic(self, call):
+        """Whether generated code's ``call`` goes through the call protocol (where user code,
+        which may change the objects it is handed, runs)."""
+        static = self.resolver.static(call.func)
+        obj = static.obj if static is not None else None
+        return getattr(obj, "__module__", None) == "zygote.protocol" and \
+            getattr(obj, "__name__", None) in ("call", "call_method")
+
+    def made(self):
+        """Names bound only to objects this function makes (by a call or a display)."""
+        if self._made is None:
+            self._made = local_objects(self.body, ())
+        return self._made
 
     def value_kind(self, value):
         """The kind of the value an expression in normal form produces, or None if inactive."""
@@ -255,6 +269,9 @@ class Activity:
             kinds = [self.kind_of(value.left), self.kind_of(value.right)]
             if not any(kinds):
                 return None
+            if getattr(value, "zygote_inplace", False) and isinstance(value.left, gast.Name) \
+                    and kinds[0] is None and value.left.id in self.made():
+                return ANY  # obj += x on an object made here: its __iadd__ may keep x
             return NUMERIC if all(k in (NUMERIC, None) for k in kinds) else ANY
         if isinstance(value, gast.UnaryOp):
             if isinstance(value.op, gast.Not):

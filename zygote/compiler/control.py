@@ -7,6 +7,8 @@ import copy
 
 import gast
 
+from . import handoff
+
 from .. import nodes
 from .analysis import loaded_names, outer_names, walk_stmts
 
@@ -177,7 +179,11 @@ class ControlFlow:
             adjoint.append(nodes.assign(dseq, nodes.binop(nodes.list_load([nodes.const(0)]), "*",
                                                           nodes.call(nodes.load(self.helper(len, "len")),
                                                                      [nodes.load(stmt.iter.id)]))))
+        handed_before, handed_after = handoff.around_loop(self, stmt, self.calls.bound_calls) \
+            if seq_target else ([], [])
+        adjoint += handed_before
         adjoint.append(nodes.for_(index, reverse, adjoint_body))
+        adjoint += handed_after
         if seq_target:
             self.contribute(stmt.iter.id, nodes.load(dseq), adjoint)
         reads = {count} | ({stmt.iter.id} if seq_target else set())

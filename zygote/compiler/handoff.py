@@ -84,8 +84,12 @@ def operator_call(gen, value):
         fn = objects.UNARY[abs]
     else:
         return None
-    if own_code(gen.parsed) or not any(
-            gen.activity.kind_of(atom) == ANY and gen.activity.active(atom) for atom in operands):
+    active = [atom for atom in operands if gen.activity.active(atom)]
+    may_be_object = any(gen.activity.kind_of(atom) == ANY for atom in active) or (
+        # a += b on a constant of unknown type: an object's __iadd__ must still run
+        getattr(value, "zygote_inplace", False) and active
+        and any(isinstance(atom, gast.Name) and gen.activity.kind_of(atom) is None for atom in operands))
+    if own_code(gen.parsed) or not may_be_object:
         return None
     return nodes.call(nodes.load(gen.helper(fn, fn.__name__)), operands)
 
@@ -151,3 +155,35 @@ def _calls_abs(gen, value):
         return False
     gen.resolver.guard(static)
     return True
+
+
+def around_loop(gen, stmt, bound_calls):
+    """``(before, after)`` around the adjoint of ``for item in items:`` whose body writes the
+    attributes of ``item`` (directly or through a call): the cotangents that later reads of
+    ``items`` left for each object are deposited for the body's writes, and what they did not
+    take is reclaimed."""
+    if own_code(gen.parsed):
+        return [], []
+    call = bound_calls.get(stmt.iter.id) if isinstance(stmt.iter, gast.Name) else None
+    if call is None or len(call.args) != 1 or not isinstance(call.args[0], gast.Name) \
+            or getattr(call.func, "id", None) is None or gen.helpers.get(call.func.id) is not runtime.iterate:
+        return [], []
+    items = call.args[0].id
+    if gen.kind.get(items) != ANY or gen.cotangent(items) is None or not _changes(stmt.body, stmt.target.id):
+        return [], []
+    dseq = gen.d(items)
+    before = [nodes.assign(dseq, gen.rt_call("deposit_items", [nodes.load(items), nodes.load(dseq)]))]
+    after = [nodes.assign(dseq, gen.rt_call("reclaim_items", [nodes.load(items), nodes.load(dseq)]))]
+    return before, after
+
+
+def _changes(body, name):
+    """Whether statements ``body`` may write an attribute of ``name``'s object."""
+    for node in (n for stmt in body for n in gast.walk(stmt)):
+        if isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Store) \
+                and isinstance(node.value, gast.Name) and node.value.id == name:
+            return True
+        if isinstance(node, gast.Call) and any(isinstance(a, gast.Name) and a.id == name
+                                               for a in list(node.args) + [getattr(node.func, "value", None)]):
+            return True
+    return False

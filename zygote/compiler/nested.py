@@ -174,9 +174,10 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             parts = through_method(parts)
             return (0, 0, parts[2]) + parts[4:]
         return target, new_args, new_mask, through_call
-    if isinstance(fn, type) and objects.builds(fn):
+    if isinstance(fn, type) and (objects.builds(fn) or objects.is_namedtuple(fn)):
         # A class built from differentiated values: objects.build(cls, *args).
-        primal, adjoint_fn, n_var = _generated(transforms, objects.build, "--" + mask[1:], (fn,) + args)
+        build = objects.build_namedtuple if objects.is_namedtuple(fn) else objects.build
+        primal, adjoint_fn, n_var = _generated(transforms, build, "--" + mask[1:], (fn,) + args)
 
         def through_build(parts):
             # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, dcls, *dargs) -> (dcall, dmask, dfn, *dargs)
@@ -234,3 +235,4 @@ def _as_method_call(parts):
 def _as_construct_call(parts):
     """The call protocol's ``(dcls, *dargs)`` from ``build``'s ``(denv, dcls, *dargs)``."""
     return (0,) + parts[2:]
+

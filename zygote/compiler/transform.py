@@ -506,7 +506,7 @@ class _Generator(ControlFlow, Writing):
             elts = [p if p is not None else nodes.const(0) for p in parts]
         adjoint = takes
         dvalue = nodes.tuple_load(elts)
-        if not any(starred) and self.kind.get(value.id) == ANY:
+        if not any(starred) and self.kind.get(value.id) == ANY and not handoff.own_code(self.parsed):
             # an object that iterates itself: each item's cotangent goes where it is held
             dvalue = self.rt_call("unpack_back", [nodes.load(value.id), dvalue,
                                                   nodes.tuple_load([nodes.load(n) for n in names])])

@@ -35,7 +35,7 @@ def construct(protocol, mask, cls, args, kwargs):
     """``cls(*args, **kwargs)`` as ``(y, back)``: a namedtuple passes its fields' cotangents to
     the arguments; a class whose ``__init__`` is Python code is built by ``build``, which is
     differentiated like any Python function (so to any order)."""
-    if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+    if is_namedtuple(cls):
         return _construct_namedtuple(cls, args, kwargs)
     if not builds(cls):
         raise UnsupportedSyntaxError(
@@ -58,6 +58,29 @@ def build(cls, *args, **kwargs):
     init = cls.__init__
     init(obj, *args, **kwargs)
     return obj
+
+
+def build_namedtuple(cls, *args):
+    """``cls(*args)`` for a namedtuple class, written so that zygote differentiates it again."""
+    return make_namedtuple(cls, args)
+
+
+def make_namedtuple(cls, values):
+    """``cls(*values)``."""
+    return cls(*values)
+
+
+@adjoint(make_namedtuple, output_kind="a")
+def _make_namedtuple_rule(cls, values):
+    n = len(values)
+
+    def make_namedtuple_back(dy):
+        return 0, runtime.split_cotangent(dy, n)
+    return cls(*values), make_namedtuple_back
+
+
+def is_namedtuple(cls):
+    return issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
 
 
 def _construct_namedtuple(cls, args, kwargs):
