@@ -410,3 +410,21 @@ def _growing(name):
 
 for _name in ("append", "extend"):
     tangent(None, method_of=(list, _name))(_growing(_name))
+
+
+# -- the intrinsics of the language's lowerings ---------------------------------------------------
+
+
+@tangent(runtime.generated)
+def _generated_tangent(dargs, items):
+    # A generator's values come as a list: their tangents are a list of the same length.
+    ditems = dargs[0]
+    return runtime.generated(items), runtime.generated(
+        [0] * len(items) if _zero(ditems) else list(ditems))
+
+
+@tangent(runtime.dict_set)
+def _dict_set_tangent(dargs, items, key, value):
+    ditems, _, dvalue = dargs
+    base = ditems if type(ditems) is dict else {k: 0 for k in items}
+    return runtime.dict_set(items, key, value), runtime.dict_set(base, key, dvalue)
