@@ -618,3 +618,22 @@ def test_what_cannot_be_supported_still_names_itself_and_its_line(fn, construct)
 def test_a_yield_whose_value_is_used_is_refused():
     with pytest.raises(zygote.UnsupportedSyntaxError, match="yield whose sent value is used"):
         zygote.gradient(lambda x: sum(sends_into_yield(x)), 1.0)
+
+
+def list_rebuilt_in_a_try(xs, c):
+    y = 0.0
+    for v in xs:
+        try:
+            parts = []  # rebinding kills the list's cotangent, also when nothing else in it has an adjoint
+            for w in xs:
+                parts.append(w * v)
+            y = sum(parts)
+            y = raising_log(v - c) * y
+        except ValueError:
+            pass
+    return y
+
+
+@pytest.mark.parametrize("c", [0.5, 1.5, 3.0])
+def test_a_list_rebuilt_in_each_iteration_of_a_try(c):
+    same_as_plain(list_rebuilt_in_a_try, np.array([1.0, 2.0, 2.5]), c)
