@@ -637,3 +637,16 @@ def list_rebuilt_in_a_try(xs, c):
 @pytest.mark.parametrize("c", [0.5, 1.5, 3.0])
 def test_a_list_rebuilt_in_each_iteration_of_a_try(c):
     same_as_plain(list_rebuilt_in_a_try, np.array([1.0, 2.0, 2.5]), c)
+
+
+def comprehension_in_a_try(xs, c):
+    try:
+        total = sum(raising_log(v - c) * v for v in xs)  # raises from inside the comprehension's loop
+    except ValueError:
+        total = sum(v * v for v in xs)
+    return total
+
+
+@pytest.mark.parametrize("c", [0.5, 1.5])
+def test_a_comprehension_that_raises_inside_a_try(c):
+    same_as_plain(comprehension_in_a_try, np.array([1.0, 2.0, 2.5]), c)
