@@ -650,3 +650,13 @@ def comprehension_in_a_try(xs, c):
 @pytest.mark.parametrize("c", [0.5, 1.5])
 def test_a_comprehension_that_raises_inside_a_try(c):
     same_as_plain(comprehension_in_a_try, np.array([1.0, 2.0, 2.5]), c)
+
+
+def dict_items_read_with_broadcast_cotangents(y):
+    table = {k: -y for k in range(3)}
+    total = table[0] * table[2] + sum(table.values())
+    return np.sum(total * np.array([0.7, 1.3, 0.9]))  # the number's cotangent comes broadcast
+
+
+def test_dict_items_of_numbers_get_cotangents_of_their_shape():
+    same_as_plain(dict_items_read_with_broadcast_cotangents, -0.68)
