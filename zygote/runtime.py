@@ -22,6 +22,14 @@ sort_array = np.sort  # ndarray.sort(), as the value it leaves behind
 # -- structural adjoints ---------------------------------------------------------------------
 
 
+def _item_cotangent(dy, item):
+    """``dy`` summed to the shape of a number or array ``item`` of a container (the cotangent
+    of a Python number may come broadcast, to be summed where it meets its value)."""
+    if hasattr(dy, "shape") and isinstance(item, (float, int, np.ndarray, np.generic)):
+        return unbroadcast(dy, item)
+    return dy
+
+
 def getitem_back(x, index, dy):
     """Cotangent of ``x`` from the cotangent ``dy`` of ``x[index]``."""
     if is_zero(dy):
@@ -43,10 +51,10 @@ def getitem_back(x, index, dy):
             for i, part in zip(range(*index.indices(len(x))), dy):
                 out[i] = accum(out[i], part)
         else:
-            out[index] = dy
+            out[index] = _item_cotangent(dy, x[index])
         return tuple(out) if isinstance(x, tuple) else out
     if isinstance(x, dict):
-        return {index: dy}
+        return {index: _item_cotangent(dy, x[index])}
     # (a class's own Python __getitem__ is differentiated by zygote.protocol.getitem_back)
     raise MissingRuleError(type(x).__getitem__)
 

@@ -142,15 +142,18 @@ class Line:
 class Program:
     """A generated module and the arguments ``fuzzed`` is called with."""
 
-    def __init__(self, lines, args):
+    def __init__(self, lines, args, language=True):
         self.lines = lines
         self.args = args
+        self.language = language
         self.source = self.render(traced=False)
         self.traced_source = self.render(traced=True)
 
     def render(self, traced):
         from fuzz_language import HELPERS, TRACED_HELPERS
         body = "\n".join(line.render(traced) if isinstance(line, Line) else line for line in self.lines)
+        if not self.language:
+            HELPERS, TRACED_HELPERS = "", ""
         return HEADER + HELPERS + (TRACE_HEADER + TRACED_HELPERS if traced else "") + body + "\n"
 
     def args_source(self):
@@ -205,9 +208,11 @@ class Scope:
         self.index_vars = []  # the int ones among them
         self.outer = set()  # names bound outside the current block
         self.counter = itertools.count()
+        self.language = True  # draw the statements of fuzz_language too
 
     def child(self):
         inner = Scope(self.kinds, self.helper_kinds, self.in_helper)
+        inner.language = self.language
         inner.loop_vars = list(self.loop_vars)
         inner.index_vars = list(self.index_vars)
         inner.outer = set(self.kinds)
@@ -416,9 +421,10 @@ def assign(d, scope, indent):
 def statement(d, scope, indent):
     from fuzz_language import COMPOUND, STATEMENTS  # the rest of the language (it builds on this module)
     choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum", "object"]
-    choices += [name for name in STATEMENTS if name not in COMPOUND]
+    extra = sorted(STATEMENTS) if scope.language else []
+    choices += [name for name in extra if name not in COMPOUND]
     if indent < 3:
-        choices += ["if", "for", "for", "while"] + sorted(COMPOUND)
+        choices += ["if", "for", "for", "while"] + [name for name in extra if name in COMPOUND]
     choice = d.choice(choices)
     if choice in STATEMENTS:
         return STATEMENTS[choice](d, scope, indent)
@@ -617,12 +623,14 @@ def values(kind):
 
 
 @st.composite
-def programs(draw):
-    """A ``Program``: the helpers, ``fuzzed(x, y)``, and float64 arguments for it."""
+def programs(draw, language=True):
+    """A ``Program``: the helpers, ``fuzzed(x, y)``, and float64 arguments for it; with
+    ``language=False``, without the statements of ``fuzz_language``."""
     d = Drawer(draw)
     helper_lines, helper_kinds = helpers(d)
     kinds = {"x": d.choice([SCALAR, ARRAY]), "y": d.choice([SCALAR, ARRAY])}
     scope = Scope(kinds, helper_kinds)
+    scope.language = language
     body = flat(blocks(d, scope, 1, 6))
     live = [n for n in scope.names() if n not in ("x", "y")] or ["x"]
     terms = []
@@ -632,7 +640,7 @@ def programs(draw):
         value = f"np.sum({name} * {WEIGHTS})" if is_array(scope.kinds[name]) else name
         terms.append(weight + value)
     lines = helper_lines + ["", "", "def fuzzed(x, y):"] + body + [Line(1, "return " + " + ".join(terms))]
-    return Program(lines, (draw(values(kinds["x"])), draw(values(kinds["y"]))))
+    return Program(lines, (draw(values(kinds["x"])), draw(values(kinds["y"]))), language)
 
 
 # -- loading ----------------------------------------------------------------------------------

@@ -618,3 +618,45 @@ def test_what_cannot_be_supported_still_names_itself_and_its_line(fn, construct)
 def test_a_yield_whose_value_is_used_is_refused():
     with pytest.raises(zygote.UnsupportedSyntaxError, match="yield whose sent value is used"):
         zygote.gradient(lambda x: sum(sends_into_yield(x)), 1.0)
+
+
+def list_rebuilt_in_a_try(xs, c):
+    y = 0.0
+    for v in xs:
+        try:
+            parts = []  # rebinding kills the list's cotangent, also when nothing else in it has an adjoint
+            for w in xs:
+                parts.append(w * v)
+            y = sum(parts)
+            y = raising_log(v - c) * y
+        except ValueError:
+            pass
+    return y
+
+
+@pytest.mark.parametrize("c", [0.5, 1.5, 3.0])
+def test_a_list_rebuilt_in_each_iteration_of_a_try(c):
+    same_as_plain(list_rebuilt_in_a_try, np.array([1.0, 2.0, 2.5]), c)
+
+
+def comprehension_in_a_try(xs, c):
+    try:
+        total = sum(raising_log(v - c) * v for v in xs)  # raises from inside the comprehension's loop
+    except ValueError:
+        total = sum(v * v for v in xs)
+    return total
+
+
+@pytest.mark.parametrize("c", [0.5, 1.5])
+def test_a_comprehension_that_raises_inside_a_try(c):
+    same_as_plain(comprehension_in_a_try, np.array([1.0, 2.0, 2.5]), c)
+
+
+def dict_items_read_with_broadcast_cotangents(y):
+    table = {k: -y for k in range(3)}
+    total = table[0] * table[2] + sum(table.values())
+    return np.sum(total * np.array([0.7, 1.3, 0.9]))  # the number's cotangent comes broadcast
+
+
+def test_dict_items_of_numbers_get_cotangents_of_their_shape():
+    same_as_plain(dict_items_read_with_broadcast_cotangents, -0.68)

@@ -71,8 +71,7 @@ class ControlFlow:
                 catch.func, list(catch.args) + [nodes.load(self.stack)]))
         guard = nodes.make(gast.With, items=[item], body=body_primal)
         guard.zygote_capture = True
-        if not body_adjoint:
-            self.is_set = before | self.is_set
+        if not body_adjoint and before <= self.is_set:
             return [guard], []
         completed = self.fresh_primal("completed", site)
         attempt = item.optional_vars.id

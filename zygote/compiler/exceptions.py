@@ -173,7 +173,9 @@ class ExceptionStatements:
             yield
             return
         outer, self.out = self.out, []
+        capture, self.capture = self.capture, None  # the group is guarded as a whole
         yield
+        self.capture = capture
         group, self.out = self.out, outer
         # A jump is guarded only in evaluating its value; it is taken after the guard.
         jump = group.pop() if group and isinstance(group[-1], (gast.Return, gast.Break, gast.Continue)) else None

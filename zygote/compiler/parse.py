@@ -49,6 +49,9 @@ def parse_function(fn):
     try:
         parsed = parse_source(fn)
     except SourceUnavailableError:
+        if fn.__code__.co_flags & 0x20:
+            raise UnsupportedSyntaxError("a generator (yield) without source", fn.__code__.co_filename,
+                                         fn.__code__.co_firstlineno, "define it in a file") from None
         parsed = None
     if parsed is not None and (parsed.shared or lift.matches(parsed.tree, parsed.code)):
         return parsed

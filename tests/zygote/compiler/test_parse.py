@@ -4,7 +4,7 @@ import pytest
 
 from zygote.compiler.codegen import render
 from zygote.compiler.parse import parse_function
-from zygote.errors import SourceUnavailableError, UnsupportedSyntaxError
+from zygote.errors import SourceUnavailableError
 
 
 def halved(x):
@@ -40,4 +40,4 @@ def test_code_without_source_is_lifted_and_unliftable_code_is_refused():
 
     def counting(n):
         yield n
-    assert parse_function(counting).tree.name == "counting"  # a generator with source is lowered
+    assert parse_function(counting).tree.name == "counting"  # normalise lowers its yields
