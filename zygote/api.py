@@ -9,7 +9,7 @@ from . import protocol, rules, structure
 from .compiler import nested, planned
 from .compiler.codegen import render
 from .compiler.fastpath import MISS, entry_point
-from .compiler.fused import fused_gradient
+from .compiler.fused import fusable, fused_gradient
 from .compiler.pipeline import env_names, stages
 from .activity import category
 from .cotangents import is_zero, published as _published, seed as _seed, unbroadcast
@@ -110,7 +110,9 @@ def _hot_path(f, args):
             else:
                 if len(_HOT) > 256:
                     _HOT.clear()
-                _HOT[f] = entry_point(f, entry, kinds)
+                made = entry_point(f, entry, kinds)
+                if made is not None:
+                    _HOT[f] = made
     return entry, primal
 
 
@@ -351,7 +353,8 @@ def _first_derivative(f):
     code = f.__code__
     if code.co_argcount != 1 or code.co_flags & 0x0C or code.co_kwonlyargcount:
         return None
-    return fused_gradient(f, _TRANSFORMS.entry_for(f, "f", ""), 0)
+    entry = _TRANSFORMS.entry_for(f, "f", "")
+    return fused_gradient(f, entry, 0) if fusable(entry) else None
 
 
 # Inside differentiated code, gradient(f, x) runs as a call of f's generated code, and when

@@ -19,7 +19,7 @@ from . import protocol, rules
 from .activity import category
 from .api import gradient
 from .compiler.fastpath import MISS, entry_point
-from .compiler.fused import fused_gradient
+from .compiler.fused import fusable, fused_gradient
 from .cotangents import is_zero, public, seed
 from .errors import GradientUsageError, NonScalarOutputError, ZygoteError
 from .params import params_mode
@@ -191,7 +191,8 @@ def _fused_target(made, args, cats):
     code = f.__code__
     if len(args) != code.co_argcount or code.co_flags & 0x0C or code.co_kwonlyargcount:
         return None
-    return fused_gradient(f, _TRANSFORMS.entry_for(f, cats, ""), made.argnums)
+    entry = _TRANSFORMS.entry_for(f, cats, "")
+    return fused_gradient(f, entry, made.argnums) if fusable(entry) else None
 
 
 def _grad_of(f, argnums, *args):

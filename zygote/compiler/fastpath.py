@@ -27,7 +27,7 @@ import numpy as np
 from .. import nodes
 from ..cotangents import public
 from .compile import compile_trees
-from .fused import fused_tree
+from .fused import fusable, fused_tree
 from .names import Namer, names_in
 from .resolve import guard_terms
 
@@ -59,6 +59,8 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     entry)`` pairs that ``f`` was generated from (a fused gradient's function), whose code
     and guards must hold too.
     """
+    if not fusable(entry):
+        return None  # the general path serves it (a function that writes in place)
     tree, helper_cells = fused_tree(entry)
     *body, fused_return = tree.body
     params = [a.id for a in tree.args.args]

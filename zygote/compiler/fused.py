@@ -54,6 +54,15 @@ def fused_gradient(fn, entry, select=None):
 _SELECTED = weakref.WeakKeyDictionary()  # entry -> {select: its fused gradient}
 
 
+def fusable(entry):
+    """Whether ``entry``'s primal and adjoint can be joined: each ends in its one return (the
+    adjoint of a function that writes in place ends in the block that closes its store)."""
+    transformed = entry.transformed
+    primal_end, adjoint_end = transformed.primal.body[-1], transformed.adjoint.body[-1]
+    return (isinstance(primal_end, gast.Return) and isinstance(primal_end.value, gast.Tuple)
+            and isinstance(adjoint_end, gast.Return) and isinstance(adjoint_end.value, gast.Tuple))
+
+
 def fused_tree(entry, select=None):
     """The fused ``FunctionDef`` and the helper cells its free names read.
 
