@@ -25,6 +25,20 @@ def check_channels(layer, x, least_ndim):
                          f"(channels last), but received an array of shape {shape}")
 
 
+def per_channel_affine(channels, affine, dtype):
+    """``(scale, bias)``: ones and zeros per channel, or ``(None, None)`` without ``affine``."""
+    if not affine:
+        return None, None
+    return np.ones(channels, dtype), np.zeros(channels, dtype)
+
+
+def running_statistics(channels, track_stats, dtype):
+    """``(running_mean, running_var)``: zeros and ones per channel, or ``(None, None)``."""
+    if not track_stats:
+        return None, None
+    return np.zeros(channels, dtype), np.ones(channels, dtype)
+
+
 def uses_batch_statistics(layer):
     """Whether a BatchNorm normalises with the batch's own statistics now (train mode).
 
@@ -91,10 +105,8 @@ class BatchNorm(Modes):
         self.momentum = momentum
         self.track_stats = track_stats
         self.active = active
-        self.scale = np.ones(channels, dtype) if affine else None
-        self.bias = np.zeros(channels, dtype) if affine else None
-        self.running_mean = np.zeros(channels, dtype) if track_stats else None
-        self.running_var = np.ones(channels, dtype) if track_stats else None
+        self.scale, self.bias = per_channel_affine(channels, affine, dtype)
+        self.running_mean, self.running_var = running_statistics(channels, track_stats, dtype)
 
     def trainable(self):
         return ("scale", "bias")

@@ -10,7 +10,8 @@ import zygote
 
 from ..activations import identity
 from .mode import Modes
-from .normalise import check_channels, update_running_statistics, uses_batch_statistics
+from .normalise import (check_channels, per_channel_affine, running_statistics, update_running_statistics,
+                        uses_batch_statistics)
 from .show import signature, with_counts
 
 __all__ = ["GroupNorm", "InstanceNorm"]
@@ -45,13 +46,6 @@ def track_instance_statistics(layer, x, mean, var):
 
 
 zygote.nograd(check_spatial, grouped_shape, track_instance_statistics)
-
-
-def per_channel_affine(channels, affine, dtype):
-    """``(scale, bias)``: ones and zeros per channel, or ``(None, None)`` without ``affine``."""
-    if not affine:
-        return None, None
-    return np.ones(channels, dtype), np.zeros(channels, dtype)
 
 
 def moments(x, axes):
@@ -151,8 +145,7 @@ class InstanceNorm(Modes):
         self.act, self.eps = act, eps
         self.momentum, self.track_stats, self.active = momentum, track_stats, active
         self.scale, self.bias = per_channel_affine(channels, affine, dtype)
-        self.running_mean = np.zeros(channels, dtype) if track_stats else None
-        self.running_var = np.ones(channels, dtype) if track_stats else None
+        self.running_mean, self.running_var = running_statistics(channels, track_stats, dtype)
 
     def trainable(self):
         return ("scale", "bias")
