@@ -1,68 +1,36 @@
 """Case: gradients compiled with numba (``zygote.native``) against zygote's interpreted
 gradient, the plain function, ``jax.jit(jax.grad)`` and torch eager, and numba's compile time.
 
-Rows: a 100-step ``for`` loop and a 50-step ``while`` loop on Python floats, and an RK4
-integration of a damped oscillator (1,000 steps) differentiated in its initial state and
-frequency. jax gets the same Python code except for RK4, where unrolling 1,000 steps under
-``jax.jit`` would take minutes to compile: there it gets the same step in ``lax.fori_loop``.
-Time to the first compiled gradient is measured in child processes (``python -m
-benchmarks.compiled --steps N --cache DIR``): one with an empty disk cache, one after it.
+Rows (`functions.loop100`, `while50`, `rk4`, each framework's copy): a 100-step ``for`` loop
+and a 50-step ``while`` loop on Python floats, and an RK4 integration of a damped oscillator
+(1,000 steps) differentiated in its initial state and frequency. jax gets the same code except
+for RK4, where unrolling 1,000 steps under ``jax.jit`` would take minutes to compile: there it
+gets the same step in ``lax.fori_loop``. Time to the first compiled gradient is measured in
+child processes (``python -m benchmarks.compiled --cache DIR``): one with an empty disk cache,
+one after it.
 """
 import argparse
-import math
 import os
 import tempfile
 import time
 
-from . import harness, peers, report
+from . import functions, harness, peers, report
 from .contestants import measure_row
 from .harness import ChildError, Skipped
 from .report import Section, Target
 
 COLUMNS = ("function", "zygote", "zygote.native", "jax.jit", "torch")
 
-
-def loop_for(x):
-    y = x
-    for i in range(100):
-        y = y + 0.01 * math.sin(x * y)
-    return y
-
-
-def loop_while(x):
-    y = x
-    i = 0
-    while i < 50:
-        y = y + 0.02 * math.cos(x * y)
-        i += 1
-    return y
-
-
-def oscillator(u, v, w):
-    return v, -w * w * u - 0.1 * v
-
-
-def rk4(u, v, w):
-    h = 0.01
-    for i in range(1000):
-        k1u, k1v = oscillator(u, v, w)
-        k2u, k2v = oscillator(u + 0.5 * h * k1u, v + 0.5 * h * k1v, w)
-        k3u, k3v = oscillator(u + 0.5 * h * k2u, v + 0.5 * h * k2v, w)
-        k4u, k4v = oscillator(u + h * k3u, v + h * k3v, w)
-        u = u + h / 6 * (k1u + 2 * k2u + 2 * k3u + k4u)
-        v = v + h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v)
-    return u * u + v * v
-
-
-ROWS = (("100-step for loop", loop_for, (0.3,)),
-        ("50-step while loop", loop_while, (0.3,)),
-        ("RK4, 1,000 steps", rk4, (1.0, 0.0, 2.0)))
+# (label, name in `functions`, arguments)
+ROWS = (("100-step for loop", "loop100", (0.3,)),
+        ("50-step while loop", "while50", (0.3,)),
+        ("RK4, 1,000 steps", "rk4", (1.0, 0.0, 2.0)))
 
 
 def run(settings):
     rows = []
-    for label, f, args in ROWS[:1] if settings.quick else ROWS:
-        rows.append(measure_row(label, builders(f, args), settings, reference=_interpreted(f, args)))
+    for label, name, args in ROWS[:1] if settings.quick else ROWS:
+        rows.append(measure_row(label, builders(name, args), settings, reference=_interpreted(name, args)))
     first = first_gradient_table(settings) if not settings.quick else Table(
         "Time to the first compiled gradient in a new process", ["function"], [],
         ["not measured in a quick run"])
@@ -90,13 +58,14 @@ def run(settings):
         targets=targets, summary={}, data={"rows": rows})
 
 
-def _interpreted(f, args):
+def _interpreted(name, args):
     import zygote
-    return zygote.gradient(f, *args)
+    return zygote.gradient(getattr(functions.copy("math"), name), *args)
 
 
-def builders(f, args):
+def builders(name, args):
     wrt = tuple(range(len(args)))
+    f = getattr(functions.copy("math"), name)
 
     def function():
         return lambda: f(*args)
@@ -113,13 +82,14 @@ def builders(f, args):
 
     def jax_jit():
         jax = peers.load("jax")
-        g = jax.jit(jax.grad(_jax_version(f), argnums=wrt))
+        g = jax.jit(jax.grad(_jax_rk4 if name == "rk4" else getattr(functions.copy("jax"), name),
+                             argnums=wrt))
         jax.block_until_ready(g(*args))
         return lambda: jax.block_until_ready(g(*args))
 
     def torch_eager():
         torch = peers.load("torch")
-        tf = _torch_version(f, torch)
+        tf = getattr(functions.copy("torch"), name)
 
         def gradient():
             leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
@@ -130,42 +100,23 @@ def builders(f, args):
             "jax.jit": jax_jit, "torch": torch_eager}
 
 
-def _jax_version(f):
+def _jax_rk4(u, v, w):
+    """`functions.rk4` with its loop in ``lax.fori_loop``: unrolled under ``jax.jit``, 1,000
+    steps would take minutes to compile."""
     jax = peers.load("jax")
-    jnp = jax.numpy
-    if f is rk4:
-        def step(_, state):
-            u, v, w = state
-            h = 0.01
+    oscillator = functions.copy("jax").oscillator
+    h = 0.01
 
-            def rhs(u, v):
-                return v, -w * w * u - 0.1 * v
-            k1u, k1v = rhs(u, v)
-            k2u, k2v = rhs(u + 0.5 * h * k1u, v + 0.5 * h * k1v)
-            k3u, k3v = rhs(u + 0.5 * h * k2u, v + 0.5 * h * k2v)
-            k4u, k4v = rhs(u + h * k3u, v + h * k3v)
-            return (u + h / 6 * (k1u + 2 * k2u + 2 * k3u + k4u),
-                    v + h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v), w)
-
-        def jax_rk4(u, v, w):
-            u, v, _ = jax.lax.fori_loop(0, 1000, step, (u, v, w))
-            return u * u + v * v
-        return jax_rk4
-    return _with_maths(f, jnp)
-
-
-def _torch_version(f, torch):
-    return _with_maths(f, torch) if f is not rk4 else _with_maths(f, torch)
-
-
-def _with_maths(f, maths):
-    """``f`` with ``math`` replaced by ``maths`` (jax.numpy, torch) in its globals."""
-    import types
-    namespace = dict(f.__globals__, math=maths)
-    made = types.FunctionType(f.__code__, namespace, f.__name__, f.__defaults__)
-    if f is rk4:
-        namespace["oscillator"] = types.FunctionType(oscillator.__code__, namespace, "oscillator")
-    return made
+    def step(_, state):
+        u, v = state
+        k1u, k1v = oscillator(u, v, w)
+        k2u, k2v = oscillator(u + 0.5 * h * k1u, v + 0.5 * h * k1v, w)
+        k3u, k3v = oscillator(u + 0.5 * h * k2u, v + 0.5 * h * k2v, w)
+        k4u, k4v = oscillator(u + h * k3u, v + h * k3v, w)
+        return (u + h / 6 * (k1u + 2 * k2u + 2 * k3u + k4u),
+                v + h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v))
+    u, v = jax.lax.fori_loop(0, 1000, step, (u, v))
+    return u * u + v * v
 
 
 def first_gradient_table(settings):
@@ -195,7 +146,7 @@ def child(argv=None):
     harness.limit_threads(int(os.environ.get("BENCH_THREADS", "1")))
     import zygote.native
     start = time.perf_counter()
-    zygote.native.grad(rk4, argnums=(0, 1, 2))(1.0, 0.0, 2.0)
+    zygote.native.grad(functions.copy("math").rk4, argnums=(0, 1, 2))(1.0, 0.0, 2.0)
     harness.child_result({"seconds": time.perf_counter() - start})
 
 

@@ -75,6 +75,32 @@ def euler(x, n):
     return y
 
 
+def while50(x):
+    y = x
+    i = 0
+    while i < 50:
+        y = y + 0.02 * m.cos(x * y)
+        i += 1
+    return y
+
+
+def oscillator(u, v, w):
+    return v, -w * w * u - 0.1 * v
+
+
+def rk4(u, v, w):
+    """1,000 steps of RK4 for the damped oscillator ``u'' = -w² u - 0.1 u'``; the final energy."""
+    h = 0.01
+    for i in range(1000):
+        k1u, k1v = oscillator(u, v, w)
+        k2u, k2v = oscillator(u + 0.5 * h * k1u, v + 0.5 * h * k1v, w)
+        k3u, k3v = oscillator(u + 0.5 * h * k2u, v + 0.5 * h * k2v, w)
+        k4u, k4v = oscillator(u + h * k3u, v + h * k3v, w)
+        u = u + h / 6 * (k1u + 2 * k2u + 2 * k3u + k4u)
+        v = v + h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v)
+    return u * u + v * v
+
+
 # -- array code ----------------------------------------------------------------------------
 
 

@@ -105,7 +105,7 @@ class _Lowering:
         transformed = done.transformed
         module = nodes.to_ast(nodes.module([transformed.primal, transformed.adjoint]))
         primal, adjoint = module.body
-        where = _Where(fn, adjoint)
+        where = _Where(fn)
         base = re.sub(r"\W", "", fn.__name__) or "function"
         prefix = f"{base}_{len(self.done)}" if not fused else base
         env = []
@@ -354,9 +354,7 @@ def _resolve(fn, name):
     return getattr(builtins, name, _MISSING)
 
 
-def env_value(fn, name):
-    """The value of the environment name ``name`` of ``fn`` when the gradient runs."""
-    return _resolve(fn, name)
+env_value = _resolve  # the value of an environment name of a function when its gradient runs
 
 
 def _is_data(value):
@@ -368,7 +366,7 @@ def _is_data(value):
 class _Where:
     """Maps a node of generated code to the user's file and line (the latest line marker)."""
 
-    def __init__(self, fn, adjoint):
+    def __init__(self, fn):
         self.filename = fn.__code__.co_filename
         self.first = fn.__code__.co_firstlineno
 
