@@ -15,7 +15,7 @@ from pathlib import Path
 from . import harness
 
 CASES = ("overhead", "arrays", "first_gradient", "no_source", "higher_order", "loops", "mnist",
-         "conv", "distributed", "transformers", "compiled")
+         "conv", "distributed", "transformers", "writes", "compiled")
 TITLES = {"overhead": "Gradient call overhead on small functions",
           "arrays": "Gradients of array code", "first_gradient": "Time to first gradient",
           "no_source": "Time to first gradient without source",
@@ -23,6 +23,7 @@ TITLES = {"overhead": "Gradient call overhead on small functions",
           "mnist": "MNIST MLP training", "conv": "Convolutions",
           "distributed": "Data-parallel training on MPI",
           "transformers": "Transformers: a ViT on MNIST, and attention's memory",
+          "writes": "In-place writes in a loop",
           "compiled": "Gradients compiled with numba"}
 
 

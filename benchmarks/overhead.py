@@ -2,9 +2,14 @@
 
 import numpy as np
 
-from . import hand, report
+from . import functions, hand, report
 from .contestants import COLUMNS, gradient_builders, measure_row
+from .harness import ratio
 from .report import Target
+
+# zygote.grad(f), made once and called, beside zygote.gradient(f, x)
+GRAD = "zygote.grad"
+OVERHEAD_COLUMNS = COLUMNS[:3] + (GRAD,) + COLUMNS[3:]
 
 # (label, function in `functions`, arguments, maths module for zygote)
 ROWS = (
@@ -22,13 +27,23 @@ def run(settings):
     rows = []
     for label, name, args, maths in ROWS:
         reference = getattr(hand, f"{name}_grad")(*args)[1]
-        rows.append(measure_row(label, gradient_builders(name, args, maths=maths), settings,
-                                reference))
+        builders = gradient_builders(name, args, maths=maths)
+        builders = {**dict(list(builders.items())[:3]), GRAD: grad_builder(name, args, maths),
+                    **dict(list(builders.items())[3:])}
+        rows.append(measure_row(label, builders, settings, reference))
+    grad_over_function = {row.label: ratio(row.cells.get(GRAD), row.cells.get("function")) for row in rows}
+    measured = [r.median for r in grad_over_function.values() if r is not None]
     ten_ops = rows[-1]
     over_function = ten_ops.ratios().get("function")
     over_autograd = ten_ops.ratios().get("autograd")
     autograd_cell = ten_ops.cells.get("autograd")
     targets = [
+        Target("polynomial: zygote.grad(f) call ÷ the function's call",
+               grad_over_function["polynomial"].median if grad_over_function["polynomial"] else None,
+               3.0, "<=", why_missing=str(rows[0].cells.get(GRAD))),
+        Target("every scalar row, the slowest: zygote.grad(f) call ÷ the function's call",
+               max(measured) if len(measured) == len(rows) else None, 4.0, "<=",
+               why_missing="a row without a zygote.grad time"),
         Target("10-op scalar function: zygote gradient ÷ the function's call",
                over_function.median if over_function else None, 4.0, "<=",
                why_missing=str(ten_ops.cells.get("zygote"))),
@@ -39,8 +54,18 @@ def run(settings):
     return report.timed_section(
         "overhead", "Gradient call overhead on small functions",
         ("One gradient of a scalar function of a Python float (the logsumexp takes a "
-         "float64 array of 10). zygote's time is a whole `zygote.gradient(f, x)` call; "
+         "float64 array of 10). zygote's time is a whole `zygote.gradient(f, x)` call, "
+         "zygote.grad's a call of the function `zygote.grad(f)` made once; "
          "peers call a gradient function made once (`tangent.grad(f)`, "
          "`autograd.grad(f)`, `jax.grad(f)`, `jax.jit(jax.grad(f))`); torch runs "
          "`f` on a tensor that requires grad and `torch.autograd.grad`."),
-        rows, COLUMNS, targets)
+        rows, OVERHEAD_COLUMNS, targets)
+
+
+def grad_builder(name, args, maths):
+    def build():
+        import zygote
+        g = zygote.grad(getattr(functions.copy(maths), name))
+        g(*args)  # the first call compiles its entry point
+        return lambda: (g(*args),)
+    return build

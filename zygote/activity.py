@@ -1,8 +1,10 @@
 """Activity: the kind of a value for differentiation, one letter, and the pattern of a call.
 
-A value is a Python number (``f``), a float array or numpy scalar (``n``), anything else
+A value is a Python number (``f``), a numeric array or numpy scalar (``n``), anything else
 that may carry a derivative (``a``: lists, dicts, objects) or a constant (``-``: bools,
-``None``, strings, integer arrays). A call's *pattern* has one letter for the callee, then
+``None``, strings). Integers are numbers in every form, as Zygote.jl treats them: ``3``,
+``np.int64(3)`` and an integer array are differentiated alike (their gradients are
+floats); bools are truth values in every form, never differentiated. A call's *pattern* has one letter for the callee, then
 one per positional argument, then one per keyword argument (``"-nn"``: a constant callee
 and two arrays); generated code passes patterns as string constants, and these functions
 read them.
@@ -16,33 +18,40 @@ read them.
 """
 import types
 
+import numpy as np
+
 SCALAR = "f"    # a Python number (int or float): numeric, never broadcast
 NUMERIC = "n"   # a float array or numpy scalar: its cotangents add with +
 ANY = "a"       # anything else that may carry a derivative: cotangents add with accum()
 CONSTANT = "-"  # a value that carries no derivative
 
 
+_NDARRAY = np.ndarray
+
+
 def is_numeric_value(value):
-    """Whether a runtime value is a differentiable number or float array (cotangents add with +)."""
+    """Whether a runtime value is a differentiable number or numeric array (cotangents add with +)."""
     kind = type(value)
     if kind is float or kind is int or kind is complex:
         return True
     dtype = getattr(value, "dtype", None)
-    return dtype is not None and dtype.kind in "fc" and hasattr(value, "shape")
+    return dtype is not None and dtype.kind in "fciu" and hasattr(value, "shape")
 
 
 def category(value):
-    """'f' Python number, 'n' float array, 'a' other differentiable, '-' not differentiable."""
+    """'f' Python number, 'n' numeric array, 'a' other differentiable, '-' not differentiable."""
     kind = type(value)
     if kind is float or kind is int or kind is complex:
         return SCALAR
+    if kind is _NDARRAY:
+        return NUMERIC if value.dtype.kind in "fc" else CONSTANT
     if kind is bool or value is None or kind is str or kind is bytes:
         return CONSTANT
     if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
         return CONSTANT
     dtype = getattr(value, "dtype", None)
     if dtype is not None and hasattr(value, "shape"):
-        return NUMERIC if getattr(dtype, "kind", "") in "fc" else CONSTANT
+        return NUMERIC if getattr(dtype, "kind", "") in "fciu" else CONSTANT
     return ANY
 
 

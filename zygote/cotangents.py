@@ -16,6 +16,9 @@ import numpy as np
 from .activity import CONSTANT, category
 from .errors import GradientUsageError, NonScalarOutputError
 
+_NDARRAY = np.ndarray
+
+
 def add_cotangent(a, b, x):
     """``a + b`` for two cotangents of the number or array ``x``.
 
@@ -45,6 +48,8 @@ def accum(a, b, x=None):
             out[key] = accum(out.get(key, 0), value)
         return out
     if kind is tuple or kind is list:
+        if type(b) in (tuple, list) and (not a or not b):
+            return b if not a else a  # an iterator read again after its end gave nothing
         if type(b) not in (tuple, list) or len(a) != len(b):
             raise TypeError("cannot add cotangents of sequences of different structure")
         return kind(accum(p, q) for p, q in zip(a, b))
@@ -60,6 +65,8 @@ def unbroadcast(g, x):
     """Sum cotangent ``g`` down to the shape of ``x`` (undoing broadcasting), in x's dtype."""
     if type(g) is float and type(x) is float:
         return g
+    if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and g.dtype == x.dtype:
+        return g  # nothing was broadcast: the commonest case, answered first
     x_shape = getattr(x, "shape", None)
     if type(g) is int and g == 0:
         # A structural zero reaching an array: materialise it, so that shape operations apply.
@@ -163,6 +170,8 @@ def public(g, x):
     """Turn an internal cotangent into the form ``gradient`` promises for argument ``x``."""
     if type(g) is float and type(x) is float:
         return g
+    if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and x.dtype.kind in "fc":
+        return g
     if is_zero(g) or category(x) == CONSTANT:
         return None
     if isinstance(x, (float, int)) and not isinstance(x, bool):
@@ -173,12 +182,14 @@ def public(g, x):
             g = np.broadcast_to(unbroadcast(g, x), x.shape).copy()
         return g
     if isinstance(x, np.generic):
-        return x.dtype.type(g)
+        return x.dtype.type(g) if x.dtype.kind in "fc" else np.float64(np.real(g))  # an integer's: a float
     if isinstance(x, (list, tuple)):
         if not isinstance(g, (list, tuple)) or len(g) != len(x):
             raise GradientUsageError(f"internal error: gradient of a {type(x).__name__} of length "
                                      f"{len(x)} has the wrong structure")
-        return type(x)(public(gi, xi) for gi, xi in zip(g, x))
+        parts = (public(gi, xi) for gi, xi in zip(g, x))
+        # a namedtuple's gradient is the same namedtuple of its fields' gradients
+        return type(x)(*parts) if hasattr(type(x), "_fields") else type(x)(parts)
     if isinstance(x, dict):
         return {k: public(g.get(k, 0), v) for k, v in x.items()} if isinstance(g, dict) else g
     if isinstance(g, dict):
@@ -189,4 +200,29 @@ def public(g, x):
             if cleaned is not None:
                 out[name] = cleaned
         return out or None
+    return g
+
+
+def published(parts, args, dy=None):
+    """The gradients ``public`` gives for ``args``, with every array in them writable and its
+    own: a broadcast view, a slice of another array, an argument or the output cotangent ``dy``
+    given back, or one array given for two arguments is copied, so that ``g *= 0.5`` (an
+    in-place optimiser step) changes that gradient alone."""
+    grads = tuple(map(public, parts, args))
+    seen = {id(a) for a in args + (dy,) if isinstance(a, np.ndarray)}
+    return tuple(_owned(g, seen) for g in grads)
+
+
+def _owned(g, seen):
+    if isinstance(g, np.ndarray):
+        if not g.flags.writeable or not g.flags.owndata or id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        return g
+    if type(g) is tuple or type(g) is list:
+        return type(g)(_owned(part, seen) for part in g)
+    if isinstance(g, tuple) and hasattr(g, "_fields"):
+        return type(g)(*(_owned(part, seen) for part in g))
+    if type(g) is dict:
+        return {key: _owned(part, seen) for key, part in g.items()}
     return g

@@ -127,6 +127,10 @@ def while_(test, body):
     return make(gast.While, test=test, body=list(body), orelse=[])
 
 
+def try_finally(body, finalbody):
+    return make(gast.Try, body=list(body), handlers=[], orelse=[], finalbody=list(finalbody))
+
+
 def break_():
     return make(gast.Break)
 

@@ -44,9 +44,70 @@ class Params:
     def ids(self):
         return self._ids
 
+    def viewed_by(self, array):
+        """The parameters whose memory ``array``, an array that is not one of them, shares:
+        a view made by slicing, transposing or reshaping a parameter (its ``.base`` chain
+        ends where the parameter's does).
+
+        >>> import numpy as np
+        >>> W = np.arange(6.0).reshape(2, 3)
+        >>> ps = Params([W])
+        >>> [p is W for p in ps.viewed_by(W.T[:, 0])], ps.viewed_by(W.copy())
+        ([True], [])
+        """
+        if getattr(array, "base", None) is None or not self._order:
+            return []
+        by_root = self.__dict__.get("_by_root")
+        if by_root is None or by_root[0] != len(self._order):  # a Params only grows
+            table = {}
+            for p in self._order:
+                table.setdefault(id(_root(p)), []).append(p)
+            by_root = self._by_root = (len(self._order), table)
+        return [p for p in by_root[1].get(id(_root(array)), ())
+                if p is not array and p.dtype == array.dtype and np.may_share_memory(p, array)]
+
     def __repr__(self):
         shapes = ", ".join(str(tuple(p.shape)) for p in self._order)
         return f"Params([{shapes}])"
+
+
+def _root(array):
+    """The array that owns ``array``'s memory."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _byte_offsets(array):
+    """The address of each element of ``array``, in its shape."""
+    address = np.array(array.__array_interface__["data"][0], dtype=np.int64)
+    for axis, (size, stride) in enumerate(zip(array.shape, array.strides)):
+        shape = [1] * array.ndim
+        shape[axis] = size
+        address = address + (np.arange(size, dtype=np.int64) * stride).reshape(shape)
+    return np.broadcast_to(address, array.shape)
+
+
+def through_view(param, view, cot):
+    """The cotangent of ``param`` from ``cot``, the cotangent of ``view``, an array sharing its
+    memory: each entry lands on the element of ``param`` at the same address (entries of
+    ``view`` outside ``param`` are dropped, and repeated addresses add up).
+
+    >>> import numpy as np
+    >>> W = np.zeros((2, 3))
+    >>> through_view(W, W.T[1:], np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[0., 1., 3.],
+           [0., 2., 4.]])
+    """
+    at_param = _byte_offsets(param).ravel()
+    at_view = _byte_offsets(view).ravel()
+    order = np.argsort(at_param, kind="stable")
+    sorted_param = at_param[order]
+    where = np.minimum(np.searchsorted(sorted_param, at_view), sorted_param.size - 1)
+    hit = sorted_param[where] == at_view
+    flat = np.zeros(param.size, dtype=np.result_type(param.dtype, np.asarray(cot).dtype))
+    np.add.at(flat, order[where[hit]], np.broadcast_to(cot, view.shape).ravel()[hit])
+    return flat.reshape(param.shape)
 
 
 class Grads:
@@ -83,6 +144,8 @@ class Grads:
         grad = np.asarray(grad, dtype=array.dtype)
         if grad.shape != array.shape:
             grad = np.broadcast_to(grad, array.shape).copy()
+        elif previous is None and (not grad.flags.writeable or not grad.flags.owndata or grad is array):
+            grad = grad.copy()  # a gradient of its own, for in-place optimiser steps
         self._grads[key] = grad if previous is None else previous + grad
 
     def __add__(self, other):
@@ -101,6 +164,7 @@ class Grads:
 
 class _State(threading.local):
     params = None  # a class default makes the lookup cheap when nothing was set
+    owner = None   # the Params whose ids ``params`` holds, for views of them
 
 
 _state = _State()
@@ -111,15 +175,23 @@ def params_mode():
     return _state.params
 
 
-class params_scope:
-    """Context manager marking that environment arrays in ``ids`` are differentiated."""
+def views_a_param(array):
+    """Whether ``array`` is a view of a parameter being differentiated (``params_mode``)."""
+    owner = _state.owner
+    return owner is not None and bool(owner.viewed_by(array))
 
-    def __init__(self, ids):
+
+class params_scope:
+    """Context manager marking that environment arrays in ``ids`` are differentiated, and
+    the views of those in ``owner`` (a ``Params``)."""
+
+    def __init__(self, ids, owner=None):
         self.ids = ids
+        self.owner = owner
 
     def __enter__(self):
-        self.previous = _state.params
-        _state.params = self.ids
+        self.previous = _state.params, _state.owner
+        _state.params, _state.owner = self.ids, self.owner
 
     def __exit__(self, *exc):
-        _state.params = self.previous
+        _state.params, _state.owner = self.previous

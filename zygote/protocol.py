@@ -20,28 +20,39 @@ import types
 
 import numpy as np
 
-from . import rules, runtime
+from . import rules, runtime, structure
 from .compiler import nested
 from .compiler.cache import TransformCache
 from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active
 from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
+from .rules import objects
 from .rules.adjoints import getitem_back_back
+from .rules.complex import imag_back, real_back
 
 # -- structural adjoints that differentiate user code -----------------------------------------
 
 
-def attr_back(obj, name, dy):
-    """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``."""
+def attr_back(obj, name, dy, value=None):
+    """Cotangent of ``obj`` from the cotangent ``dy`` of ``obj.name``, which read ``value``
+    (the attribute may have been replaced since)."""
     if is_zero(dy):
         return 0
-    if isinstance(obj, (np.ndarray, np.generic)):
+    fields = structure.fields_of(obj)
+    if fields is not None and name in fields:
+        # A namedtuple's cotangent is a tuple, as for any tuple: dy goes to the field's place.
+        parts = [0] * len(fields)
+        parts[fields.index(name)] = unbroadcast(dy, getattr(obj, name) if value is None else value)
+        return tuple(parts)
+    if isinstance(obj, (np.ndarray, np.generic, complex, float, int)):
         if name == "T" or name == "mT":
             return np.swapaxes(unbroadcast(dy, getattr(obj, name)), -1, -2) if name == "mT" \
                 else np.transpose(unbroadcast(dy, obj.T))
         if name == "real":
-            return dy
+            return real_back(dy, obj)
+        if name == "imag":
+            return imag_back(dy, obj)
         if callable(getattr(obj, name, None)):
             return dy  # a bound method of the array: its cotangent is the array's
         return 0
@@ -52,7 +63,7 @@ def attr_back(obj, name, dy):
         return back(dy)[1]
     if isinstance(prop, types.FunctionType):
         return dy  # a bound method: its cotangent is that of the object itself
-    return {name: unbroadcast(dy, getattr(obj, name))}
+    return {name: unbroadcast(dy, getattr(obj, name) if value is None else value)}
 
 
 def getitem_back(x, index, dy):
@@ -102,6 +113,9 @@ def _no_gradient(n, keywords):
     return back
 
 
+_CACHED = type(functools.lru_cache()(len))  # what functools.lru_cache and functools.cache make
+
+
 def call(mask, fn, /, *args, **kwargs):
     """Run ``fn(*args, **kwargs)`` and return ``(y, back)``.
 
@@ -121,6 +135,10 @@ def call(mask, fn, /, *args, **kwargs):
         return _call_bound(mask, fn.__func__, fn.__self__, args, kwargs)
     if kind is functools.partial:
         return _call_partial(mask, fn, args, kwargs)
+    if kind is _CACHED:
+        # A cached function is differentiated through what it wraps, and the cache is left
+        # alone: a hit would give a value whose pullback was never recorded.
+        return call(mask, fn.__wrapped__, *args, **kwargs)
     if kind is types.BuiltinMethodType or kind is types.MethodWrapperType:
         owner = getattr(fn, "__self__", None)
         if owner is not None and not isinstance(owner, types.ModuleType):
@@ -135,9 +153,7 @@ def call(mask, fn, /, *args, **kwargs):
     if isinstance(fn, type):
         if not any_active(mask[1:]):
             return fn(*args, **kwargs), _no_gradient(len(args), kwargs)
-        raise UnsupportedSyntaxError(
-            f"constructing a {fn.__name__} object from differentiated values", hint=(
-                "build the object outside the differentiated function and pass it in"))
+        return objects.construct(_PROTOCOL, mask, fn, args, kwargs)
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _call_bound(mask, dunder, fn, args, kwargs)
@@ -218,8 +234,17 @@ def _call_partial(mask, fn, args, kwargs):
         dbound = tuple(parts[1:1 + n])
         dfn = {"args": dbound} if any(not is_zero(d) for d in dbound) else 0
         out = (dfn,) + tuple(own)
-        return out + ({k: dkw.get(k, 0) for k in kwargs},) if kwargs else out
+        return out + (_keyword_parts(dkw, kwargs),) if kwargs else out
     return y, partial_back
+
+
+def _keyword_parts(dkw, kwargs):
+    """The cotangents of the keywords passed, from those of every keyword (a loop, so that
+    this code can be differentiated again)."""
+    parts = {}
+    for key in kwargs:
+        parts[key] = dkw.get(key, 0)
+    return parts
 
 
 _RULE_PARAMETERS = {}
@@ -315,3 +340,5 @@ _PROTOCOL = sys.modules[__name__]  # what a rule registered with calls_back=True
 
 # Inside differentiated code, a dynamic call runs as a call of the callee's generated code.
 rules.forward_rule(call, functools.partial(nested.forward_call, TRANSFORMS))
+rules.forward_rule(call_method, functools.partial(nested.forward_method, TRANSFORMS))
+objects.connect(call)

@@ -26,14 +26,42 @@ _OPAQUE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type
            type)
 
 
+def fields_of(value):
+    """The field names of a namedtuple, or None for any other value."""
+    fields = getattr(type(value), "_fields", None)
+    return fields if isinstance(value, tuple) and isinstance(fields, tuple) else None
+
+
+def slot_names(kind):
+    """The attribute names that the ``__slots__`` of class ``kind`` and its bases declare."""
+    names = []
+    for klass in kind.__mro__:
+        declared = klass.__dict__.get("__slots__", ())
+        for name in (declared,) if isinstance(declared, str) else declared:
+            if name not in ("__dict__", "__weakref__") and name not in names:
+                names.append(name)
+    return names
+
+
+def attributes(value):
+    """``{name: value}`` of an object's attributes, from its ``__dict__`` and its slots."""
+    found = dict(vars(value)) if hasattr(value, "__dict__") else {}
+    for name in slot_names(type(value)):
+        if name not in found and hasattr(value, name):
+            found[name] = getattr(value, name)
+    return found
+
+
 def parts(value):
     """The ``(key, child)`` pairs a structural cotangent of ``value`` has entries for."""
     if isinstance(value, (tuple, list)):
         return enumerate(value)
     if isinstance(value, dict):
         return value.items()
-    if hasattr(value, "__dict__") and not isinstance(value, _OPAQUE):
-        return vars(value).items()
+    if isinstance(value, _OPAQUE):
+        return ()
+    if hasattr(value, "__dict__") or getattr(type(value), "__slots__", None) is not None:
+        return attributes(value).items()
     return ()
 
 

@@ -26,7 +26,8 @@ def check_grad(f, *args, rtol=1e-5, atol=1e-7, eps=1e-6, directions=3, full_max=
     ``full_max`` numbers in all, every coordinate is perturbed by ``±eps``; otherwise each
     differentiable argument is checked along ``directions`` random unit directions drawn
     with ``seed``. An entry passes when ``|zygote - difference| <= atol + rtol * scale``,
-    with ``scale`` the larger magnitude of the two.
+    with ``scale`` the larger magnitude of the two. Every array in the gradient must be
+    writable and its own (not a view), so that updating it in place changes nothing else.
 
     Args:
         f: the function to differentiate.
@@ -50,6 +51,7 @@ def check_grad(f, *args, rtol=1e-5, atol=1e-7, eps=1e-6, directions=3, full_max=
     grads = gradient(f, *args)
     if not isinstance(grads, tuple) or len(grads) != len(args):
         raise AssertionError(f"check_grad: gradient returned {grads!r}, expected one entry per argument")
+    _check_owned(grads, set())
     slots = [i for i, a in enumerate(args) if _size(a) > 0]
     total = sum(_size(args[i]) for i in slots)
     rng = np.random.default_rng(seed)
@@ -101,6 +103,21 @@ def weighted_sum(y, seed=0):
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _check_owned(g, seen):
+    """Every array in the gradient ``g`` is writable, owns its memory and appears once."""
+    if isinstance(g, np.ndarray):
+        if not g.flags.writeable or not g.flags.owndata or id(g) in seen:
+            raise AssertionError("check_grad: a gradient array is read-only, a view or shared "
+                                 f"(writeable={g.flags.writeable}, owndata={g.flags.owndata})")
+        seen.add(id(g))
+    elif isinstance(g, (list, tuple)):
+        for part in g:
+            _check_owned(part, seen)
+    elif isinstance(g, dict):
+        for part in g.values():
+            _check_owned(part, seen)
 
 
 def _is_float(a):

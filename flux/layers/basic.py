@@ -40,6 +40,20 @@ def bias_for(bias, size, dtype):
     return np.asarray(bias)
 
 
+def _dense_sizes(in_features, out_features, act):
+    """``(in, out, act)`` from ``Dense(in, out, act)`` or ``Dense((in, out), act)``."""
+    if isinstance(in_features, (tuple, list)):
+        if len(in_features) != 2 or act is not identity or not (out_features is None or callable(out_features)):
+            raise TypeError(f"Dense takes its sizes as Dense(in, out, act) or Dense((in, out), act); got "
+                            f"Dense({in_features!r}, {out_features!r}" + ("" if act is identity else f", {act!r}")
+                            + ")")
+        (in_features, out_features), act = in_features, out_features or identity
+    if not (isinstance(in_features, (int, np.integer)) and isinstance(out_features, (int, np.integer))):
+        raise TypeError(f"Dense needs integer sizes, Dense(in, out, act) or Dense((in, out), act); got "
+                        f"in={in_features!r}, out={out_features!r}")
+    return int(in_features), int(out_features), act
+
+
 class Dense(Modes):
     """Fully connected layer ``y = act(x @ W.T + b)``, batch first: ``(N, in) -> (N, out)``.
 
@@ -56,10 +70,16 @@ class Dense(Modes):
     (5, 2)
     >>> print(layer)
     Dense(3 => 2, relu)  # 8 parameters
+
+    The sizes may also come as one pair, as Flux.jl's ``Dense(3 => 2, relu)``:
+
+    >>> Dense((3, 2), relu, rng=0)
+    Dense(3 => 2, relu)
     """
 
-    def __init__(self, in_features, out_features, act=identity, *, bias=True,
+    def __init__(self, in_features, out_features=None, act=identity, *, bias=True,
                  init=glorot_uniform, rng=None):
+        in_features, out_features, act = _dense_sizes(in_features, out_features, act)
         if rng is None:
             self.weight = init(out_features, in_features)
         else:

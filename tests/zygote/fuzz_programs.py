@@ -6,9 +6,13 @@ two helpers, and values for ``x`` and ``y`` (each a float or an array of shape (
 small integer powers, numpy and ``math`` functions with bounded or guarded arguments, calls
 to the helpers (one returns a tuple), conditional expressions, tuple packing, unpacking
 and swapping, item and augmented assignment, lists filled by ``append`` and summed,
+objects of a class ``Vec`` built inside and combined by its operator methods (reflected,
+in place, ``NotImplemented``) and a method that writes their attributes,
 ``if``/``elif``/``else``, ``for`` loops over ranges, arrays, ``enumerate`` and ``zip`` with
-``break``/``continue``, counted ``while`` loops, and early returns; it returns a scalar that
-weighs every array entry differently.
+``break``/``continue``, counted ``while`` loops, early returns, and the statements of
+``fuzz_language`` (comprehensions, ``:=``, loop ``else``, ``try``, ``match``, ``with``,
+generators, ``map`` and ``filter``); it returns a scalar that weighs every array entry
+differently.
 
 Every program comes in two renderings from one tree. The plain one is what zygote
 differentiates; in the traced one each branch condition ``c`` reads ``branch(k, c)`` and
@@ -31,7 +35,38 @@ from hypothesis import strategies as st
 SIZE = 3
 WEIGHTS = "np.array([0.7, 1.3, 0.9])"
 CONSTANTS = [0.5, 1.5, -0.7, 2.0, 0.3, -1.2]
-HEADER = "import math\n\nimport numpy as np\n"
+HEADER = (
+    "import math\n\nimport numpy as np\n\n\n"
+    "class Vec:\n"
+    "    __array_ufunc__ = None  # an array on the left defers to Vec's reflected methods\n\n"
+    "    def __init__(self, a, b):\n"
+    "        self.a = a\n"
+    "        self.b = b\n\n"
+    "    def __add__(self, other):\n"
+    "        if isinstance(other, Vec):\n"
+    "            return Vec(self.a + other.a, self.b + other.b)\n"
+    "        return Vec(self.a + other, self.b + other)\n\n"
+    "    __radd__ = __add__\n\n"
+    "    def __sub__(self, other):\n"
+    "        return self + (-other)\n\n"
+    "    def __rsub__(self, other):\n"
+    "        return (-self) + other\n\n"
+    "    def __mul__(self, s):\n"
+    "        if isinstance(s, Vec):\n"
+    "            return NotImplemented\n"
+    "        return Vec(self.a * s, self.b * s)\n\n"
+    "    def __rmul__(self, s):\n"
+    "        return Vec(s * self.a, s * self.b)\n\n"
+    "    def __neg__(self):\n"
+    "        return Vec(-self.a, -self.b)\n\n"
+    "    def __truediv__(self, s):\n"
+    "        return Vec(self.a / (1.0 + s * s), self.b / (1.0 + s * s))\n\n"
+    "    def scale(self, s):\n"
+    "        self.a = self.a * s\n"
+    "        self.b = self.b + s\n\n"
+    f"    def total(self):\n"
+    f"        return np.sum(self.a * {WEIGHTS}) + 0.5 * np.sum(self.b * {WEIGHTS})\n"
+)
 TRACE_HEADER = (
     "\n\nTRACE = []\n\n\n"
     "def branch(k, taken):\n"
@@ -107,15 +142,19 @@ class Line:
 class Program:
     """A generated module and the arguments ``fuzzed`` is called with."""
 
-    def __init__(self, lines, args):
+    def __init__(self, lines, args, language=True):
         self.lines = lines
         self.args = args
+        self.language = language
         self.source = self.render(traced=False)
         self.traced_source = self.render(traced=True)
 
     def render(self, traced):
+        from fuzz_language import HELPERS, TRACED_HELPERS
         body = "\n".join(line.render(traced) if isinstance(line, Line) else line for line in self.lines)
-        return HEADER + (TRACE_HEADER if traced else "") + body + "\n"
+        if not self.language:
+            HELPERS, TRACED_HELPERS = "", ""
+        return HEADER + HELPERS + (TRACE_HEADER + TRACED_HELPERS if traced else "") + body + "\n"
 
     def args_source(self):
         """The arguments as Python source that rebuilds them exactly (numpy's repr rounds)."""
@@ -169,9 +208,11 @@ class Scope:
         self.index_vars = []  # the int ones among them
         self.outer = set()  # names bound outside the current block
         self.counter = itertools.count()
+        self.language = True  # draw the statements of fuzz_language too
 
     def child(self):
         inner = Scope(self.kinds, self.helper_kinds, self.in_helper)
+        inner.language = self.language
         inner.loop_vars = list(self.loop_vars)
         inner.index_vars = list(self.index_vars)
         inner.outer = set(self.kinds)
@@ -378,10 +419,15 @@ def assign(d, scope, indent):
 
 
 def statement(d, scope, indent):
-    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum"]
+    from fuzz_language import COMPOUND, STATEMENTS  # the rest of the language (it builds on this module)
+    choices = ["assign", "assign", "assign", "augment", "tuple", "swap", "pair", "setitem", "return", "listsum", "object"]
+    extra = sorted(STATEMENTS) if scope.language else []
+    choices += [name for name in extra if name not in COMPOUND]
     if indent < 3:
-        choices += ["if", "for", "for", "while"]
+        choices += ["if", "for", "for", "while"] + [name for name in extra if name in COMPOUND]
     choice = d.choice(choices)
+    if choice in STATEMENTS:
+        return STATEMENTS[choice](d, scope, indent)
     if choice == "assign":
         return assign(d, scope, indent)
     if choice == "augment":
@@ -455,6 +501,8 @@ def statement(d, scope, indent):
             if k < size:
                 body.append(statement(d, inner, indent + 1))
         return [header] + flat(body)
+    if choice == "object":
+        return vector_statements(d, scope, indent)
     if choice == "listsum":
         # a list filled by append in a loop, then summed
         items, inner = scope.new_name("l"), scope.child()
@@ -472,6 +520,41 @@ def statement(d, scope, indent):
              Line(indent, f"while {counter} < {d.integer(1, 4)} and ", conditions(d, inner), ":")]
     lines += flat(blocks(d, inner, indent + 1, 2))
     lines.append(Line(indent + 1, f"{counter} += 1"))
+    return lines
+
+
+def vector_statements(d, scope, indent):
+    """A ``Vec`` built from two expressions, combined by its operator methods (with numbers,
+    arrays and another ``Vec``, either side, in place too), maybe changed by a method that
+    writes its attributes, and reduced to a scalar by ``total()``."""
+    vec = scope.new_name("o")
+    lines = [Line(indent, f"{vec} = Vec(", expressions(d, scope, 1), ", ", expressions(d, scope, 1), ")")]
+    for _ in range(d.integer(1, 3)):
+        form = d.choice(["add", "radd", "sub", "rsub", "mul", "rmul", "neg", "div", "iadd", "scale"])
+        e = expressions(d, scope, 1)
+        if form == "add":
+            lines.append(Line(indent, f"{vec} = {vec} + Vec(", e, ", ", expressions(d, scope, 1), ")"))
+        elif form == "radd":
+            lines.append(Line(indent, f"{vec} = ", e, f" + {vec}"))
+        elif form == "sub":
+            lines.append(Line(indent, f"{vec} = {vec} - ", e))
+        elif form == "rsub":
+            lines.append(Line(indent, f"{vec} = ", e, f" - {vec}"))
+        elif form == "mul":
+            lines.append(Line(indent, f"{vec} = {vec} * ", e))
+        elif form == "rmul":
+            lines.append(Line(indent, f"{vec} = ", e, f" * {vec}"))
+        elif form == "neg":
+            lines.append(Line(indent, f"{vec} = -{vec}"))
+        elif form == "div":
+            lines.append(Line(indent, f"{vec} = {vec} / ", as_kind(e, SCALAR)))
+        elif form == "iadd":
+            lines.append(Line(indent, f"{vec} += ", e))
+        else:
+            lines.append(Line(indent, f"{vec}.scale(", e, ")"))
+    name = target(d, scope, SCALAR)
+    scope.bind(name, SCALAR)
+    lines.append(Line(indent, f"{name} = {vec}.total()"))
     return lines
 
 
@@ -540,12 +623,14 @@ def values(kind):
 
 
 @st.composite
-def programs(draw):
-    """A ``Program``: the helpers, ``fuzzed(x, y)``, and float64 arguments for it."""
+def programs(draw, language=True):
+    """A ``Program``: the helpers, ``fuzzed(x, y)``, and float64 arguments for it; with
+    ``language=False``, without the statements of ``fuzz_language``."""
     d = Drawer(draw)
     helper_lines, helper_kinds = helpers(d)
     kinds = {"x": d.choice([SCALAR, ARRAY]), "y": d.choice([SCALAR, ARRAY])}
     scope = Scope(kinds, helper_kinds)
+    scope.language = language
     body = flat(blocks(d, scope, 1, 6))
     live = [n for n in scope.names() if n not in ("x", "y")] or ["x"]
     terms = []
@@ -555,7 +640,7 @@ def programs(draw):
         value = f"np.sum({name} * {WEIGHTS})" if is_array(scope.kinds[name]) else name
         terms.append(weight + value)
     lines = helper_lines + ["", "", "def fuzzed(x, y):"] + body + [Line(1, "return " + " + ".join(terms))]
-    return Program(lines, (draw(values(kinds["x"])), draw(values(kinds["y"]))))
+    return Program(lines, (draw(values(kinds["x"])), draw(values(kinds["y"]))), language)
 
 
 # -- loading ----------------------------------------------------------------------------------

@@ -12,13 +12,14 @@ import zygote
 from zygote.testing import check_grad
 
 import corpus_functions
-from corpus_functions import CORPUS
+import corpus_objects
+from corpus_functions import CORPUS as FUNCTIONS
+from corpus_objects import OBJECTS, SMOOTH
+
+CORPUS = FUNCTIONS + OBJECTS
 
 # name -> reason; each has a minimal xfail(strict) reproducer in test_regressions.py.
-KNOWN_BUGS = {
-    "accumulator_object": "a method that assigns self.attr a differentiated value is refused "
-                          "(UnsupportedSyntaxError): its caller reads the attribute, out of the method's reach",
-}
+KNOWN_BUGS = {}
 
 
 def test_corpus_is_large_and_names_are_unique():
@@ -41,7 +42,7 @@ def test_corpus_gradient_matches_differences(function, args):
 
 
 def is_corpus_object(value):
-    return type(value).__module__ == corpus_functions.__name__
+    return type(value).__module__ in (corpus_functions.__name__, corpus_objects.__name__)
 
 
 def check_attribute_grads(f, args, eps=1e-6, rtol=1e-5, atol=1e-7):
@@ -83,6 +84,17 @@ def attribute_difference(f, args, obj, name, k, eps):
         finally:
             setattr(obj, name, original)
     return (values[0] - values[1]) / (2 * eps)
+
+
+def test_programs_on_objects_are_many():
+    assert len(OBJECTS) >= 30 and SMOOTH <= {name for name, _, _ in OBJECTS}
+
+
+@pytest.mark.parametrize("function, args", [pytest.param(f, a, id=n) for n, f, a in OBJECTS if n in SMOOTH])
+def test_programs_on_objects_to_second_order(function, args):
+    """The derivative in the first argument, itself differentiated, against differences."""
+    rest = args[1:]
+    check_grad(lambda first: zygote.gradient(function, first, *rest)[0], args[0])
 
 
 def test_attribute_check_catches_a_wrong_gradient():

@@ -4,6 +4,7 @@ import functools
 import numpy as np
 
 from zygote import protocol, runtime
+from zygote.rules import objects
 from zygote.rules.numpy import expand_reduced
 from rule_samples import SampleTable
 from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
@@ -82,19 +83,37 @@ def test_super_passes_the_gradient_to_self():
     assert dr == 6.0 and dd == {"scale": 0.75}
 
 
-# -- a compiled gradient (zygote.native) called inside differentiated code ------------------------
+# -- objects: writing attributes, building namedtuples, handing cotangents across calls ------------
 
-try:
-    import numba  # noqa: F401  (the numba extra)
-except ImportError:
-    numba = None
-if numba is not None:
-    import math
+class _Box:
+    pass
 
-    from zygote.native.gradient import grad as _native_grad, run_compiled
 
-    def _wave(x):
-        return math.sin(x) * x * x
+_Pair = __import__("collections").namedtuple("_Pair", "x y")
 
-    _WAVE_GRADIENT = _native_grad(_wave).gradient
-    sample(run_compiled, lambda x: run_compiled(_WAVE_GRADIENT, (x,)) * x, 0.7)
+
+def _set_then_read(write, v):
+    box = _Box()
+    write(box, "v", v * 2.0)
+    return box.v * v
+
+
+def _handed_over(v):
+    box = _Box()
+    kept = runtime.deposit(box, {"v": v * 2.0})
+    return runtime.reclaim(box, kept)["v"] * v
+
+
+def _withdrawn(v):
+    box = _Box()
+    runtime.deposit(box, {"v": v * 3.0})
+    return runtime.withdraw(box)["v"] * v
+
+
+sample(setattr, lambda v: _set_then_read(setattr, v), 0.7)
+sample(object.__setattr__, lambda v: _set_then_read(object.__setattr__, v), 0.7)
+sample(objects.make_namedtuple, lambda a, b: objects.make_namedtuple(_Pair, (a, b)).x * b, 0.4, 1.5)
+sample(runtime.deposit, _handed_over, 0.6)
+sample(runtime.reclaim, _handed_over, 0.8)
+sample(runtime.withdraw, _withdrawn, 0.6)
+sample(runtime.setattr_back, lambda a, b: runtime.setattr_back({"v": a * b, "w": b}, "v")[0] * a, 0.4, 1.5)

@@ -93,6 +93,9 @@ sample(float, lambda x: float(x) * 2.0 + np.sum(x), np.array(0.7))
 sample(float, lambda x: float(x[1]) * 2.0, u(3), mirrors=False)
 sample(complex, lambda a, b: np.abs(complex(a, b)) * 1.5, 0.7, -1.3, dynamic=False)
 sample(pow, lambda a, b: pow(a, b) * np.float64(1.5), 0.7, 2.3)
+sample(divmod, lambda a, b: divmod(a, b)[1] * 1.5 + divmod(a, b)[0], 2.5, 0.7, mirrors=False)
+sample(divmod, lambda a, b: weighted_sum(divmod(a, b)[1]), np.array([1.1, 2.3, -0.4, 3.2]), TABLE.away(3, 1),
+       mirrors=False)
 sample(pow, lambda x, b: weighted_sum(pow(x, b)), u(3, 4, lo=0.5), u(4))
 
 # -- reductions of sequences ---------------------------------------------------------------------
@@ -171,3 +174,59 @@ def test_appending_to_an_outer_list():
         calls.append(1)
         return x * 2.0
     assert zygote.gradient(f, 1.0) == (2.0,) and calls == [1]
+
+
+# -- the intrinsics of the language's lowerings ---------------------------------------------------
+
+
+def dict_comprehension(xs):
+    table = {i: v * v for i, v in enumerate(xs)}
+    return table[0] * table[2] + np.float64(0.0)
+
+
+def set_comprehension(x):
+    return sum(v * v for v in {x * i for i in range(3)}) + sum({x, 2 * x, 0.5})
+
+
+def generator_sum(x):
+    return sum(_generated_values(x)) + np.float64(0.0)
+
+
+def _generated_values(x):
+    yield x * x
+    yield from [np.sin(x), 2.0]
+
+
+def matched_fields(x):
+    match x:
+        case float(w):
+            return w * w * np.float64(1.5)
+    return x
+
+
+def matched_rest(d):
+    match d:
+        case {"a": a, **rest}:
+            return a * rest["b"] * np.float64(1.5)
+    return np.float64(0.0)
+
+
+sample(filter, lambda xs: sum(filter(lambda v: v > 0, xs)) * np.float64(1.5), [0.7, -1.3, 0.4], mirrors=False)
+sample(runtime.dict_set, dict_comprehension, [0.7, -1.3, 0.4], mirrors=False)
+sample(runtime.set_of, lambda x: sum({x, 2 * x, 0.5}) * np.float64(1.5), 0.7, mirrors=False)
+sample(runtime.set_add, set_comprehension, 0.7, mirrors=False)
+sample(runtime.generated, generator_sum, 0.7, mirrors=False)
+sample(runtime.match_field, lambda x: matched_fields(x) * np.float64(1.0), 0.7, mirrors=False)
+sample(runtime.mapping_rest, matched_rest, {"a": 0.7, "b": -1.3}, mirrors=False)
+
+
+# -- checkpointing: the pullback runs the function again -----------------------------------------
+
+
+def _layer(x, w):
+    return np.tanh(w * x) * x
+
+
+sample(zygote.checkpointed, lambda x, w: weighted_sum(zygote.checkpointed(_layer, x, w)), u(3), 0.7,
+       mirrors=False)
+sample(zygote.checkpointed, lambda x: zygote.checkpointed(_layer, x, 1.3) * 2.0, 0.4, mirrors=False)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import zygote
+from zygote.rules.complex import conj
 from zygote.testing import weighted_sum
 from rule_samples import SampleTable
 from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
@@ -32,6 +33,11 @@ sample((np.ndarray, "conj"), lambda x: weighted_sum(x.conj()), u(3))
 sample((np.ndarray, "conjugate"), lambda x: weighted_sum(x.conjugate()), u(3))
 sample((np.generic, "conj"), lambda x: np.sum(x).conj() * 2.0, u(3), mirrors=False, float32=False)
 sample((np.generic, "conjugate"), lambda x: np.sum(x).conjugate() * 2.0, u(3), mirrors=False, float32=False)
+sample((complex, "conjugate"), lambda x: ((x + 0.5j) * x).conjugate().imag * 2.0, 0.7, mirrors=False)
+sample((float, "conjugate"), lambda x: x.conjugate() * x, 0.7)
+sample(conj, lambda x: weighted_sum(np.imag(conj(x * (1 + 2j)))), u(3))
+sample(conj, lambda x: conj(x) * x * 2.0, 0.7)
+sample((int, "conjugate"), lambda x: (x * 3).conjugate() * x, 2, mirrors=False)
 
 
 # -- complex arguments -------------------------------------------------------------------------

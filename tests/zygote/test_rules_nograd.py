@@ -14,7 +14,7 @@ import pytest
 
 import zygote
 from zygote import cotangents, runtime, testing
-from zygote.rules import RULES, adjoints
+from zygote.rules import RULES, adjoints, objects
 
 X = np.array([[0.3, -1.7, 2.4], [1.2, -0.6, 0.45]])
 V = np.array([0.31, -1.69, 2.41, 1.21])   # (no entry of X: the points stay off the jumps)
@@ -59,8 +59,13 @@ ROWS = {
     np.random.default_rng: NO_NUMBER,
     np.iscomplexobj: (X,), np.isrealobj: (X,), np.iscomplex: (X,), np.isreal: (X,),
     adjoints.clip_mask: (X, -1.0, 1.0), adjoints.reduced_count: NO_NUMBER,
-    runtime.zeros_like_list: ([0.3, 0.5],), cotangents.seed_like: (0.3,), testing.output_weights: NO_NUMBER,
+    runtime.zeros_like_list: ([0.3, 0.5],), runtime.container_kind: ([0.3, 0.5],), cotangents.seed_like: (0.3,), testing.output_weights: NO_NUMBER,
+    runtime.catch: "a context manager that keeps an exception: returns no number",
+    runtime.exception_matches: NOT_NUMERIC, runtime.exit_arguments: NOT_NUMERIC,
+    runtime.match_class: NOT_NUMERIC, runtime.match_mapping: ({"a": 0.3}, ("a",)),
+    runtime.match_sequence: ([0.3, 0.5], 2, False),
     zygote.dropgrad: "the stop-gradient: its zero derivative is what it is for",
+    objects.methods_to_try: NOT_NUMERIC, objects.own_method: NOT_NUMERIC, objects.plain_operands: NOT_NUMERIC,
 }
 
 

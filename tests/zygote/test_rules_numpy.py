@@ -77,6 +77,8 @@ sample(np.float_power, lambda a, b: weighted_sum(np.float_power(a, b)), u(3, 4, 
        float32=False)  # float_power computes in float64 by definition
 sample(np.remainder, lambda a, b: weighted_sum(np.remainder(a, b)), np.array([1.1, 2.3, -0.4, 3.2]), 0.7)
 sample(np.fmod, lambda a, b: weighted_sum(np.fmod(a, b)), np.array([1.1, 2.3, -0.4, -3.2]), 0.7)
+sample(np.divmod, lambda a, b: weighted_sum(np.divmod(a, b)[1] * a), np.array([1.1, 2.3, -0.4, 3.2]), 0.7,
+       mirrors=False)
 sample(np.maximum, lambda a, b: weighted_sum(np.maximum(a, b)), u(3, 1), u(1, 4))
 sample(np.minimum, lambda a, b: weighted_sum(np.minimum(a, b)), u(3, 4), u(4))
 sample(np.fmax, lambda a, b: weighted_sum(np.fmax(a, b)), u(3, 1), u(1, 4))

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zygote
+from zygote.rules import ieee
 from zygote.testing import check_grad, weighted_sum
 from rule_samples import SampleTable
 from rule_samples import (  # noqa: F401 -- the checks pytest runs over this module's rows
@@ -50,6 +51,12 @@ sample(operator.matmul, lambda a, b: weighted_sum(a @ b), u(4), u(2, 4, 3))
 sample(operator.matmul, lambda a, b: weighted_sum(a @ b), u(2, 3, 4), u(4))
 sample(operator.matmul, lambda a, b: (a @ b) * 2.0, u(4), u(4))
 sample(operator.matmul, lambda a, b: weighted_sum(operator.matmul(a, b)), u(2, 3), u(3, 3))
+
+# -- the IEEE division and power of rule expressions (zygote.rules.ieee) -------------------------
+sample(ieee.divide, lambda a, b: ieee.divide(a, b) * 1.5, 0.7, -1.3)
+sample(ieee.divide, lambda a, b: weighted_sum(ieee.divide(a, b)), u(3, 4), away(4))
+sample(ieee.power, lambda a, b: ieee.power(a, b) * 1.5, 0.7, -1.3)
+sample(ieee.power, lambda a, b: weighted_sum(ieee.power(a, b)), u(3, 4, lo=0.5), u(4))
 
 
 # -- broadcasting, with hypothesis ---------------------------------------------------------------

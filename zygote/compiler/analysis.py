@@ -2,9 +2,18 @@
 import gast
 
 from ..activity import ANY, NUMERIC
+from .. import nodes
 from ..nodes import names_loaded, walk
 from ..rules import lookup
 
+
+# numpy functions whose result may share memory with an argument
+VIEWING = frozenset({"transpose", "reshape", "ravel", "squeeze", "expand_dims", "atleast_1d",
+                     "atleast_2d", "atleast_3d", "broadcast_to", "broadcast_arrays", "moveaxis",
+                     "swapaxes", "rollaxis", "diagonal", "real", "imag", "asarray", "asanyarray",
+                     "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud", "rot90",
+                     "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
+                     "matrix_transpose", "permute_dims"})
 
 # Attributes whose values carry no derivative (shapes, sizes, types).
 NONDIFF_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes",
@@ -121,14 +130,28 @@ def outer_names(func_node):
 class Activity:
     """Forward activity and kind: which names carry a derivative, and whether they are numeric."""
 
-    def __init__(self, body, resolver, initial):
+    def __init__(self, body, resolver, initial, in_place=False, user_code=True):
         self.kind = dict(initial)   # name -> NUMERIC or ANY; absent: inactive
+        self.inputs = frozenset(initial)
         self.resolver = resolver
+        self.in_place = in_place
+        self.closures = {}          # nested def -> the names it reads from this function
         # Names active just before each statement: a name reused for data and then for a
         # derived value (x = x @ W) is only differentiated where it holds the latter.
         self.before = {}
         self.current = None
+        self.body = body
+        self.user_code = user_code
+        self._read_owners = None
+        self._made = None
         self._block(body)
+        while in_place:
+            # A write makes its target active, and with it every name bound to the same
+            # object earlier on: run again until no name is added.
+            known = dict(self.kind)
+            self._block(body)
+            if self.kind == known:
+                break
 
     def at(self, stmt):
         """Make ``active`` answer for the program point just before ``stmt``."""
@@ -158,8 +181,18 @@ class Activity:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             kind = self.value_kind(stmt.value)
+            if self.in_place and isinstance(stmt.value, gast.Call):
+                self._written_by_call(stmt.value)
             if isinstance(target, gast.Name):
                 self._set(target.id, kind)
+                if isinstance(stmt.value, gast.Call):
+                    self._mark_changed(stmt.value)
+                if self.in_place and target.id in self.kind:
+                    # the value may share memory with these: a write through either name
+                    # changes both, so both carry the derivative
+                    for name in self._alias_sources(stmt.value):
+                        if name not in self.kind:
+                            self._set(name, ANY)
             elif isinstance(target, gast.Tuple):
                 for name in assigned_by(stmt):
                     self._set(name, ANY if kind else None)
@@ -184,8 +217,47 @@ class Activity:
         elif isinstance(stmt, gast.With):
             self._block(stmt.body)
         elif isinstance(stmt, gast.FunctionDef):
+            self.closures[stmt.name] = outer_names(stmt)
             if any(n in self.kind for n in outer_names(stmt)):
                 self._set(stmt.name, ANY)
+
+    def _mark_changed(self, call):
+        """Objects a call hands a differentiated value to may keep it (``box.add(x)``,
+        ``Counter.__init__``): the method's owner, and the arguments made in this function or
+        whose attributes it reads, carry a derivative from there on."""
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
+        owner = call.func.value if isinstance(call.func, gast.Attribute) else None
+        if not any(self.active(a) for a in atoms + [owner]):
+            return
+        if self._read_owners is None:
+            # (in generated code, any value handed to a call, but not the owner of a method
+            # call: its stacks are zygote's)
+            self._read_owners = attribute_owners(self.body) if self.user_code else set()
+        changed = [owner] if self.user_code and isinstance(owner, gast.Name) \
+            and self.resolver.static(owner) is None else []
+        writes = isinstance(call.func, gast.Attribute) and call.func.attr == "__setattr__" or (
+            isinstance(call.func, gast.Name) and call.func.id == "setattr")
+        changed += [a for i, a in enumerate(atoms) if isinstance(a, gast.Name) and (
+            a.id in self._read_owners or a.id in self.made() or (writes and i == 0)
+            or (not self.user_code and self._dynamic(call)))]
+        for atom in changed:
+            if atom.id not in self.kind:  # (an active name keeps its kind: arrays stay numeric)
+                self._set(atom.id, ANY)
+
+    def _dynamic(self, call):
+        """Whether generated code's ``call`` goes through the call protocol (where user code,
+        which may change the objects it is handed, runs)."""
+        static = self.resolver.static(call.func)
+        obj = static.obj if static is not None else None
+        return getattr(obj, "__module__", None) == "zygote.protocol" and \
+            getattr(obj, "__name__", None) in ("call", "call_method")
+
+    def made(self):
+        """Names bound only to objects this function makes (by a call or a display)."""
+        if self._made is None:
+            self._made = local_objects(self.body, ())
+        return self._made
 
     def value_kind(self, value):
         """The kind of the value an expression in normal form produces, or None if inactive."""
@@ -197,6 +269,9 @@ class Activity:
             kinds = [self.kind_of(value.left), self.kind_of(value.right)]
             if not any(kinds):
                 return None
+            if getattr(value, "zygote_inplace", False) and isinstance(value.left, gast.Name) \
+                    and kinds[0] is None and value.left.id in self.made():
+                return ANY  # obj += x on an object made here: its __iadd__ may keep x
             return NUMERIC if all(k in (NUMERIC, None) for k in kinds) else ANY
         if isinstance(value, gast.UnaryOp):
             if isinstance(value.op, gast.Not):
@@ -207,8 +282,9 @@ class Activity:
         if isinstance(value, gast.Call):
             return self._call_kind(value)
         if isinstance(value, gast.Attribute):
-            if self.resolver.static(value) is not None or value.attr in NONDIFF_ATTRIBUTES:
-                return None
+            if value.attr in NONDIFF_ATTRIBUTES or (self.resolver.static(value) is not None
+                                                    and not self.active(value.value)):
+                return None  # a global's attribute is a constant unless the global is differentiated
             if value.attr in ("T", "mT", "real"):
                 return self.kind_of(value.value)
             return ANY if self.active(value.value) else None
@@ -225,6 +301,40 @@ class Activity:
         if isinstance(value, gast.Lambda):
             return ANY if any(n in self.kind for n in outer_names(value)) else None
         return None
+
+    def _alias_sources(self, value):
+        """Names whose objects the result of ``value`` may be, or be a view of."""
+        if isinstance(value, gast.Name):
+            return [value.id]
+        if isinstance(value, (gast.Subscript, gast.Attribute)) and isinstance(value.value, gast.Name) \
+                and self.resolver.static(value) is None:
+            return [value.value.id]
+        if isinstance(value, gast.Call):
+            static = self.resolver.static(value.func)
+            rule = lookup(static.obj) if static is not None else None
+            if rule is not None and getattr(static.obj, "__name__", "") not in VIEWING:
+                return []
+            atoms = [a.value if isinstance(a, gast.Starred) else a for a in value.args]
+            if isinstance(value.func, gast.Attribute) and static is None:
+                atoms.append(value.func.value)
+            return [a.id for a in atoms if isinstance(a, gast.Name)]
+        return []
+
+    def _written_by_call(self, call):
+        """A call without a rule may write a differentiated value into any object it is given."""
+        static = self.resolver.static(call.func)
+        if static is not None and lookup(static.obj) is not None:
+            return
+        atoms = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        atoms += [k.value for k in call.keywords]
+        if isinstance(call.func, gast.Attribute):
+            atoms.append(call.func.value)
+        if isinstance(call.func, gast.Name):
+            atoms += [nodes.load(n) for n in sorted(self.closures.get(call.func.id, ()))]
+        if any(self.active(a) for a in atoms):
+            for atom in atoms:
+                if isinstance(atom, gast.Name) and atom.id not in self.kind:
+                    self._set(atom.id, ANY)
 
     def _call_kind(self, call):
         args = [a.value if isinstance(a, gast.Starred) else a for a in call.args]
@@ -256,6 +366,17 @@ def walk_stmts(stmts):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
                 yield from walk_stmts(inner)
+
+
+def attribute_owners(body):
+    """Names whose attributes the function reads or calls methods of (``obj.total``)."""
+    found = set()
+    for stmt in walk_stmts(body):
+        for node in walk(stmt):
+            if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) \
+                    and node.attr not in NONDIFF_ATTRIBUTES and node.attr not in ("T", "mT", "real"):
+                found.add(node.value.id)
+    return found
 
 
 def local_objects(body, params):
@@ -381,7 +502,7 @@ class Analysis:
     ``activity`` says which names carry a derivative at each statement and of which kind;
     ``sites`` where each statement and assignment sits; ``scalar_closed`` the active names
     whose cotangents add with plain ``+``; ``local_objects`` the names bound only to objects
-    made in the function; ``bound_calls`` the call each name is assigned from.
+    made in the function; ``bound_calls`` the call or attribute each name is assigned from.
     """
 
     def __init__(self, activity, sites, scalar_closed, local_objects, bound_calls, scalars):
@@ -397,10 +518,12 @@ class Analysis:
         return self.activity.kind
 
 
-def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
+def analyse(nf, resolver, initial_kinds, scalars=frozenset(), in_place=False, user_code=True):
     """The ``Analysis`` of normal form ``nf`` whose active inputs have ``initial_kinds``.
 
-    ``scalars`` are the parameters passed Python numbers.
+    ``scalars`` are the parameters passed Python numbers; ``in_place`` says that the
+    function writes into objects (or calls a function that does); ``user_code=False`` says the
+    code is zygote's own (generated, or a rule's helper), whose calls change no user object.
 
     >>> from zygote.compiler.normalise import normalise
     >>> from zygote.compiler.parse import parse_function
@@ -415,13 +538,13 @@ def analyse(nf, resolver, initial_kinds, scalars=frozenset()):
     """
     body = nf.tree.body
     params = nf.params + other_params(nf.tree)
-    activity = Activity(body, resolver, initial_kinds)
+    activity = Activity(body, resolver, initial_kinds, in_place, user_code)
     closed = scalar_closed(body, scalars, activity.kind, resolver)
     objects = local_objects(body, set(params))
     sites = Sites(body, params)
     bound_calls = {s.targets[0].id: s.value for s in walk_stmts(body)
                    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                   and isinstance(s.value, gast.Call)}
+                   and isinstance(s.value, (gast.Call, gast.Attribute))}
     return Analysis(activity, sites, closed, objects, bound_calls, frozenset(scalars))
 
 
@@ -431,3 +554,59 @@ def other_params(tree):
     extra = [a.id for a in args.kwonlyargs]
     extra += [a.id for a in (args.vararg, args.kwarg) if a is not None]
     return extra
+
+
+def defined_by(stmt):
+    """``(name, function node)`` when ``stmt`` is a ``def`` or assigns a ``lambda``, else ``(None, None)``."""
+    if isinstance(stmt, gast.FunctionDef):
+        return stmt.name, stmt
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and isinstance(stmt.value, gast.Lambda):
+        return stmt.targets[0].id, stmt.value
+    return None, None
+
+
+def closures(body, params):
+    """Names bound only to functions defined here (``def`` or ``lambda``): for each, the names
+    it reads from this scope and the statements that define it.
+
+    A closure reads its cells when it is called, not when it is made, so the cotangent it
+    hands back belongs to the values its cells hold at the call (late binding).
+    """
+    reads, defs, other = {}, {}, set(params)
+    for stmt in walk_stmts(body):
+        name, func = defined_by(stmt)
+        if func is None:
+            other.update(assigned_by(stmt))
+            continue
+        reads.setdefault(name, set()).update(outer_names(func))
+        defs.setdefault(name, []).append(stmt)
+    return {name: (frozenset(outer), tuple(defs[name])) for name, outer in reads.items()
+            if name not in other}
+
+
+def closure_uses(body, closed):
+    """``(name, statement, passed)`` for each statement reading a closure in ``closed`` other
+    than by calling or returning it: passing it to a call (``passed``), or keeping it, in a
+    container or under another name. There its cotangent may arrive before a later call
+    reads its cells."""
+    found = []
+    for stmt in walk_stmts(body):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.FunctionDef) or isinstance(value, gast.Lambda):
+            continue  # read when the new function is called: its own cotangent comes then
+        callee, passed = set(), set()
+        if isinstance(value, gast.Call):
+            callee = {id(value.func)}
+            passed = {id(a) for a in [*value.args, *(k.value for k in value.keywords)]}
+            passed |= {id(a.value) for a in value.args if isinstance(a, gast.Starred)}
+        elif isinstance(stmt, gast.Return):
+            callee = {id(value)}
+        own = [getattr(stmt, f) for f in ("test", "iter", "items") if hasattr(stmt, f)]
+        own = [p for part in own for p in (part if isinstance(part, list) else [part])]
+        for node in (n for part in (own or [stmt]) for n in walk(part)):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                    and node.id in closed and id(node) not in callee:
+                found.append((node.id, stmt, id(node) in passed))
+                break
+    return found

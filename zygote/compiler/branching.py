@@ -1,5 +1,6 @@
 """Lowering the expressions that hide control flow: chained comparisons, ``and``/``or``,
-conditional expressions and comprehensions become ``if`` chains and loops in normal form.
+conditional expressions, assignment expressions and comprehensions of every kind become
+assignments, ``if`` chains and loops in normal form.
 
 ``BranchingExpressions`` is the part of the normaliser in ``normalise`` that handles them;
 it emits statements through the normaliser's ``emit``, ``atom`` and ``stmt``.
@@ -73,12 +74,30 @@ class BranchingExpressions:
         self.emit(nodes.if_(test, body, orelse))
         return nodes.load(result)
 
+    def expr_NamedExpr(self, node):
+        # ``(n := e)`` binds ``n`` in the function (also from inside a comprehension) and
+        # is worth ``e``'s value.
+        value = self.atom(node.value)
+        self.emit(nodes.assign(node.target.id, value))
+        return value
+
     def expr_ListComp(self, node):
-        return self.comprehension(node)
+        return self.comprehension(node, nodes.list_load([]), "list_append", ("elt",))
 
     expr_GeneratorExp = expr_ListComp
 
-    def comprehension(self, node):
+    def expr_SetComp(self, node):
+        return self.comprehension(node, nodes.call(self.helper("set_of")), "set_add", ("elt",))
+
+    def expr_DictComp(self, node):
+        return self.comprehension(node, nodes.make(gast.Dict, keys=[], values=[]), "dict_set",
+                                  ("key", "value"))
+
+    def expr_Set(self, node):
+        return nodes.call(self.helper("set_of"), self.elements(node.elts))
+
+    def comprehension(self, node, empty, add, fields):
+        """``result = empty`` and a loop nest that does ``result = add(result, *fields)``."""
         # Comprehension variables live in their own scope: give them fresh names.
         renames = {}
         for generator in node.generators:
@@ -86,10 +105,10 @@ class BranchingExpressions:
                 if isinstance(name, gast.Name):
                     renames[name.id] = self.namer.fresh(name.id)
         node = _rename(copy.deepcopy(node), renames)
+        parts = [getattr(node, field) for field in fields]
         result = self.namer.fresh("items")
-        self.emit(nodes.assign(result, nodes.list_load([])))
-        append = nodes.assign(result, nodes.call(self.helper("list_append"), [nodes.load(result), node.elt]))
-        inner = [append]
+        self.emit(nodes.assign(result, empty))
+        inner = [nodes.assign(result, nodes.call(self.helper(add), [nodes.load(result)] + parts))]
         for generator in reversed(node.generators):
             for condition in reversed(generator.ifs):
                 inner = [nodes.if_(condition, inner, [])]

@@ -10,16 +10,17 @@ import contextlib
 import copy
 import gc
 import functools
+import resource
 import threading
 import types
 import weakref
 
 from .. import nodes, rules
 from ..activity import argument_kinds, callee_active, category, keyword_kinds
-from ..params import params_mode
+from ..params import params_mode, views_a_param
 from ..runtime import dict_back, split_cotangent
 from . import planned
-from .resolve import guard_terms
+from .resolve import ForeignName, guard_terms
 from .compile import closure_function
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 from .pipeline import _ENV_NAMES, build, env_names
@@ -32,7 +33,7 @@ class Entry:
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
                  "primal_plain", "transformed", "n_positional", "simple", "guard_check",
-                 "fused", "__weakref__")
+                 "fused", "guard_uses", "__weakref__")
 
     def __init__(self, fn, transformed, compiled):
         self.code = fn.__code__
@@ -51,11 +52,23 @@ class Entry:
         self.globals_ref = None
         self.primal_plain = None
         self.guard_check = None
+        self.guard_uses = 0
         self.fused = None  # the fused gradient function (compiler.fused), made on demand
 
     def guards_hold(self, fn):
-        """Whether the names the transform resolved still denote the same objects."""
-        return self.guard_for(fn)()
+        """Whether the names the transform resolved still denote the same objects.
+
+        The first checks walk the guards; an entry checked more often compiles them into
+        one function (about a millisecond, which a new function's second gradient should
+        not pay).
+        """
+        check = self.guard_check
+        if check is not None and check.__globals__ is fn.__globals__:
+            return check()
+        self.guard_uses += 1
+        if self.guard_uses > _WALKED_GUARD_CHECKS:
+            return self.guard_for(fn)()
+        return _guards_hold_in(self.guards, fn.__globals__)
 
     def guard_for(self, fn):
         """A function of no arguments telling whether the guards hold for ``fn``'s globals."""
@@ -104,6 +117,28 @@ def zygote_guard():
 """)  # a name that is gone, or an attribute that is: the guard fails
 
 
+_WALKED_GUARD_CHECKS = 8
+
+
+def _guards_hold_in(guards, namespace):
+    """What the compiled guard function answers, found by walking the guards one by one."""
+    found = namespace.get("__builtins__", builtins)
+    names = found if isinstance(found, dict) else vars(found)
+    for root, path, obj in guards:
+        try:
+            if isinstance(root, ForeignName):
+                value = root.namespace[root.name]
+            else:
+                value = namespace[root] if root in namespace else names[root]
+            for attr in path:
+                value = getattr(value, attr)
+        except (KeyError, AttributeError, NameError):
+            return False
+        if value is not obj:
+            return False
+    return True
+
+
 def _guard_function(guards, namespace):
     """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
     terms, expected = guard_terms(guards)
@@ -137,7 +172,7 @@ def _env_category(value, params):
     if params is None or kind == "-":
         return kind
     if kind == "n":
-        return "n" if id(value) in params else "-"
+        return "n" if id(value) in params or views_a_param(value) else "-"
     if kind == "f":
         return "-"  # a plain number in the environment is never a parameter
     if type(value) in (tuple, list) and len(value) <= _SCANNED_ITEMS:
@@ -203,7 +238,14 @@ class TransformCache:
         env = env_mask(fn, callee_active(mask))
         entry = self.entry_for(fn, param_mask, env)
         primal = entry.primal_for(fn)
-        y, saved = primal(*args, **kwargs)
+        nesting = _NESTING
+        depth = nesting.depth = nesting.depth + 1
+        try:
+            if depth > nesting.most:
+                raise _too_deep(fn, nesting.most)
+            y, saved = primal(*args, **kwargs)
+        finally:
+            nesting.depth = depth - 1
         back = functools.partial(entry.adjoint, saved)
         if not kwargs and entry.simple and len(args) == entry.n_positional:
             return y, back
@@ -243,6 +285,38 @@ class TransformCache:
     def _rule_registered(self, fn):
         if fn is not None and fn in self.planned:
             self.clear()
+
+
+class _Nesting(threading.local):
+    """How many calls of user functions are being differentiated inside each other on this
+    thread, and how many its C stack holds. Each costs some C stack (the interpreter recurses
+    through the generated code's calls), so a recursion deeper than plain Python's would
+    crash the interpreter once a raised ``sys.setrecursionlimit`` let it run past the stack;
+    zygote raises ``RecursionError`` first."""
+
+    depth = 0
+
+    def __init__(self):
+        if threading.current_thread() is threading.main_thread():
+            stack = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        else:
+            stack = threading.stack_size()
+        if stack <= 0:  # unlimited, or the platform's default for threads
+            stack = _DEFAULT_STACK
+        self.most = max(64, stack // _STACK_PER_CALL)
+
+
+_DEFAULT_STACK = 8 << 20
+_STACK_PER_CALL = 2048  # bytes of C stack one differentiated call may take, with a margin
+_NESTING = _Nesting()
+
+
+def _too_deep(fn, most):
+    return RecursionError(
+        f"maximum recursion depth exceeded while differentiating {getattr(fn, '__qualname__', fn)!r}: "
+        f"zygote differentiates at most {most} calls nested inside each other on this thread's "
+        "stack; run the computation in a thread with a larger stack (threading.stack_size) "
+        "to go deeper")
 
 
 @contextlib.contextmanager

@@ -11,14 +11,15 @@ import gast
 from .. import nodes
 from ..activity import NUMERIC, SCALAR, category
 from ..errors import UnsupportedSyntaxError
-from ..rules import lookup
-from .inline import bind, free_objects, instantiate
+from ..rules import lookup, lookup_as_method
+from . import handoff
+from .inline import bind, free_objects, instantiate, rule_body
 
 
 class CallAdjoints:
     """The primal and adjoint statements of calls, for one generator ``gen``.
 
-    ``bound_calls`` maps each name to the call it is assigned from (the analysis's);
+    ``bound_calls`` maps each name to the call or attribute it is assigned from (the analysis's);
     ``plan_call(fn, kinds, active)`` plans a direct call of a global Python function.
     """
 
@@ -32,8 +33,14 @@ class CallAdjoints:
         active = [p for p in rule.params if self.gen.activity.active(bound[p])]
         if not active:
             return
+        objects = free_objects(rule)
         helper_names = {}
-        for free, obj in free_objects(rule).items():
+
+        def helper_name(free):
+            # Only the free names the instantiated adjoint keeps become helpers (and guards).
+            if free in helper_names:
+                return helper_names[free]
+            obj = objects[free]
             shared = self.gen.resolver.static(nodes.load(free))
             if shared is not None and shared.obj is obj and free in self.gen.resolver.fixed:
                 helper_names[free] = free  # generated code: already a helper cell of its own
@@ -48,12 +55,22 @@ class CallAdjoints:
                 helper_names[free] = free
             else:
                 helper_names[free] = self.gen.helper(obj, free)
+            return helper_names[free]
         if not rule.elementwise:
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
-        parts = instantiate(rule, bound, nodes.load(name), dy, helper_names)
+            if _reads_of_dy(rule, active) > 1:
+                # Summed down to the result's shape once, however many adjoints read it.
+                exact = self.gen.fresh_adjoint(f"d{name}")
+                out.append(nodes.assign(exact, dy))
+                dy = nodes.load(exact)
+        parts = instantiate(rule, bound, nodes.load(name), dy, helper_name, self.numeric)
         for param, part in zip(rule.params, parts):
             if part is not None and param in active:
                 self.gen.contribute(bound[param].id, part, out)
+
+    def numeric(self, atom):
+        """Whether ``atom`` is a differentiated number or array (not a list or an object)."""
+        return self.gen.activity.active(atom) and self.gen.kind.get(atom.id) == NUMERIC
 
     def call(self, stmt, name, call, site, dy):
         static = self.gen.resolver.static(call.func)
@@ -61,6 +78,18 @@ class CallAdjoints:
             static = _Fixed(self.gen.helpers[call.func.id])
         rule = lookup(static.obj) if static is not None else None
         active = name in self.gen.kind
+        if active and static is None and isinstance(call.func, gast.Attribute) and not call.args \
+                and not call.keywords and self.gen.activity.active(call.func.value):
+            # x.conjugate(): the rule of the function it computes (generated adjoints call it on
+            # numbers and arrays, so higher orders meet it at every multiplication)
+            method_form = lookup_as_method(call.func.attr)
+            if method_form is not None:
+                self.gen.kill(name)
+                if dy is None:
+                    return [stmt], []
+                adjoint = []
+                self.inline(method_form, {method_form.params[0]: call.func.value}, name, dy, adjoint)
+                return self.gen.with_saves(stmt, [stmt], adjoint, site)
         if rule is not None and not isinstance(static, _Fixed):
             self.gen.resolver.guard(static)
         if not active or (rule is not None and rule.kind == "nograd"):
@@ -68,7 +97,7 @@ class CallAdjoints:
             return [stmt], []
         positional = call.args
         if any(isinstance(a, gast.Starred) for a in positional) or any(k.arg is None for k in call.keywords):
-            if dy is None:
+            if dy is None and not self.may_mutate(call):
                 self.gen.kill(name)
                 return [stmt], []
             return self.starred_call(stmt, name, call, site, dy)
@@ -82,13 +111,15 @@ class CallAdjoints:
                 adjoint = []
                 self.inline(rule, bound, name, dy, adjoint)
                 return self.gen.with_saves(stmt, [stmt], adjoint, site)
+        if dy is None and static is not None and handoff.always_pulled(static.obj):
+            dy = nodes.const(0)  # what it deposited comes back through its adjoint
         if dy is None and not self.may_mutate(call):
             self.gen.kill(name)
             return [stmt], []
         if not keywords and call.args and rule is not None and rule.plan is not None:
             # gradient(f, *args): the transform of f's fused gradient, called directly.
             planned = self.planned_call(stmt, name, site, dy, rule.plan,
-                                        self.gen.resolver.static(call.args[0]), call.args[1:])
+                                        self.static_callee(call.args[0]), call.args[1:])
             if planned is not None:
                 return planned
         if not keywords and rule is None and static is not None and not isinstance(static, _Fixed) \
@@ -107,8 +138,10 @@ class CallAdjoints:
             primal_call, parts_for, lead = self.dynamic_call(call)
         primal = nodes.assign([name, back], primal_call)
         self.gen.kill(name)
-        if dy is None:
+        handed = handoff.handed_over(self.gen, lead + parts_for)
+        if dy is None and not handed:
             return [primal], []
+        dy = nodes.const(0) if dy is None else dy
         part_names = [self.gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_")
                       for a in lead + parts_for]
         targets = [nodes.store(n) for n in part_names]
@@ -118,8 +151,9 @@ class CallAdjoints:
         if rule is not None and rule.kind == "pullback":
             # A pullback rule wants a cotangent of exactly its output's shape.
             dy = self.gen.rt_call("unbroadcast", [dy, nodes.load(name)])
-        adjoint = [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
-                                nodes.call(nodes.load(back), [dy]))]
+        before, after = handoff.around_call(self.gen, handed)
+        adjoint = before + [nodes.assign(nodes.make(gast.Tuple, elts=targets, ctx=gast.Store()),
+                                         nodes.call(nodes.load(back), [dy]))] + after
         for atom, part in zip(lead + parts_for, part_names):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.load(part), adjoint)
@@ -150,13 +184,16 @@ class CallAdjoints:
         primal_fn = self.gen.helper(plan.primal, plan.hint + "_primal")
         primal = nodes.assign([name, saved], nodes.call(nodes.load(primal_fn), args))
         self.gen.kill(name)
-        if dy is None:
+        handed = handoff.handed_over(self.gen, args)
+        if dy is None and not handed:
             return [primal], []
+        dy = nodes.const(0) if dy is None else dy
         parts = [self.gen.fresh_adjoint("_")] + [
             self.gen.fresh_adjoint(f"d{a.id}_part" if isinstance(a, gast.Name) else "_") for a in args]
         adjoint_fn = self.gen.helper(plan.adjoint, plan.hint + "_adjoint")
-        adjoint = [nodes.assign(nodes.tuple_store(parts),
-                                nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))]
+        before, after = handoff.around_call(self.gen, handed)
+        adjoint = before + [nodes.assign(nodes.tuple_store(parts),
+                                         nodes.call(nodes.load(adjoint_fn), [nodes.load(saved), dy]))] + after
         for atom, part in zip(args, parts[1:]):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.load(part), adjoint)
@@ -166,7 +203,8 @@ class CallAdjoints:
         """The length of the tuple ``name`` holds when it is bound once by a gradient-like call
         (a rule with a static plan: one result per argument after the callee), else None."""
         call = self.bound_calls.get(name)
-        if call is None or len(self.gen.sites.assigned.get(name, ())) != 1 or call.keywords:
+        if not isinstance(call, gast.Call) or len(self.gen.sites.assigned.get(name, ())) != 1 \
+                or call.keywords:
             return None
         static = self.gen.resolver.static(call.func)
         rule = lookup(static.obj) if static is not None else None
@@ -176,6 +214,16 @@ class CallAdjoints:
         if any(isinstance(a, gast.Starred) for a in args) or None in map(self.static_category, args):
             return None  # a Params argument, for one, gives Grads
         return len(args)
+
+    def static_callee(self, atom):
+        """What a function argument (``gradient(f, x)``'s ``f``) denotes when globals fix it: a
+        global, or a module's attribute that normal form named once (``mod_f = mod.f``)."""
+        static = self.gen.resolver.static(atom)
+        if static is None and isinstance(atom, gast.Name) \
+                and len(self.gen.sites.assigned.get(atom.id, ())) == 1 \
+                and isinstance(self.bound_calls.get(atom.id), gast.Attribute):
+            static = self.gen.resolver.static(self.bound_calls[atom.id])
+        return static
 
     def static_category(self, atom):
         """The run-time category of ``atom`` when this transform fixes it, else None."""
@@ -269,10 +317,14 @@ class CallAdjoints:
                                      [mask, func] + list(call.args), keywords)
         self.gen.kill(name)
         parts = self.gen.fresh_adjoint(f"d{name}_parts")
-        adjoint = [nodes.assign(parts, self.gen.rt_call("regroup", [
-            nodes.call(nodes.load(back), [dy]), nodes.tuple_load(layout)]))]
         atoms = [owner if owner is not None else callee if callee is not None else nodes.const(None)]
         atoms += [a.value if isinstance(a, gast.Starred) else a for a in call.args]
+        before, after = handoff.around_call(self.gen, handoff.handed_over(
+            self.gen, [a for a, s in zip(atoms, [False] + [isinstance(a, gast.Starred) for a in call.args])
+                       if not s]))
+        adjoint = before + [nodes.assign(parts, self.gen.rt_call("regroup", [
+            nodes.call(nodes.load(back), [nodes.const(0) if dy is None else dy]),
+            nodes.tuple_load(layout)]))] + after
         for i, atom in enumerate(atoms):
             if self.gen.activity.active(atom):
                 self.gen.contribute(atom.id, nodes.subscript(nodes.load(parts), nodes.const(i)), adjoint)
@@ -286,6 +338,13 @@ class CallAdjoints:
 
     def mask(self, atoms):
         return "".join(self.gen.kind[a.id] if self.gen.activity.active(a) else "-" for a in atoms)
+
+
+def _reads_of_dy(rule, active):
+    """How many times the adjoints of ``rule`` for the ``active`` parameters read ``dy``."""
+    parts, _ = rule_body(rule)
+    return sum(1 for param, part in zip(rule.params, parts) if part is not None and param in active
+               for node in gast.walk(part) if isinstance(node, gast.Name) and node.id == "dy")
 
 
 class _Fixed:

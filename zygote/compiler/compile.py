@@ -2,7 +2,7 @@
 import builtins
 import types
 
-from .. import nodes
+from .. import nodes, writes
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 
 _FACTORY = "zygote_factory"
@@ -35,6 +35,8 @@ def compile_trees(trees, filename, helper_names, user_freevars):
     factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == _FACTORY)
     found = {c.co_name: c for c in factory_code.co_consts if hasattr(c, "co_name")}
     codes = [found[tree.name] for tree in trees]
+    if trees[0].name.endswith("_primal"):
+        writes.PRIMALS.add(codes[0])  # so that a write can ask whether its caller logs writes
     for tree, generated in zip(trees, codes):
         GENERATED_TREES[generated] = tree
         GENERATED_HELPERS[generated] = frozenset(helper_names)

@@ -7,6 +7,8 @@ import copy
 
 import gast
 
+from . import handoff
+
 from .. import nodes
 from .analysis import loaded_names, outer_names, walk_stmts
 
@@ -32,12 +34,7 @@ class ControlFlow:
         after_body = self.is_set
         self.is_set = set(before)
         else_primal, else_adjoint = self.block(stmt.orelse)
-        after_else = self.is_set
-        for name in sorted(after_body - after_else):
-            else_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
-        for name in sorted(after_else - after_body):
-            body_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
-        self.is_set = after_body | after_else
+        self._join(after_body, body_adjoint, self.is_set, else_adjoint)
         if not body_adjoint and not else_adjoint:
             return [nodes.if_(stmt.test, body_primal or [nodes.pass_()], else_primal)], []
         adjoint = [nodes.if_(stmt.test, body_adjoint or [nodes.pass_()], else_adjoint)]
@@ -48,9 +45,41 @@ class ControlFlow:
                             _before_jump(else_primal, push))]
         return primal, pop + adjoint
 
+    def _join(self, after_body, body_adjoint, after_else, else_adjoint):
+        """Make the cotangents set after either branch of an adjoint set after both."""
+        for name in sorted(after_body - after_else):
+            else_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
+        for name in sorted(after_else - after_body):
+            body_adjoint.append(nodes.assign(self.d(name), nodes.const(0)))
+        self.is_set = after_body | after_else
+
     def stmt_With(self, stmt, site):
+        if getattr(stmt, "zygote_capture", False):
+            return self._guarded(stmt, site)
         body_primal, body_adjoint = self.block(stmt.body)
         return [nodes.make(gast.With, items=stmt.items, body=body_primal)], body_adjoint
+
+    def _guarded(self, stmt, site):
+        """A statement of a try body (see ``exceptions``): its adjoint runs when it completed."""
+        before = set(self.is_set)
+        body_primal, body_adjoint = self.block(stmt.body)
+        item = stmt.items[0]
+        if self.stack is not None:
+            # What the statement pushed before it raised is dropped with it.
+            catch = item.context_expr
+            item = nodes.make(gast.withitem, optional_vars=item.optional_vars, context_expr=nodes.call(
+                catch.func, list(catch.args) + [nodes.load(self.stack)]))
+        guard = nodes.make(gast.With, items=[item], body=body_primal)
+        guard.zygote_capture = True
+        if not body_adjoint and before <= self.is_set:
+            return [guard], []
+        completed = self.fresh_primal("completed", site)
+        attempt = item.optional_vars.id
+        self._join(self.is_set, body_adjoint, before, else_adjoint := [])
+        push, pop = self.save({completed}, site)
+        primal = [guard, nodes.assign(completed, nodes.compare(
+            nodes.attribute(nodes.load(attempt), "error"), gast.Is(), nodes.const(None)))]
+        return primal + push, pop + [nodes.if_(nodes.load(completed), body_adjoint, else_adjoint)]
 
     def stmt_Break(self, stmt, site):
         return [stmt], []
@@ -62,6 +91,12 @@ class ControlFlow:
         for node in nodes.walk(stmt):
             if isinstance(node, gast.Name):
                 touched.add(node.id)
+        pending = list(touched)
+        while pending:  # a closure's cotangent goes to the names it reads (transform.contribute)
+            for outer in self.closures.get(pending.pop(), ()):
+                if outer not in touched:
+                    touched.add(outer)
+                    pending.append(outer)
         local = set()
         for name in touched:
             sites = self.sites.assigned.get(name, [])
@@ -143,7 +178,11 @@ class ControlFlow:
             adjoint.append(nodes.assign(dseq, nodes.binop(nodes.list_load([nodes.const(0)]), "*",
                                                           nodes.call(nodes.load(self.helper(len, "len")),
                                                                      [nodes.load(stmt.iter.id)]))))
+        handed_before, handed_after = handoff.around_loop(self, stmt, self.calls.bound_calls) \
+            if seq_target else ([], [])
+        adjoint += handed_before
         adjoint.append(nodes.for_(index, reverse, adjoint_body))
+        adjoint += handed_after
         if seq_target:
             self.contribute(stmt.iter.id, nodes.load(dseq), adjoint)
         reads = {count} | ({stmt.iter.id} if seq_target else set())

@@ -3,9 +3,9 @@
 A gradient of a small scalar function costs little more than the function itself, so
 what the call does around the generated code matters: checking the argument types, the
 guards of the transform and packing the result. For a plain function called with Python
-numbers called more than once, ``entry_point`` compiles those steps into one function
-specialised to ``f``'s arity, argument types and guards, around f's fused gradient
-(``compiler.fused``); it answers ``MISS`` when any of them no longer holds.
+numbers more than once, ``entry_point`` compiles those steps and f's fused gradient
+(``compiler.fused``) into one function, specialised to ``f``'s arity, argument types and
+guards; it answers ``MISS`` when any of them no longer holds.
 
 >>> import math
 >>> from zygote.protocol import TRANSFORMS
@@ -19,13 +19,16 @@ specialised to ``f``'s arity, argument types and guards, around f's fused gradie
 True
 """
 import copy
+import types
 
 import gast
+import numpy as np
 
 from .. import nodes
 from ..cotangents import public
-from .compile import closure_function
-from .fused import fused_gradient
+from .compile import compile_trees
+from .fused import fusable, fused_tree
+from .names import Namer, names_in
 from .resolve import guard_terms
 
 MISS = object()
@@ -34,46 +37,101 @@ _TEMPLATE = nodes.quote("""\
 def zygote_entry(args):
     try:
         UNPACK
-    except ValueError:
+    except VALUE_ERROR:
         return MISS
     try:
         if not CHECKS:
             return MISS
-    except (NameError, AttributeError, KeyError):
+    except LOOKUP_ERRORS:
         return MISS
     GRADIENT
     return RESULTS
 """)
 
 
-def entry_point(f, entry, kinds):
-    """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``."""
-    names = [f"a{i}" for i in range(len(kinds))]
-    # Builtins travel as cells too: a user's module may define its own ``type`` or ``float``.
-    cells = {"MISS": MISS, "gradient": fused_gradient(f, entry), "public": public, "type": type,
-             "float": float, "ValueError": ValueError, "NameError": NameError,
-             "AttributeError": AttributeError, "KeyError": KeyError}
+def entry_point(f, entry, kinds, select=None, made_from=()):
+    """A function of the argument tuple giving ``gradient(f, *args)``, or ``MISS``.
+
+    ``kinds`` are the arguments' types: ``float``, ``int``, or ``np.ndarray`` (of floats).
+
+    ``select`` picks the cotangents returned: None for all of them (a tuple), an index for
+    one (bare), a tuple of indices for those (a tuple). ``made_from`` lists ``(function,
+    entry)`` pairs that ``f`` was generated from (a fused gradient's function), whose code
+    and guards must hold too.
+    """
+    if not fusable(entry):
+        return None  # the general path serves it (a function that writes in place)
+    tree, helper_cells = fused_tree(entry)
+    *body, fused_return = tree.body
+    params = [a.id for a in tree.args.args]
+    grads = fused_return.value.elts
+    namer = Namer(names_in(tree) | set(helper_cells) | set(f.__code__.co_freevars))
+    own = {}
+
+    def bind(hint, obj):
+        # The entry's own names, fresh beside f's: a user's module may define ``type`` or ``MISS``.
+        name = namer.fresh(hint)
+        own[name] = obj
+        return nodes.load(name)
+
+    type_of, float_type = bind("type", type), bind("float", float)
     checks = []
-    for name, kind in zip(names, kinds):
-        cells[f"kind_{name}"] = kind
-        checks.append(nodes.compare(nodes.call(nodes.load("type"), [nodes.load(name)]), gast.Is(),
-                                    nodes.load(f"kind_{name}")))
-    terms, objects = guard_terms(entry.guards)
-    checks += terms
-    cells.update(objects)
+    for name, kind in zip(params, kinds):
+        checks.append(nodes.compare(nodes.call(copy.deepcopy(type_of), [nodes.load(name)]), gast.Is(),
+                                    bind(f"kind_{name}", kind)))
+        if kind is np.ndarray:
+            # A float array was differentiated; an integer one is a constant, another transform.
+            kind_of = nodes.attribute(nodes.attribute(nodes.load(name), "dtype"), "kind")
+            checks.append(nodes.compare(kind_of, gast.In(), nodes.const("fc")))
+    for function, its_entry in ((f, entry),) + tuple(made_from):
+        # A function whose code was replaced (``f.__code__ = g.__code__``) is another function.
+        checks.insert(0, nodes.compare(nodes.attribute(bind("function", function), "__code__"), gast.Is(),
+                                       bind("expected_code", function.__code__)))
+        terms, objects = guard_terms(its_entry.guards)
+        renamed = {name: bind(name, obj) for name, obj in objects.items()}
+        renamed.update({target: nodes.load(namer.fresh(target)) for target in _walrus_targets(terms)})
+        checks += [_rename(term, renamed) for term in terms]
     results = []
-    for name, kind in zip(names, kinds):
-        part = nodes.load(f"{name}_grad")
-        public_part = nodes.call(nodes.load("public"), [part, nodes.load(name)])
-        if kind is float:
+    picked = range(len(kinds)) if select is None else [select] if type(select) is int else select
+    public_fn = bind("public", public)
+    args_name = namer.fresh("args")
+    for i in picked:
+        # The argument as passed: f's body may have rebound its parameter's name (``x, y = y, x``).
+        part, arg = grads[i], nodes.subscript(nodes.load(args_name), nodes.const(i))
+        public_part = nodes.call(copy.deepcopy(public_fn), [copy.deepcopy(part), arg])
+        if kinds[i] is float:
             # A float argument's cotangent is usually a float already: skip the conversion call.
-            is_float = nodes.compare(nodes.call(nodes.load("type"), [part]), gast.Is(), nodes.load("float"))
-            public_part = nodes.make(gast.IfExp, test=is_float, body=part, orelse=public_part)
+            is_float = nodes.compare(nodes.call(copy.deepcopy(type_of), [copy.deepcopy(part)]), gast.Is(),
+                                     copy.deepcopy(float_type))
+            public_part = nodes.make(gast.IfExp, test=is_float, body=copy.deepcopy(part), orelse=public_part)
         results.append(public_part)
-    unpack = nodes.assign(nodes.tuple_store(names), nodes.load("args"))
-    gradient = nodes.assign(nodes.tuple_store([f"{n}_grad" for n in names]),
-                            nodes.call(nodes.load("gradient"), [nodes.load(n) for n in names]))
-    (tree,) = nodes.fill(copy.deepcopy(_TEMPLATE), UNPACK=[unpack], CHECKS=nodes.and_(checks),
-                         GRADIENT=[gradient], RESULTS=nodes.tuple_load(results))
-    # The guards read f's globals, as the transform resolved them there.
-    return closure_function(tree, cells, f.__globals__, "<zygote entry>")
+    unpack = nodes.assign(nodes.tuple_store(params), nodes.load(args_name))
+    lookup_errors = nodes.tuple_load([bind(e.__name__, e) for e in (NameError, AttributeError, KeyError)])
+    (entry_tree,) = nodes.fill(
+        copy.deepcopy(_TEMPLATE), UNPACK=[unpack], VALUE_ERROR=bind("ValueError", ValueError),
+        MISS=bind("MISS", MISS), LOOKUP_ERRORS=lookup_errors, CHECKS=nodes.and_(checks), GRADIENT=body,
+        RESULTS=results[0] if type(select) is int else nodes.tuple_load(results))
+    entry_tree.name = tree.name
+    entry_tree.args = nodes.arguments([args_name])
+    nodes.at_line(entry_tree, tree.lineno)
+    cells = {name: types.CellType(obj) for name, obj in own.items()}
+    cells.update(helper_cells)
+    user_cells = dict(zip(f.__code__.co_freevars, f.__closure__ or ()))
+    code, = compile_trees([entry_tree], f.__code__.co_filename, list(cells), f.__code__.co_freevars)
+    closure = tuple(cells[n] if n in cells else user_cells[n] for n in code.co_freevars)
+    # The guards and the gradient's code read f's globals, as the transform resolved them there.
+    return types.FunctionType(code, f.__globals__, code.co_name, None, closure)
+
+
+def _walrus_targets(terms):
+    return [node.target.id for term in terms for node in nodes.walk(term) if isinstance(node, gast.NamedExpr)]
+
+
+def _rename(tree, renamed):
+    """``tree`` with the names in ``renamed`` replaced (the guards' own names made fresh)."""
+    class Renamer(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in renamed:
+                return gast.Name(id=renamed[node.id].id, ctx=node.ctx, annotation=None, type_comment=None)
+            return node
+    return Renamer().visit(copy.deepcopy(tree))

@@ -16,6 +16,7 @@ True
 """
 import copy
 import types
+import weakref
 
 import gast
 
@@ -26,27 +27,43 @@ from .names import names_in
 from .simplify import propagate_copies
 
 
-def fused_gradient(fn, entry):
+def fused_gradient(fn, entry, select=None):
     """The generated function returning the cotangents of ``fn``'s positional parameters.
 
     ``entry`` is ``fn``'s cache entry for the activity pattern wanted; the result is
-    kept on it for functions without closure cells.
+    kept for functions without closure cells. ``select`` picks what it returns: an index for
+    that parameter's cotangent alone, a tuple of indices for a tuple of those.
     """
-    made = entry.fused
+    made = entry.fused if select is None else _SELECTED.get(entry, {}).get(select)
     if made is not None and made.__globals__ is fn.__globals__ and fn.__closure__ is None:
         return made
-    tree, helper_cells = _fused_tree(entry)
+    tree, helper_cells = fused_tree(entry, select)
     code, = compile_trees([tree], fn.__code__.co_filename, list(helper_cells),
                           fn.__code__.co_freevars)
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     cells = tuple(helper_cells[n] if n in helper_cells else user_cells[n] for n in code.co_freevars)
     made = types.FunctionType(code, fn.__globals__, code.co_name, None, cells)
     if fn.__closure__ is None:
-        entry.fused = made
+        if select is None:
+            entry.fused = made
+        else:
+            _SELECTED.setdefault(entry, {})[select] = made
     return made
 
 
-def _fused_tree(entry):
+_SELECTED = weakref.WeakKeyDictionary()  # entry -> {select: its fused gradient}
+
+
+def fusable(entry):
+    """Whether ``entry``'s primal and adjoint can be joined: each ends in its one return (the
+    adjoint of a function that writes in place ends in the block that closes its store)."""
+    transformed = entry.transformed
+    primal_end, adjoint_end = transformed.primal.body[-1], transformed.adjoint.body[-1]
+    return (isinstance(primal_end, gast.Return) and isinstance(primal_end.value, gast.Tuple)
+            and isinstance(adjoint_end, gast.Return) and isinstance(adjoint_end.value, gast.Tuple))
+
+
+def fused_tree(entry, select=None):
     """The fused ``FunctionDef`` and the helper cells its free names read.
 
     The primal ends ``return result, (saved values)`` and the adjoint starts by unpacking
@@ -57,11 +74,9 @@ def _fused_tree(entry):
     transformed = entry.transformed
     primal, adjoint = transformed.primal, transformed.adjoint
     taken = names_in(primal) | names_in(adjoint)
-    seed = "seed_like"
-    while seed in taken:
-        seed += "_"
     helper_cells = dict(entry.helper_cells)
-    helper_cells[seed] = types.CellType(seed_like)
+    seed, type_of, float_type = (_fresh(name, taken, helper_cells, obj) for name, obj in
+                                 (("seed_like", seed_like), ("type", type), ("float", float)))
 
     *primal_body, primal_return = copy.deepcopy(primal.body)
     result, saved_values = primal_return.value.elts
@@ -70,7 +85,12 @@ def _fused_tree(entry):
     line = getattr(primal_return, "lineno", None)
 
     body = primal_body
-    body.append(nodes.at_line(nodes.assign(dout, nodes.call(nodes.load(seed), [result])), line))
+    # The seed of a float result is 1.0, without a call.
+    is_float = nodes.compare(nodes.call(nodes.load(type_of), [copy.deepcopy(result)]), gast.Is(),
+                             nodes.load(float_type))
+    seed_value = nodes.make(gast.IfExp, test=is_float, body=nodes.const(1.0),
+                            orelse=nodes.call(nodes.load(seed), [copy.deepcopy(result)]))
+    body.append(nodes.at_line(nodes.assign(dout, seed_value), line))
     if adjoint_body and _reads(adjoint_body[0], saved_name):
         unpack = adjoint_body.pop(0)
         targets = unpack.targets[0].elts
@@ -83,11 +103,25 @@ def _fused_tree(entry):
         adjoint_body.pop(0)  # one run of the adjoint: it may pop the primal's stack itself
     body += adjoint_body
     per_param = adjoint_return.value.elts[1:]
-    body.append(nodes.at_line(nodes.ret(nodes.tuple_load(per_param)), line))
+    if type(select) is int:
+        result = per_param[select]
+    else:
+        result = nodes.tuple_load(per_param if select is None else [per_param[i] for i in select])
+    body.append(nodes.at_line(nodes.ret(result), line))
     name = primal.name[:-len("_primal")] + "_gradient"
+    for stmt in body:
+        nodes.at_line(stmt, line if line is not None else primal.lineno)  # later stages read each line
     tree = nodes.function(name, copy.deepcopy(primal.args), body)
     nodes.at_line(tree, primal.lineno)
     return propagate_copies(tree), helper_cells
+
+
+def _fresh(name, taken, helper_cells, obj):
+    """A name for helper ``obj`` that the function's own code does not use, bound in ``helper_cells``."""
+    while name in taken or name in helper_cells:
+        name += "_"
+    helper_cells[name] = types.CellType(obj)
+    return name
 
 
 def _reads(stmt, name):

@@ -1,9 +1,11 @@
 """Inlining expression rules: copying a rule's adjoint expression into generated code."""
 import builtins
 import copy
+import operator
 
 import gast
 
+from ..rules import constant, lookup
 from .parse import parse_function
 
 _BODIES = {}
@@ -53,23 +55,41 @@ def bind(rule, args, keywords):
     return bound
 
 
-def instantiate(rule, bound, y, dy, helper_names):
+def instantiate(rule, bound, y, dy, helper_name, numeric=None):
     """The adjoint expressions of ``rule`` at one call site.
 
     ``bound`` maps parameters to atoms, ``y``/``dy`` are the result and its cotangent
-    (nodes), ``helper_names`` maps the rule's free names to names usable in generated code.
+    (nodes), ``helper_name(free)`` gives the name usable in generated code for one of the
+    rule's free names; it is asked only for the names that the instantiated expressions
+    keep. A conditional expression whose test the call site's constants decide
+    (``b * a ** (b - 1) if type(b) is int else ...`` with ``b`` the constant 3) is replaced
+    by its branch, and arithmetic on constants is done. ``numeric(atom)`` says whether an
+    atom holds a number or array: a call of a function whose rule has ``as_method`` on such
+    an atom (or on a constant) becomes the method call.
     Returns a list aligned with ``rule.params``: an expression node or None.
     """
     parts, _ = rule_body(rule)
     mapping = dict(bound)
     mapping["y"] = y
     mapping["dy"] = dy
+    known = free_objects(rule)
+    methods = {}
+    for free, obj in known.items():
+        called = lookup(obj)
+        if called is not None and called.as_method is not None:
+            methods[free] = called.as_method
     out = []
     for part in parts:
         if part is None:
             out.append(None)
             continue
-        part = _substitute(part, mapping, helper_names)
+        if methods:
+            # f(p) as p.method() where the call site's p holds a number or array, or as its
+            # value where p is a number constant (decided on a copy of the rule's own tree,
+            # which is shared, before the call site's atoms replace its parameters).
+            part = _as_methods(copy.deepcopy(part), methods, lambda atom: mapping.get(atom.id, atom),
+                               numeric or (lambda atom: False))
+        part = _substitute(part, mapping, helper_name, known)
         out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
     return out
 
@@ -89,38 +109,125 @@ def free_objects(rule):
     return found
 
 
-def _substitute(tree, mapping, helper_names):
+def _substitute(tree, mapping, helper_name, known):
     """A copy of ``tree`` with parameter names replaced by call-site nodes (one fast pass)."""
     if isinstance(tree, gast.Name):
         if tree.id in mapping:
             return _copy(mapping[tree.id])
-        return gast.Name(id=helper_names.get(tree.id, tree.id), ctx=gast.Load(),
-                         annotation=None, type_comment=None)
+        return gast.Name(id=helper_name(tree.id), ctx=gast.Load(), annotation=None, type_comment=None)
+    if isinstance(tree, gast.IfExp):
+        decided = _value(tree.test, mapping, known)
+        if decided is not _UNKNOWN:
+            return _substitute(tree.body if decided else tree.orelse, mapping, helper_name, known)
     if isinstance(tree, gast.AST):
         fields = {}
         for field in tree._fields:
             value = getattr(tree, field, None)
             if isinstance(value, list):
-                value = [_substitute(v, mapping, helper_names) for v in value]
+                value = [_substitute(v, mapping, helper_name, known) for v in value]
             elif isinstance(value, gast.AST):
-                value = _substitute(value, mapping, helper_names)
+                value = _substitute(value, mapping, helper_name, known)
             fields[field] = value
         node = type(tree)(**fields)
-        if isinstance(node, gast.IfExp):
-            return _fold(node)
+        if isinstance(node, gast.BinOp):
+            return _fold_arithmetic(node)
         return node
     return tree
 
 
-def _fold(node):
-    """Choose the branch of ``a if None is None else b`` once defaults are known."""
-    test = node.test
-    if isinstance(test, gast.Compare) and len(test.ops) == 1 \
-            and isinstance(test.left, gast.Constant) and isinstance(test.comparators[0], gast.Constant) \
-            and isinstance(test.ops[0], (gast.Is, gast.IsNot)):
-        same = test.left.value is test.comparators[0].value
-        keep = same if isinstance(test.ops[0], gast.Is) else not same
-        return node.body if keep else node.orelse
+_UNKNOWN = object()
+_PURE_CALLS = (builtins.type,)  # builtins a test may apply to constants
+_NUMBERS = (int, float)
+_COMPARE = {gast.Is: operator.is_, gast.IsNot: operator.is_not, gast.Eq: operator.eq,
+            gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
+            gast.Gt: operator.gt, gast.GtE: operator.ge}
+_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul}
+
+
+def _value(node, mapping, known):
+    """The value of a rule's test at a call site where it depends only on constants, else _UNKNOWN.
+
+    ``mapping`` gives the call site's nodes for the rule's parameters, ``known`` the objects
+    its free names denote; a parameter bound to a name is unknown.
+    """
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.Name):
+        if node.id in mapping:
+            bound = mapping[node.id]
+            return bound.value if isinstance(bound, gast.Constant) else _UNKNOWN
+        return known.get(node.id, _UNKNOWN)
+    if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords:
+        fn = _value(node.func, mapping, known)
+        if fn is constant:
+            arg = node.args[0]
+            if isinstance(arg, gast.Name) and arg.id in mapping:
+                arg = mapping[arg.id]
+            return isinstance(arg, gast.Constant)
+        arg = _value(node.args[0], mapping, known)
+        if any(fn is pure for pure in _PURE_CALLS) and arg is not _UNKNOWN:
+            return fn(arg)
+        return _UNKNOWN
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        left = _value(node.left, mapping, known)
+        right = _value(node.comparators[0], mapping, known)
+        if left is _UNKNOWN or right is _UNKNOWN:
+            return _UNKNOWN
+        if type(node.ops[0]) not in (gast.Is, gast.IsNot) and not (
+                type(left) in _NUMBERS and type(right) in _NUMBERS):
+            return _UNKNOWN  # only numbers compare without running user code
+        return _COMPARE[type(node.ops[0])](left, right)
+    if isinstance(node, gast.BoolOp):
+        # Short-circuits as Python does: ``constant(b) and type(b) is int`` is decided by its first term.
+        stop = not isinstance(node.op, gast.And)
+        value = _UNKNOWN
+        for term in node.values:
+            value = _value(term, mapping, known)
+            if value is _UNKNOWN or bool(value) is stop:
+                return value
+        return value
+    return _UNKNOWN
+
+
+def _fold_arithmetic(node):
+    """``3 - 1`` as ``2``: arithmetic on two number constants of a rule, done once here."""
+    op = _ARITHMETIC.get(type(node.op))
+    left, right = node.left, node.right
+    if op is None or not (isinstance(left, gast.Constant) and isinstance(right, gast.Constant)) \
+            or type(left.value) not in _NUMBERS or type(right.value) not in _NUMBERS:
+        return node
+    return gast.Constant(value=op(left.value, right.value), kind=None)
+
+
+def _as_methods(tree, methods, site, numeric):
+    """``tree`` with calls ``f(p)`` of functions in ``methods`` written ``p.method()`` where the
+    call site's atom for ``p`` (``site(p)``) holds a number or array (``numeric``), and
+    evaluated where it is a number constant."""
+    for node in gast.walk(tree):
+        for field in ("args", "elts"):
+            items = getattr(node, field, None)
+            if isinstance(items, list):
+                items[:] = [_as_method(item, methods, site, numeric) for item in items]
+        for field in ("left", "right", "operand", "value", "body", "orelse", "test", "func"):
+            item = getattr(node, field, None)
+            if isinstance(item, gast.AST):
+                setattr(node, field, _as_method(item, methods, site, numeric))
+    return _as_method(tree, methods, site, numeric)
+
+
+def _as_method(node, methods, site, numeric):
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in methods
+            and len(node.args) == 1 and not node.keywords):
+        return node
+    (atom,) = node.args
+    name = methods[node.func.id]
+    at_site = site(atom) if isinstance(atom, gast.Name) else atom
+    if isinstance(at_site, gast.Constant) and isinstance(at_site.value, (int, float, complex)) \
+            and not isinstance(at_site.value, bool):
+        return gast.Constant(value=getattr(at_site.value, name)(), kind=None)
+    if isinstance(atom, gast.Name) and isinstance(at_site, gast.Name) and numeric(at_site):
+        method = gast.Attribute(value=atom, attr=name, ctx=gast.Load())
+        return gast.Call(func=method, args=[], keywords=[])
     return node
 
 

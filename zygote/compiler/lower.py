@@ -1,5 +1,10 @@
-"""Lowering of early exits: returns inside loops, jumps out of branches, one final return.
+"""Lowering of early exits: jumps out of regions, returns inside loops, jumps out of branches,
+one final return.
 
+A region is a block that must be left through its end: the body of a ``with`` (its
+``__exit__`` runs) and the parts of a lowered ``try`` (its ``finally`` runs). After
+``lower_regions``, a ``return``, ``break``, ``continue`` or caught exception inside a region
+sets the region's exit name and skips the rest of it, and the jump is taken after the region.
 After ``lower_loop_returns``, ``lower_jumps`` and ``single_exit``, every path through a block
 ends at most in one ``break`` in tail position, and the function ends in one ``return``.
 """
@@ -9,6 +14,161 @@ import gast
 
 from .. import nodes
 from ..errors import UnsupportedSyntaxError
+
+
+class Region:
+    """What a region's jumps record: the exit name (which jump), the value name (a return's
+    value), and the kinds of jump found in it, for the dispatch that follows it."""
+
+    def __init__(self, exit_name, value_name):
+        self.exit = exit_name
+        self.value = value_name
+        self.kinds = set()
+
+
+def region_stop():
+    """The statement that leaves the current region at once (after a caught exception)."""
+    stop = nodes.pass_()
+    stop.zygote_stop = True
+    return stop
+
+
+def region_dispatch(region):
+    """The placeholder, after a region, where its recorded jumps are taken."""
+    placeholder = nodes.pass_()
+    placeholder.zygote_dispatch = region
+    return placeholder
+
+
+def lower_regions(stmts, namer):
+    """Turn the jumps inside regions into exit records, and dispatch them after each region."""
+    out = []
+    for stmt in stmts:
+        for block in _blocks(stmt):
+            block[:] = lower_regions(block, namer)
+        region = getattr(stmt, "zygote_region", None)
+        if region is not None:
+            stmt.body = _skip_after_stop(_record_jumps(stmt.body, region, False, namer))
+        dispatch = getattr(stmt, "zygote_dispatch", None)
+        if dispatch is not None:
+            out.extend(_dispatch(dispatch, stmt.lineno, namer))
+            continue
+        if isinstance(stmt, gast.If) and getattr(stmt, "zygote_region", None) is not None:
+            out.extend(stmt.body)  # a region that was only a block: ``if True:``
+            continue
+        out.append(stmt)
+    return out
+
+
+def _blocks(stmt):
+    if isinstance(stmt, gast.FunctionDef):
+        return []
+    return [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
+
+
+def _record_jumps(stmts, region, in_loop, namer):
+    """Replace each jump that leaves ``region`` by ``exit = kind`` (and the value) and a stop;
+    inside an inner loop, a stop or return breaks out of that loop, which stops after it."""
+    out = []
+    for stmt in stmts:
+        line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
+        if isinstance(stmt, gast.Return):
+            out += _exit(region, "return", line, in_loop, stmt.value)
+            continue
+        if isinstance(stmt, (gast.Break, gast.Continue)) and not in_loop:
+            out += _exit(region, "break" if isinstance(stmt, gast.Break) else "continue", line, in_loop)
+            continue
+        if getattr(stmt, "zygote_stop", False):
+            out += _exit(region, "raise", line, in_loop) if in_loop else [stmt]
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body = _record_jumps(stmt.body, region, in_loop, namer)
+            stmt.orelse = _record_jumps(stmt.orelse, region, in_loop, namer)
+        elif isinstance(stmt, gast.With):
+            stmt.body = _record_jumps(stmt.body, region, in_loop, namer)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            stmt.body = _record_jumps(stmt.body, region, True, namer)
+            if _leaves(stmt.body):
+                out.append(stmt)
+                left = namer.fresh("left")
+                out.append(_mark(nodes.assign(left, nodes.is_not_none(nodes.load(region.exit))), line))
+                out.append(_mark(nodes.if_(nodes.load(left), _exit_now(line, in_loop)), line))
+                continue
+        out.append(stmt)
+    return out
+
+
+def _leaves(stmts):
+    """Whether a loop body holds a break that leaves the region (not one of an inner loop)."""
+    for stmt in stmts:
+        if getattr(stmt, "zygote_leaves", False):
+            return True
+        if isinstance(stmt, (gast.If, gast.With)) and _leaves(getattr(stmt, "body", []) + getattr(stmt, "orelse", [])):
+            return True
+    return False
+
+
+def _exit(region, kind, line, in_loop, value=None):
+    out = []
+    if kind != "raise":
+        region.kinds.add(kind)
+    out.append(_mark(nodes.assign(region.exit, nodes.const(kind)), line))
+    if value is not None:
+        out.append(_mark(nodes.assign(region.value, value), line))
+    return out + _exit_now(line, in_loop)
+
+
+def _exit_now(line, in_loop):
+    if not in_loop:
+        return [region_stop()]
+    leave = _mark(nodes.break_(), line)
+    leave.zygote_leaves = True
+    return [leave]
+
+
+def _skip_after_stop(stmts):
+    """Move what follows a statement that may stop into its branches that go on."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if getattr(stmt, "zygote_stop", False):
+            return out  # the rest of the region is skipped
+        if isinstance(stmt, gast.If) and _may_stop(stmt):
+            rest = stmts[i + 1:]
+            stmt.body = _skip_after_stop(stmt.body + _clone_unless_stopped(rest, stmt.body))
+            stmt.orelse = _skip_after_stop(stmt.orelse + _clone_unless_stopped(rest, stmt.orelse))
+            if not stmt.body:
+                stmt.body = [_mark(nodes.pass_(), stmt.lineno)]
+            out.append(stmt)
+            return out
+        out.append(stmt)
+    return out
+
+
+def _may_stop(stmt):
+    if getattr(stmt, "zygote_stop", False):
+        return True
+    return isinstance(stmt, gast.If) and any(_may_stop(s) for s in stmt.body + stmt.orelse)
+
+
+def _clone_unless_stopped(rest, branch):
+    if branch and getattr(branch[-1], "zygote_stop", False):
+        return []
+    return [copy.deepcopy(s) for s in rest]
+
+
+def _dispatch(region, line, namer):
+    """After a region: take the jump it recorded."""
+    out = []
+    for kind in ("return", "break", "continue"):
+        if kind not in region.kinds:
+            continue
+        jump = {"return": lambda: nodes.ret(nodes.load(region.value)),
+                "break": nodes.break_, "continue": nodes.continue_}[kind]()
+        test = namer.fresh(f"exit_{kind}")
+        out.append(_mark(nodes.assign(test, nodes.compare(nodes.load(region.exit), gast.Eq(),
+                                                          nodes.const(kind))), line))
+        out.append(_mark(nodes.if_(nodes.load(test), [_mark(jump, line)]), line))
+    return out
 
 
 def lower_loop_returns(stmts, namer):
@@ -105,6 +265,7 @@ def lower_jumps(stmts, in_loop):
             if _jumps(stmt, in_loop):
                 raise UnsupportedSyntaxError("return/break/continue inside a with block", None,
                                              stmt.lineno, "leave the with block first")
+            stmt.body = lower_jumps(stmt.body, in_loop)  # its own loops' jumps
         out.append(stmt)
     return out
 

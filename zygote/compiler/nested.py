@@ -13,9 +13,9 @@ import functools
 import types
 
 from ..activity import CONSTANT, ANY, callee_active, category
-from ..cotangents import seed_like
+from ..cotangents import seed_like, unbroadcast
 from ..errors import ZygoteError
-from ..rules import RULES
+from ..rules import RULES, objects
 from ..runtime import split_cotangent
 from .cache import env_mask, param_mask_for
 
@@ -31,6 +31,37 @@ def call_pair(primal, adjoint_fn, n_var, to_call, *args):
     """``(y, back)`` of g from its generated primal and adjoint, as ``protocol.call`` returns them."""
     y, saved = primal(*args)
     return y, functools.partial(protocol_back, adjoint_fn, n_var, to_call, saved)
+
+
+def call_rule_pair(rule_impl, *args):
+    """``(y, back)`` of a function with a pullback rule, as ``protocol.call`` returns them."""
+    y, back = rule_impl(*args)
+    return y, functools.partial(rule_protocol_back, back, len(args))
+
+
+def rule_protocol_back(back, n, dy):
+    """A pullback rule's cotangents as the call protocol's ``(dfn, *dargs)``, one per argument."""
+    parts = tuple(back(dy))
+    return (0,) + parts[:n] + (0,) * (n - len(parts))
+
+
+def call_expr_pair(fn, impl, n, defaults, exact, *args):
+    """``(y, back)`` of a function with an expression rule whose lambda takes ``(*params, y, dy)``;
+    ``defaults`` fill the parameters not passed, ``exact`` says the rule wants dy of y's shape."""
+    y = fn(*args)
+    return y, functools.partial(expr_protocol_back, impl, n, defaults, exact, args, y)
+
+
+def expr_protocol_back(impl, n, defaults, exact, args, y, dy):
+    if exact:
+        dy = unbroadcast(dy, y)
+    raw = impl(*(args + defaults), y, dy)
+    parts = raw if n > 1 else (raw,)
+    out = (0,)
+    for i in range(len(args)):
+        part = parts[i] if i < len(parts) else None
+        out = out + ((0,) if part is None else (unbroadcast(part, args[i]),))
+    return out
 
 
 def protocol_back(adjoint_fn, n_var, to_call, saved, dy):
@@ -68,6 +99,12 @@ def _without_keywords_part(adjoint_fn):
     def adjoint_without_keywords(saved, dy):
         return adjoint_fn(saved, dy)[:-1]
     return adjoint_without_keywords
+
+
+def _positional_lambda(rule):
+    """Whether an expression rule's lambda takes exactly ``(*params, y, dy)``, positionally."""
+    code = getattr(rule.impl, "__code__", None)
+    return code is not None and code.co_varnames[:code.co_argcount] == tuple(rule.params) + ("y", "dy")
 
 
 def gradient_by_rule(rule_impl, *args):
@@ -111,7 +148,42 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             return (0, 0) + inner((parts[1],) + parts[5:])
         return (call_pair, (primal, adjoint_fn, n_var, inner) + tuple(new_args), "a---" + new_mask,
                 through_target)
+    if rule is not None and rule.kind == "pullback" and not rule.calls_back:
+        # call(mask, fn, *args) of a function with a pullback rule: the rule's own code.
+        def through_rule(parts):
+            # (dcall_rule_pair, drule_impl, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[2:]
+        return call_rule_pair, (rule.impl,) + tuple(args), "-" + mask[1:], through_rule
+    if rule is not None and rule.kind == "expr" and not kwargs and len(args) <= len(rule.params) \
+            and all(p in rule.defaults for p in rule.params[len(args):]) and _positional_lambda(rule):
+        defaults = tuple(rule.defaults[p] for p in rule.params[len(args):])
+
+        def through_expr(parts):
+            # (dcall_expr_pair, dfn, dimpl, dn, ddefaults, dexact, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[6:]
+        return (call_expr_pair, (fn, rule.impl, len(rule.params), defaults, not rule.elementwise) + tuple(args),
+                "-----" + mask[1:], through_expr)
     fn_char = ANY if callee_active(mask) else CONSTANT
+    dunder = getattr(type(fn), "__call__", None)
+    if not isinstance(fn, (type, types.FunctionType, functools.partial)) and isinstance(dunder, types.FunctionType):
+        # An object with its own __call__: the method, with the object first.
+        target, new_args, new_mask, through_method = forward_method(transforms, mask, fn, "__call__", *args)
+
+        def through_call(parts):
+            # (dcall_method, dmask, dobj, dname, *dargs) -> (dcall, dmask, dfn, *dargs)
+            parts = through_method(parts)
+            return (0, 0, parts[2]) + parts[4:]
+        return target, new_args, new_mask, through_call
+    if isinstance(fn, type) and (objects.builds(fn) or objects.is_namedtuple(fn)):
+        # A class built from differentiated values: objects.build(cls, *args).
+        build = objects.build_namedtuple if objects.is_namedtuple(fn) else objects.build
+        primal, adjoint_fn, n_var = _generated(transforms, build, "--" + mask[1:], (fn,) + args)
+
+        def through_build(parts):
+            # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, dcls, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[6:]
+        return (call_pair, (primal, adjoint_fn, n_var, _as_construct_call, fn) + args, "-----" + mask[1:],
+                through_build)
     if type(fn) is functools.partial and not fn.keywords:
         # call(mask, partial(g, *bound), *args) is g(*bound, *args); bound values are active.
         bound = tuple(fn.args)
@@ -134,3 +206,33 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
         # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, *dargs) -> (dcall, dmask, dfn, *dargs)
         return (0, 0, parts[1]) + parts[5:]
     return call_pair, (primal, adjoint_fn, n_var, None) + args, fn_char + "---" + mask[1:], to_original
+
+
+def forward_method(transforms, mask, obj, name, /, *args, **kwargs):
+    """The forward rule of ``call_method``: ``obj.name(*args)``, for a method written in Python,
+    as ``call_pair`` over the method's generated code with ``obj`` first."""
+    if kwargs:
+        raise ZygoteError("nested differentiation of a method call with keyword arguments is not supported")
+    method = getattr(obj, name)
+    if type(method) is not types.MethodType or method.__self__ is not obj:
+        raise ZygoteError(f"nested differentiation through the method {name} of a "
+                          f"{type(obj).__name__} is not supported; call it from a Python function")
+    inner_mask = "-" + mask
+    primal, adjoint_fn, n_var = _generated(transforms, method.__func__, inner_mask, (obj,) + args)
+
+    def through_method(parts):
+        # (dcall_pair, dprimal, dadjoint, dn_var, dto_call, dobj, *dargs) -> (dcall_method, dmask, dobj, dname, *dargs)
+        return (0, 0, parts[5], 0) + parts[6:]
+    return (call_pair, (primal, adjoint_fn, n_var, _as_method_call, obj) + args, "----" + mask,
+            through_method)
+
+
+def _as_method_call(parts):
+    """The method protocol's ``(dobj, *dargs)`` from a method's ``(denv, dobj, *dargs)``."""
+    return parts[1:]
+
+
+def _as_construct_call(parts):
+    """The call protocol's ``(dcls, *dargs)`` from ``build``'s ``(denv, dcls, *dargs)``."""
+    return (0,) + parts[2:]
+

@@ -18,17 +18,23 @@ import gast
 from .. import nodes
 from ..errors import UnsupportedSyntaxError
 from .branching import BranchingExpressions
-from .lower import lower_jumps, lower_loop_returns, single_exit
+from .exceptions import ExceptionStatements
+from .patterns import MatchStatements
+from .lower import lower_jumps, lower_loop_returns, lower_regions, single_exit
+from .mutation import Mutations, fresh_lists
 from .names import Namer, describe, names_in
+from .statements import SimpleStatements, jumps_out
 
 class NormalForm:
     """The normalised function tree, the namer that made its temporaries, and its helper names."""
 
-    def __init__(self, tree, namer, helpers, params):
+    def __init__(self, tree, namer, helpers, params, declared=None, writes=True):
         self.tree = tree
         self.namer = namer
         self.helpers = helpers      # name in code -> intrinsic key
         self.params = params        # positional parameter names in order
+        self.declared = declared or {}  # "global"/"nonlocal" -> names the primal declares
+        self.writes = writes        # whether it may write in place (item stores, del, op=)
 
 
 def normalise(parsed, module_names=frozenset()):
@@ -42,9 +48,22 @@ def normalise(parsed, module_names=frozenset()):
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
     lowering.local_names = local_names
+    # zygote's own generated code appends to stacks nobody else sees, and is differentiated
+    # again for higher derivatives: its lists are rebound, never written.
+    lowering.fresh_lists = local_names if parsed.shared else None
+    lowering.tree = tree
     positional = tree.args.posonlyargs + tree.args.args
     lowering.first_param = positional[0].id if positional else None
-    body = lowering.block(tree.body)
+    if _is_generator(tree):
+        lowering.out, lowering.line = [], tree.lineno
+        lowering.start_generator()
+        body = lowering.out + lowering.block(tree.body)
+        lowering.out = body
+        lowering.emit(nodes.ret(lowering.generator_result()))
+        lowering.out = None
+    else:
+        body = lowering.block(tree.body)
+    body = lower_regions(body, namer)
     body = lower_loop_returns(body, namer)
     try:
         body = lower_jumps(body, in_loop=False)
@@ -55,7 +74,12 @@ def normalise(parsed, module_names=frozenset()):
     tree.body = body
     tree.decorator_list = []
     params = [a.id for a in tree.args.posonlyargs + tree.args.args]
-    return NormalForm(tree, namer, lowering.helpers, params)
+    writes = lowering.writes or "augment" in lowering.helpers.values()
+    return NormalForm(tree, namer, lowering.helpers, params, lowering.declared, writes)
+
+
+def _is_generator(tree):
+    return any(isinstance(node, (gast.Yield, gast.YieldFrom)) for node in nodes.walk_scope(tree.body))
 
 
 def _param_names(args):
@@ -76,7 +100,7 @@ def _assigned_names(tree):
     return found
 
 
-class _Lowering(BranchingExpressions):
+class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, MatchStatements, Mutations):
     """Lowers statements and expressions into normal form, one user statement at a time."""
 
     def __init__(self, filename, namer, module_names):
@@ -84,8 +108,11 @@ class _Lowering(BranchingExpressions):
         self.namer = namer
         self.module_names = module_names
         self.helpers = {}
+        self.declared = {}
+        self.yielded = None  # in a generator function: the list its yields append to
         self.out = None
         self.line = None
+        self.writes = False
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -97,10 +124,19 @@ class _Lowering(BranchingExpressions):
         self.helpers[name] = key
         return nodes.load(name)
 
+    def is_fresh_list(self, name):
+        """Whether ``name`` holds a list no other name can see (see ``fresh_lists``)."""
+        if self.fresh_lists is None:  # worked out the first time a list method asks
+            self.fresh_lists = fresh_lists(self.tree, self.local_names, self.module_names)
+        return name in self.fresh_lists
+
     def refuse(self, construct, node, hint=""):
         raise UnsupportedSyntaxError(construct, self.filename, getattr(node, "lineno", self.line), hint)
 
     def emit(self, stmt):
+        if isinstance(stmt, gast.Delete) or (isinstance(stmt, gast.Assign)
+                                             and isinstance(stmt.targets[0], gast.Subscript)):
+            self.writes = True
         nodes.at_line(stmt, self.line)
         stmt.zygote_line = self.line
         self.out.append(stmt)
@@ -118,7 +154,7 @@ class _Lowering(BranchingExpressions):
         for stmt in stmts:
             saved_line = self.line
             self.line = getattr(stmt, "lineno", self.line)
-            self.stmt(stmt)
+            self.guarded_stmt(stmt)
             self.line = saved_line
         result, self.out = self.out, outer
         return result
@@ -130,19 +166,36 @@ class _Lowering(BranchingExpressions):
         method(node)
 
     def stmt_Expr(self, node):
+        if isinstance(node.value, (gast.Yield, gast.YieldFrom)):
+            return self.yield_stmt(node.value)
         if isinstance(node.value, gast.Constant):
             return  # docstring or bare constant
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.local_names \
+                and self.is_fresh_list(value.func.value.id) \
                 and len(value.args) == 1 and not value.keywords:
-            # xs.append(v) rebinds xs functionally, so the adjoint sees every version.
+            # Appending to a list no other name can see: rebinding it is the same and cheaper.
             name = value.func.value.id
             self.assign_to(name, nodes.call(self.helper("list_append"), [nodes.load(name), value.args[0]]))
             return
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == "append" and isinstance(value.func.value, gast.Attribute) \
+                and len(value.args) == 1 and not value.keywords:
+            self.append_to_attribute(value.func.value, value.args[0])
+            return
         value = self.simple(node.value)
         self.emit(nodes.assign(self.namer.fresh(describe(node.value)), value))
+
+    def append_to_attribute(self, held, item):
+        """``obj.items.append(v)`` as a read of the list, an append that rebinds it (as for a
+        local list) and a write of the attribute, so that the adjoint sees every version."""
+        obj = self.atom(held.value)
+        items = self.assign_temp(nodes.attribute(obj, held.attr), f"{describe(obj)}_{held.attr}")
+        appended = self.assign_temp(nodes.call(self.helper("list_append"), [items, self.atom(item)]),
+                                    f"{describe(obj)}_{held.attr}")
+        self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=held.attr, ctx=gast.Store()),
+                               appended))
 
     def stmt_Pass(self, node):
         pass
@@ -151,7 +204,7 @@ class _Lowering(BranchingExpressions):
         value = node.value
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
-                and value.func.value.id in self.local_names \
+                and self.is_fresh_list(value.func.value.id) \
                 and not value.args and not value.keywords:
             # v = xs.pop() reads the last item and rebinds xs to the rest, without mutation.
             items = value.func.value.id
@@ -177,13 +230,17 @@ class _Lowering(BranchingExpressions):
         target = node.target
         op = node.op
         if isinstance(target, gast.Name):
-            current = nodes.load(target.id)
-            combined = nodes.make(gast.BinOp, left=current, op=op, right=node.value)
-            self.assign_to(target.id, combined)
+            # y op= v writes into y when it is an array or list (Python's in-place operators);
+            # the transform rebinds instead where no other name can see y. On a user object
+            # the operation calls __iadd__ (and its kin) first.
+            combined = self.atom(_in_place(nodes.make(gast.BinOp, left=nodes.load(target.id), op=op,
+                                                      right=node.value)))
+            self.emit(nodes.assign(target.id, nodes.call(self.helper("augment"),
+                                                         [nodes.load(target.id), combined])))
         elif isinstance(target, gast.Attribute):
             obj = self.atom(target.value)
             old = self.assign_temp(nodes.attribute(obj, target.attr), f"{describe(obj)}_{target.attr}")
-            new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
+            new = self.atom(_in_place(nodes.make(gast.BinOp, left=old, op=op, right=node.value)))
             self.emit(nodes.assign(nodes.make(gast.Attribute, value=obj, attr=target.attr,
                                               ctx=gast.Store()), new))
         elif isinstance(target, gast.Subscript):
@@ -239,27 +296,43 @@ class _Lowering(BranchingExpressions):
             self.refuse(f"assignment to {type(target).__name__}", target)
 
     def subscript_owner(self, target):
-        if not isinstance(target.value, gast.Name):
-            self.refuse("item assignment into an expression that is not a local name", target,
-                        "copy it into a local variable first")
-        return nodes.load(target.value.id)
+        owner = self.atom(target.value)
+        if not isinstance(owner, gast.Name):
+            self.refuse("item assignment into a constant", target)
+        return owner
+
+    def stmt_Delete(self, node):
+        for target in node.targets:
+            if isinstance(target, gast.Name):
+                # ``del x`` ends the name's use; its value stays alive while the pullback may read it.
+                continue
+            if not isinstance(target, gast.Subscript):
+                self.refuse("del of an attribute", node, "rebind the object instead")
+            owner = self.subscript_owner(target)
+            index = self.index(target.slice)
+            self.emit(nodes.make(gast.Delete, targets=[
+                nodes.make(gast.Subscript, value=owner, slice=index, ctx=gast.Del())]))
 
     def stmt_If(self, node):
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         self.emit(nodes.if_(test, self.block(node.body), self.block(node.orelse)))
 
     def stmt_For(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         iterable = node.iter
         is_range = (isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name)
                     and iterable.func.id == "range" and not iterable.keywords)
-        if is_range:
-            args = [self.atom(a) for a in iterable.args]
-            source = nodes.call("range", args)
-            kind = "range"
-        else:
-            seq = self.atom(iterable)
-            source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
-            kind = "seq"
+        with self.guarded():
+            if is_range:
+                args = [self.atom(a) for a in iterable.args]
+                source = nodes.call("range", args)
+                kind = "range"
+            else:
+                seq = self.atom(iterable)
+                source = self.assign_temp(nodes.call(self.helper("iterate"), [seq]), f"{describe(seq)}_items")
+                kind = "seq"
         if isinstance(node.target, gast.Name):
             target, unpack = node.target.id, []
         else:
@@ -272,8 +345,11 @@ class _Lowering(BranchingExpressions):
         loop.zygote_kind = kind
 
     def stmt_While(self, node):
+        if node.orelse:
+            return self.loop_else(node)
         outer, self.out = self.out, []
-        test = self.atom(node.test)
+        with self.guarded():
+            test = self.atom(node.test)
         head = self.out
         self.out = outer
         body = head + [nodes.at_line(nodes.if_(test, self.block(node.body), [nodes.break_()]), self.line)]
@@ -287,6 +363,10 @@ class _Lowering(BranchingExpressions):
         self.emit(nodes.continue_())
 
     def stmt_Return(self, node):
+        if self.yielded is not None:
+            # A generator's return value only ends it (yield from would read it).
+            self.emit(nodes.ret(self.generator_result()))
+            return
         value = nodes.const(None) if node.value is None else self.atom(node.value)
         self.emit(nodes.ret(value))
 
@@ -294,16 +374,20 @@ class _Lowering(BranchingExpressions):
         test = self.atom(node.test)
         self.emit(nodes.make(gast.Assert, test=test, msg=node.msg))
 
-    def stmt_Raise(self, node):
-        self.emit(node)
-
     def stmt_With(self, node):
+        if getattr(node, "zygote_capture", False):
+            return self.guarded_again(node)
         items = []
-        for item in node.items:
-            context = self.atom(item.context_expr)
-            if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
-                self.refuse("a with-target that is not a name", node)
-            items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        with self.guarded():
+            for item in node.items:
+                context = self.atom(item.context_expr)
+                if item.optional_vars is not None and not isinstance(item.optional_vars, gast.Name):
+                    self.refuse("a with-target that is not a name", node)
+                items.append(nodes.make(gast.withitem, context_expr=context, optional_vars=item.optional_vars))
+        if self.capture is not None:
+            return self.with_in_try(node, items)
+        if jumps_out(node.body):
+            return self.with_region(node, items)
         self.emit(nodes.make(gast.With, items=items, body=self.block(node.body)))
 
     def stmt_FunctionDef(self, node):
@@ -338,7 +422,8 @@ class _Lowering(BranchingExpressions):
         return node
 
     def expr_BinOp(self, node):
-        return nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        lowered = nodes.make(gast.BinOp, left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        return _in_place(lowered) if getattr(node, "zygote_inplace", False) else lowered
 
     def expr_UnaryOp(self, node):
         if isinstance(node.op, gast.UAdd):
@@ -350,6 +435,9 @@ class _Lowering(BranchingExpressions):
                 and self.first_param is not None:
             # Zero-argument super() reads its frame; spell out what it means.
             node = nodes.call("super", [nodes.load("__class__"), nodes.load(self.first_param)])
+        written = self.mutating_call(node)
+        if written is not None:
+            return written
         func = self.callee(node.func)
         args = []
         for arg in node.args:
@@ -414,3 +502,9 @@ class _Lowering(BranchingExpressions):
         node.zygote_opaque = True
         return node
 
+
+
+def _in_place(binop):
+    """Mark ``a += b``'s operation: on a user object it calls ``__iadd__`` first."""
+    binop.zygote_inplace = True
+    return binop

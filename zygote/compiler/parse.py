@@ -49,6 +49,9 @@ def parse_function(fn):
     try:
         parsed = parse_source(fn)
     except SourceUnavailableError:
+        if fn.__code__.co_flags & 0x20:
+            raise UnsupportedSyntaxError("a generator (yield) without source", fn.__code__.co_filename,
+                                         fn.__code__.co_firstlineno, "define it in a file") from None
         parsed = None
     if parsed is not None and (parsed.shared or lift.matches(parsed.tree, parsed.code)):
         return parsed
@@ -66,9 +69,6 @@ def parse_source(fn):
     if code.co_flags & (0x80 | 0x100 | 0x200):  # coroutine, iterable coroutine, async generator
         raise UnsupportedSyntaxError("an async function", code.co_filename, code.co_firstlineno,
                                      "differentiate a synchronous function")
-    if code.co_flags & 0x20:  # generator
-        raise UnsupportedSyntaxError("a generator (yield)", code.co_filename, code.co_firstlineno,
-                                     "return a list instead")
     if code in GENERATED_TREES:
         tree = GENERATED_TREES[code]
         return ParsedFunction(tree, code.co_filename, code, False, shared=True)

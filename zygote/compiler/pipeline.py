@@ -14,12 +14,17 @@ import types
 
 import gast
 
+from .. import nodes
+from ..errors import ZygoteError
 from ..nodes import walk
 from ..params import params_mode
+from ..rules import lookup
 from .analysis import analyse
 from .compile import compile_functions
+from .writing import rebinding_augments, writes_in
+from .mutation import writes_outside
 from .normalise import normalise
-from .parse import parse_function
+from .parse import GENERATED_TREES, parse_function
 from .resolve import Resolver
 from .simplify import propagate_copies_in_pair
 from .transform import transform
@@ -64,9 +69,17 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
     module_names = {n for n, v in fn.__globals__.items() if isinstance(v, types.ModuleType)}
     normal_form = normalise(parsed, module_names)
     resolver = resolver_for(fn, normal_form)
+    through = not parsed.shared and calls_writer(normal_form, resolver)
     analysis = analyse(normal_form, resolver, initial_kinds(fn, param_mask, env),
-                       scalar_params(fn, param_mask))
-    transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call)
+                       scalar_params(fn, param_mask),
+                       through or (not parsed.shared and may_write(normal_form)),
+                       user_code=parsed.code not in GENERATED_TREES)
+    transformed = transform(normal_form, parsed, analysis, resolver, helpers, plan_call,
+                            writes_through=through)
+    for kind, names in normal_form.declared.items():
+        # The primal writes these names where the plain call would: the module or the cell.
+        declaration = gast.Global if kind == "global" else gast.Nonlocal
+        transformed.primal.body.insert(0, nodes.make(declaration, names=list(names)))
     if simplify is None:
         # Copies cost as much as the arithmetic in code on numbers (next to array work they
         # cost nothing, and the pass would only delay the first gradient).
@@ -76,12 +89,51 @@ def stages(fn, param_mask, env, helpers, plan_call=None, simplify=None, compile=
         # the function; generated code being differentiated again has no reader to please.
         user_names = fn.__code__.co_varnames + fn.__code__.co_cellvars
         keep = set() if parsed.shared else {p for n in user_names for p in (n, "d" + n)}
+        keep |= {n for names in normal_form.declared.values() for n in names}
         propagate_copies_in_pair(transformed.primal, transformed.adjoint, keep)
     compiled = None
     if compile:
         compiled = compile_functions(transformed.primal, transformed.adjoint, parsed.filename,
                                      list(transformed.helpers), fn.__code__.co_freevars)
     return Stages(parsed, normal_form, analysis, transformed, compiled)
+
+
+_WRITERS = {}  # code object -> whether its function writes into objects it did not make
+
+
+def calls_writer(normal_form, resolver):
+    """Whether the function defines or calls (by a global name) a function that may write
+    into an object it did not make, such as ``def fill(out, v): out[:] = v``."""
+    for node in walk(normal_form.tree):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not normal_form.tree:
+            if writes_outside(node):
+                return True
+        elif isinstance(node, gast.Call):
+            static = resolver.static(node.func)
+            fn = static.obj if static is not None else None
+            if not isinstance(fn, types.FunctionType) or lookup(fn) is not None:
+                continue
+            found = _WRITERS.get(fn.__code__)
+            if found is None:
+                try:
+                    found = writes_outside(parse_function(fn).tree)
+                except ZygoteError:
+                    found = False
+                _WRITERS[fn.__code__] = found
+            if found:
+                resolver.guard(static)
+                return True
+    return False
+
+
+def may_write(normal_form):
+    """Whether the function may write in place, before its analysis says which names hold numbers."""
+    if not normal_form.writes:
+        return False
+    tree = normal_form.tree
+    params = normal_form.params + [a.id for a in tree.args.kwonlyargs]
+    rebinding = rebinding_augments(tree.body, normal_form.helpers, params, ())
+    return writes_in(tree.body, normal_form.helpers, rebinding)
 
 
 def resolver_for(fn, normal_form):

@@ -12,7 +12,7 @@ import types
 from ..errors import ZygoteError
 from ..params import params_mode
 from ..rules import RULES
-from .fused import fused_gradient
+from .fused import fusable, fused_gradient
 
 
 class StaticCall:
@@ -60,7 +60,7 @@ def static_gradient(transforms, fn, categories, active):
     ``categories`` are the arguments' kinds and ``active`` says which are differentiated
     by the enclosing transform. None when the call must go through the run time instead.
     """
-    if not _plannable(fn, categories):
+    if not _plannable(fn, categories) or not fusable(transforms.entry_for(fn, "".join(categories), "")):
         return None
 
     def make():

@@ -12,12 +12,15 @@ import operator
 import gast
 
 from .. import nodes
-from .analysis import (ANY, NUMERIC, Site, assigned_by, index_atoms, loaded_names, other_params,
-                       outer_names)
+from .analysis import (ANY, NUMERIC, Site, assigned_by, closures, index_atoms, loaded_names,
+                       other_params, outer_names)
 from .calls import CallAdjoints
+from .closures import escape_checks, late_read_checks, through_closure
 from .control import ControlFlow
+from . import handoff
 from ..errors import UnsupportedSyntaxError
 from .names import adjoint_name, names_in
+from .writing import Writing, index_value as _index_value
 from ..rules import lookup
 
 _BINOPS = {
@@ -43,16 +46,19 @@ class Transformed:
         self.stack = stack
 
 
-def transform(nf, parsed, analysis, resolver, helpers, plan_call=None):
+def transform(nf, parsed, analysis, resolver, helpers, plan_call=None, writes_through=False):
     """Generate primal and adjoint for normal form ``nf``, given its ``analysis``.
 
     ``helpers`` names the functions the generated code calls (``zygote.protocol.HELPERS``);
-    ``plan_call(fn, kinds, active)`` plans direct calls of global functions (see ``calls``).
+    ``plan_call(fn, kinds, active)`` plans direct calls of global functions (see ``calls``);
+    ``writes_through`` says that a function it calls writes into objects it did not make.
     """
-    return _Generator(nf, parsed, analysis, resolver, helpers, plan_call).run()
+    generator = _Generator(nf, parsed, analysis, resolver, helpers, plan_call)
+    generator.writes_through = writes_through
+    return generator.run()
 
 
-class _Generator(ControlFlow):
+class _Generator(ControlFlow, Writing):
     def __init__(self, nf, parsed, analysis, resolver, helpers, plan_call):
         self.nf = nf
         self.scalars = analysis.scalars
@@ -77,7 +83,10 @@ class _Generator(ControlFlow):
         self.carried = []
         self.last_comment = None
         self.entry_aliases = []
+        self.input_aliases = {}
         self.calls = CallAdjoints(self, analysis.bound_calls, plan_call)
+        self.closures = {name: reads for name, (reads, _) in closures(self.tree.body, self.params).items()}
+        self.escape_checks = late_read_checks(self)
 
     def _other_params(self):
         return other_params(self.tree)
@@ -129,6 +138,12 @@ class _Generator(ControlFlow):
 
     def contribute(self, name, value, out):
         if name not in self.kind:
+            return
+        if name in self.closures:
+            through_closure(self, name, value, out)
+            return
+        if self.tracked(name):
+            self.add_to_store(name, value, out)
             return
         dname = self.d(name)
         if name in self.is_set:
@@ -184,20 +199,32 @@ class _Generator(ControlFlow):
         assert isinstance(ret, gast.Return) and isinstance(ret.value, (gast.Name, gast.Constant))
         dout = self.fresh_adjoint("dout")
         saved = self.fresh_adjoint("saved")
+        self.start_writing()
         adjoint = []
         result = ret.value
+        entry = handoff.at_entry(self, handoff.object_params(self, self.params + self._other_params()))
+        self.save(self.reads(entry), _ENTRY)
+        adjoint += entry
         if isinstance(result, gast.Name) and result.id in self.kind:
             line = getattr(ret, "zygote_line", None)
             if line is not None:
                 adjoint.append(nodes.comment_line(line, self.parsed.line_text(line)))
                 self.last_comment = line
-            self.is_set.add(result.id)
-            adjoint.append(nodes.assign(self.d(result.id), nodes.load(dout)))
+            if self.tracked(result.id) and result.id not in self.saved_end:
+                self.saved_end.append(result.id)
+            self.contribute(result.id, nodes.load(dout), adjoint)
         primal, adjoint_body = self.block(body[:-1])
         adjoint += adjoint_body
+        adjoint += self.gradient_takes()
         adjoint.append(nodes.ret(self.gradients()))
+        adjoint = self.wrap_adjoint(adjoint)
 
         primal = self.entry_aliases + primal
+        if self.log is not None:
+            inputs = [nodes.load(n) for n in self.params + self._other_params()]
+            primal.insert(0, nodes.assign(self.log, self.rt_call("write_log", inputs)))
+            if self.log not in self.saved_end:
+                self.saved_end.append(self.log)
         if self.stack is not None:
             primal.insert(0, nodes.assign(self.stack, nodes.list_load([])))
             if self.stack not in self.saved_end:
@@ -220,10 +247,29 @@ class _Generator(ControlFlow):
             nodes.at_line(fn, self.tree.lineno)
         return Transformed(primal_fn, adjoint_fn, self.helpers, dict(self.resolver.guards), self.stack)
 
+    def is_input_env(self, name):
+        """Whether ``name`` is a differentiated closure or global (one written to is not)."""
+        return self.resolver.is_env(name) and (self.store is None or name in self.activity.inputs)
+
+    def gradient_takes(self):
+        """In store mode, the statements that read the whole cotangent of each input."""
+        if self.store is None:
+            return []
+        takes = []
+        env = [n for n in self.kind if self.is_input_env(n)]
+        for name in env + self.params + self._other_params():
+            if self.tracked(name):
+                value = self.input_alias(name) if name not in env else name
+                takes.append(nodes.assign(self.d(name), self.store_call(
+                    "take" if name not in env else "take_env", [nodes.load(value), self.own_cotangent(name)])))
+                self.is_set.add(name)
+        self.save(self.reads(takes), _ENTRY)
+        return takes
+
     def gradients(self):
         """The adjoint's return value: (environment cotangents, one cotangent per parameter)."""
         env = [(n, self.cotangent(n)) for n in self.kind
-               if self.resolver.is_env(n) and self.cotangent(n) is not None]
+               if self.is_input_env(n) and self.cotangent(n) is not None]
         if env:
             denv = nodes.make(gast.Dict, keys=[nodes.const(n) for n, _ in env],
                               values=[self.rt_call("unbroadcast", [v, nodes.load(n)]) for n, v in env])
@@ -246,7 +292,10 @@ class _Generator(ControlFlow):
         """A name still holding parameter ``name``'s input value when the function returns."""
         if len(self.sites.assigned.get(name, ())) <= 1:
             return name
-        alias = self.namer.fresh(f"{name}_input")
+        known = self.input_aliases.get(name)
+        if known is not None:
+            return known
+        alias = self.input_aliases[name] = self.namer.fresh(f"{name}_input")
         self.primal_names.add(alias)
         self.sites.add(alias, _ENTRY)
         self.entry_aliases.append(nodes.assign(alias, nodes.load(name)))
@@ -268,6 +317,8 @@ class _Generator(ControlFlow):
         self.activity.at(stmt)
         self.current_line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         primal, adjoint = method(stmt, site)
+        if id(stmt) in self.escape_checks:
+            primal = primal + escape_checks(self, self.escape_checks[id(stmt)])
         self.activity.at(None)
         line = getattr(stmt, "zygote_line", getattr(stmt, "lineno", None))
         for s in primal:
@@ -304,7 +355,18 @@ class _Generator(ControlFlow):
         raise AssertionError(type(target))
 
     def assign_name(self, stmt, name, value, site):
-        dy = self.cotangent(name)
+        if self.store is not None and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and value.func.id in self.augment_names:
+            return self.augmented(stmt, name, value, site)
+        if self.tracked(name):
+            return self.taking(name, site, lambda dy: self.assign_value(stmt, name, value, site, dy))
+        return self.assign_value(stmt, name, value, site, self.cotangent(name))
+
+    def assign_value(self, stmt, name, value, site, dy):
+        dispatched = handoff.operator_call(self, value)
+        if dispatched is not None:
+            # An operand may be a user object: its class's operator method is differentiated.
+            return handoff.operator_statements(self, stmt, name, dispatched, site, dy)
         if isinstance(value, gast.Call):
             return self.calls.call(stmt, name, value, site, dy)
         if dy is None or name not in self.kind:
@@ -350,7 +412,9 @@ class _Generator(ControlFlow):
     def adjoint_Attribute(self, name, value, dy, out):
         obj = value.value
         if self.activity.active(obj):
-            self.contribute(obj.id, self.rt_call("attr_back", [nodes.load(obj.id), nodes.const(value.attr), dy]), out)
+            # The value read is passed along: a later write may have replaced the attribute.
+            self.contribute(obj.id, self.rt_call("attr_back", [nodes.load(obj.id), nodes.const(value.attr), dy,
+                                                               nodes.load(name)]), out)
 
     def adjoint_Subscript(self, name, value, dy, out):
         obj = value.value
@@ -373,6 +437,13 @@ class _Generator(ControlFlow):
             parts = [nodes.const(0)] * size
             parts[at] = dy
             self.contribute(obj.id, nodes.tuple_load(parts), out)
+        elif self.tracked(obj.id):
+            # an item's cotangent is added where it belongs: O(size of the item)
+            index = _index_value(value.slice, self)
+            fallback = nodes.load(self.helper(self.rt.getitem_back, "getitem_back"))
+            out.append(nodes.assign(self.d(obj.id), self.store_call("add_item", [
+                nodes.load(obj.id), index, self.own_cotangent(obj.id), dy, fallback])))
+            self.is_set.add(obj.id)
         else:
             index = _index_value(value.slice, self)
             self.contribute(obj.id, self.rt_call("getitem_back", [nodes.load(obj.id), index, dy]), out)
@@ -419,6 +490,7 @@ class _Generator(ControlFlow):
     def unpack(self, stmt, target, value, site):
         names = assigned_by(stmt)
         starred = [isinstance(e, gast.Starred) for e in target.elts]
+        takes = [self.take(n) for n in names if self.tracked(n)]
         parts = [self.cotangent(n) for n in names]
         for n in names:
             self.kill(n)
@@ -432,30 +504,36 @@ class _Generator(ControlFlow):
             elts[i] = nodes.make(gast.Starred, value=rest, ctx=gast.Load())
         else:
             elts = [p if p is not None else nodes.const(0) for p in parts]
-        adjoint = []
-        self.contribute(value.id, nodes.tuple_load(elts), adjoint)
+        adjoint = takes
+        dvalue = nodes.tuple_load(elts)
+        if not any(starred) and self.kind.get(value.id) == ANY and not handoff.own_code(self.parsed):
+            # an object that iterates itself: each item's cotangent goes where it is held
+            dvalue = self.rt_call("unpack_back", [nodes.load(value.id), dvalue,
+                                                  nodes.tuple_load([nodes.load(n) for n in names])])
+        self.contribute(value.id, dvalue, adjoint)
         return self.with_saves(stmt, [stmt], adjoint, site)
 
     def write_attribute(self, stmt, target, value, site):
         obj = target.value
-        if self.activity.active(value) and isinstance(obj, gast.Name) and obj.id not in self.local_objects:
-            # The object outlives this call: its new attribute would be read where its
-            # cotangent cannot reach back here. Refuse rather than lose the gradient.
-            raise UnsupportedSyntaxError(
-                f"assigning a differentiated value to an attribute of {obj.id!r}, an object "
-                "passed in or shared", self.parsed.filename, self.current_line,
-                "return the new value and assign it where the object is made")
+        adjoint = []
+        if isinstance(obj, gast.Name) and obj.id in self.kind and obj.id not in self.local_objects \
+                and obj.id not in self.params + self._other_params():
+            # An object reached otherwise than as a parameter may be a caller's: its cotangent
+            # after the call joins here (a parameter's joined at the adjoint's start).
+            handoff.at_write(self, obj.id, adjoint)
         dobj = self.cotangent(obj.id) if isinstance(obj, gast.Name) else None
         if dobj is None:
             return [stmt], []
         part = self.fresh_adjoint("dvalue_part")
-        adjoint = [nodes.assign([part, self.d(obj.id)],
-                                self.rt_call("setattr_back", [dobj, nodes.const(target.attr)]))]
+        adjoint.append(nodes.assign([part, self.d(obj.id)],
+                                    self.rt_call("setattr_back", [dobj, nodes.const(target.attr)])))
         if self.activity.active(value):
             self.contribute(value.id, nodes.load(part), adjoint)
         return self.with_saves(stmt, [stmt], adjoint, site)
 
     def write_item(self, stmt, target, value, site):
+        if self.store is not None:
+            return Writing.write_item(self, stmt, target, value, site)
         array = target.value.id
         copy_stmt = nodes.assign(array, self.rt_call("copy_for_write", [nodes.load(array)]))
         primal = [copy_stmt, stmt]
@@ -490,13 +568,3 @@ _ENTRY = Site(-1, (), True)
 
 def _at(new, old):
     return nodes.at_line(new, getattr(old, "lineno", None))
-
-
-def _index_value(index, gen):
-    """An expression that evaluates to the index object of a subscript (slices become slice())."""
-    if isinstance(index, gast.Slice):
-        parts = [p if p is not None else nodes.const(None) for p in (index.lower, index.upper, index.step)]
-        return nodes.call(nodes.load(gen.helper(slice, "slice")), parts)
-    if isinstance(index, gast.Tuple):
-        return nodes.tuple_load([_index_value(e, gen) for e in index.elts])
-    return index

@@ -4,26 +4,15 @@ import gast
 from ..errors import UnsupportedSyntaxError
 
 _REFUSED = {
-    gast.Try: ("try/except", "move the try block out of the differentiated function"),
     gast.Raise: None,  # allowed: it simply stops the primal
-    gast.Yield: ("a generator (yield)", "return a list instead"),
-    gast.YieldFrom: ("a generator (yield from)", "return a list instead"),
     gast.Await: ("await", "differentiate a synchronous function"),
     gast.AsyncFunctionDef: ("an async function", "differentiate a synchronous function"),
     gast.AsyncFor: ("async for", "differentiate a synchronous function"),
     gast.AsyncWith: ("async with", "differentiate a synchronous function"),
-    gast.Global: ("a global statement", "pass the value in and return the new one"),
-    gast.Nonlocal: ("a nonlocal statement", "pass the value in and return the new one"),
     gast.ClassDef: ("a class definition", "define the class outside the function"),
     gast.Import: ("an import statement", "import at module level"),
     gast.ImportFrom: ("an import statement", "import at module level"),
-    gast.Delete: ("del", "rebind the name instead"),
-    gast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
-    gast.SetComp: ("a set comprehension", "use a list"),
-    gast.Set: ("a set display", "use a list or tuple"),
-    gast.NamedExpr: ("an assignment expression (:=)", "assign on its own line"),
 }
-_MATCH = getattr(gast, "Match", None)
 _TRY_STAR = getattr(gast, "TryStar", None)
 
 
@@ -31,22 +20,30 @@ def validate(parsed):
     """Raise ``UnsupportedSyntaxError`` for the first unsupported construct in ``parsed``."""
     tree, filename = parsed.tree, parsed.filename
     for node in _walk_own(tree):
+        if isinstance(node, _NestedDeclaration):
+            kind = "global" if isinstance(node.node, gast.Global) else "nonlocal"
+            raise UnsupportedSyntaxError(f"a {kind} statement in a function defined inside it",
+                                         filename, node.node.lineno,
+                                         "define the function outside, or return the new value")
         kind = type(node)
         refused = _REFUSED.get(kind)
-        if refused is None and kind in (_MATCH, _TRY_STAR) and kind is not None:
-            refused = ("a match statement" if kind is _MATCH else "try/except*", "use if/elif")
+        if refused is None and kind is _TRY_STAR and kind is not None:
+            refused = ("try/except*", "catch the exception group with except")
         if refused:
             construct, hint = refused
             raise UnsupportedSyntaxError(construct, filename, getattr(node, "lineno", None), hint)
-        if isinstance(node, (gast.For, gast.While)) and node.orelse:
-            raise UnsupportedSyntaxError(
-                f"{'for' if isinstance(node, gast.For) else 'while'}...else", filename,
-                node.lineno, "set a flag before break and test it after the loop")
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
                 and node.func.id in ("exec", "eval"):
             raise UnsupportedSyntaxError(f"{node.func.id}()", filename, node.lineno,
                                          "write the code out in the function")
     return parsed
+
+
+class _NestedDeclaration:
+    """A ``global`` or ``nonlocal`` statement met inside a nested function or lambda."""
+
+    def __init__(self, node):
+        self.node = node
 
 
 def _walk_own(tree):
@@ -60,7 +57,7 @@ def _walk_own(tree):
             # adjoint), so a nonlocal or global write inside it must be refused here.
             for inner in gast.walk(node):
                 if isinstance(inner, (gast.Nonlocal, gast.Global)):
-                    yield inner
+                    yield _NestedDeclaration(inner)
             # Defaults and decorators run in the enclosing function; bodies do not.
             args = node.args
             stack.extend(args.defaults)

@@ -108,6 +108,18 @@ def _holomorphic(slope):
     return lambda slope: slope
 
 
+def conj(x):
+    """The complex conjugate of a real number or array: itself (compiled code is real-valued)."""
+    return x
+
+
+@overload(conj)
+def _conj(x):
+    if _is_number(x) or (_is_array(x) and not isinstance(x.dtype, types.Complex)):
+        return lambda x: x
+    return None
+
+
 @overload(zero_like)
 def _zero_like(x):
     if _is_array(x):
@@ -451,16 +463,30 @@ def _sequence_adjoint(saved, dy):
     return lambda saved, dy: (np.full(saved, dy),)
 
 
+def unpack_back(seq, parts, items):
+    """The cotangent of a tuple from those of the names ``a, b = seq`` bound: ``parts`` itself."""
+    raise NotImplementedError
+
+
+@overload(unpack_back)
+def _unpack_back(seq, parts, items):
+    if isinstance(seq, types.BaseTuple):
+        return lambda seq, parts, items: parts
+    return None
+
+
 # The helpers compiled code may call, by the name generated code gives them.
 KERNELS = {
     "add_cotangent": add_cotangent,
     "unbroadcast": unbroadcast,
     "expand_reduced": expand_reduced,
     "holomorphic": holomorphic,
+    "conj": conj,
     "matmul_da": matmul_da,
     "matmul_db": matmul_db,
     "zero_like": zero_like,
     "add_back": add_back,
+    "unpack_back": unpack_back,
     "max_primal": max_primal,
     "min_primal": min_primal,
     "pick_adjoint": pick_adjoint,

@@ -113,6 +113,7 @@ class _Lowering:
         self._split_stacks(primal, adjoint, where)
         self._lower_calls(fn, primal, adjoint, where, env, callees)
         self._lower_rule_pullbacks(transformed.helpers, primal, adjoint, callees)
+        _plain_operators(transformed.helpers, primal, adjoint)
         _call_adjoints(adjoint, callees)
         self._zero_accumulators(adjoint)
         self._lower_plain_calls(fn, primal, where, env)
@@ -372,6 +373,85 @@ class _Where:
 
     def of(self, node):
         return self.filename, getattr(node, "lineno", None) or self.first
+
+
+def _operator_nodes():
+    """zygote's run-time operator dispatch (for operands that may be user objects), by the id
+    of the function generated code calls: the operator's node and whether it is unary."""
+    import operator
+    from ..rules import objects
+    binary = {operator.add: ast.Add, operator.sub: ast.Sub, operator.mul: ast.Mult,
+              operator.truediv: ast.Div, operator.floordiv: ast.FloorDiv, operator.mod: ast.Mod,
+              operator.pow: ast.Pow, operator.matmul: ast.MatMult}
+    unary = {operator.neg: ast.USub, operator.pos: ast.UAdd}
+    found = {}
+    for table in (objects.BINARY, objects.IN_PLACE):
+        for op, fn in table.items():
+            if op in binary:
+                found[id(fn)] = (binary[op], False)
+    for op, fn in objects.UNARY.items():
+        if op in unary:
+            found[id(fn)] = (unary[op], True)
+    return found
+
+
+def _plain_operators(helpers, primal, adjoint):
+    """Compiled code holds numbers and arrays only, never user objects: an operator that zygote
+    dispatches at run time (``y, y_back = mul(a, b)``) is the operator itself, with no pullback
+    of its own, and the adjoint's ``if y_back is None:`` branch is the one that runs."""
+    operators = _operator_nodes()
+    plain_backs = set()
+    for node in ast.walk(primal):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list):
+            continue
+        for field in ("body", "orelse"):
+            statements = getattr(node, field, None)
+            if not isinstance(statements, list):
+                continue
+            out = []
+            for stmt in statements:
+                found = _operator_of(stmt, helpers, operators)
+                if found is None:
+                    out.append(stmt)
+                    continue
+                (target, back), (op, unary), args = found
+                value = (ast.UnaryOp(op=op(), operand=args[0]) if unary
+                         else ast.BinOp(left=args[0], op=op(), right=args[1]))
+                out.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value))
+                out.append(ast.Assign(targets=[ast.Name(id=back, ctx=ast.Store())], value=ast.Constant(value=None)))
+                plain_backs.add(back)
+            setattr(node, field, out)
+    if plain_backs:
+        _TakeNoneBranch(plain_backs).visit(adjoint)
+
+
+def _operator_of(stmt, helpers, operators):
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)
+            and len(stmt.targets[0].elts) == 2 and all(isinstance(e, ast.Name) for e in stmt.targets[0].elts)
+            and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id in helpers and not stmt.value.keywords):
+        return None
+    found = operators.get(id(helpers[stmt.value.func.id]))
+    if found is None or len(stmt.value.args) != (1 if found[1] else 2):
+        return None
+    return tuple(e.id for e in stmt.targets[0].elts), found, stmt.value.args
+
+
+class _TakeNoneBranch(ast.NodeTransformer):
+    """``if back is None: A else: B`` becomes ``A`` for the ``back`` names known to be None."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id in self.names
+                and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+            return node.body
+        return node
 
 
 def _call_adjoints(adjoint, callees):

@@ -14,16 +14,22 @@ register one, each taking its metadata as keyword arguments:
 - ``nograd(fn, ...)``: functions that pass no gradient; ``keeps_numbers=True`` says one
   returns a Python number for Python numbers.
 
+An expression rule may choose a cheaper expression where the compiler knows an argument's
+value: ``b * a ** (b - 1) if constant(b) and type(b) is int and b > 0 else power_slope(a, b)``
+is decided where the rule is inlined (``constant(b)`` holds where ``b`` is a constant of the
+program), and both branches must give the same cotangent wherever the test holds.
+
 ``forward_rule`` is the fourth kind, for zygote's own entry points (``gradient`` and the
 call protocol), which nested differentiation turns into calls of generated code.
 """
 import inspect
 
 __all__ = ["Rule", "RULES", "METHOD_RULES", "expr_rule", "adjoint", "nograd", "forward_rule",
-           "lookup", "lookup_method", "on_change", "NUMERIC_OUTPUT", "ANY_OUTPUT"]
+           "lookup", "lookup_method", "on_change", "constant", "NUMERIC_OUTPUT", "ANY_OUTPUT"]
 
 RULES = {}
 METHOD_RULES = {}
+AS_METHODS = {}  # method name -> the expression rule of the function that method computes
 
 NUMERIC_OUTPUT = "n"  # a number or array: cotangents add with +
 ANY_OUTPUT = "a"      # a container or object: cotangents add structurally
@@ -40,10 +46,10 @@ class Rule:
     """
 
     __slots__ = ("fn", "kind", "impl", "params", "defaults", "elementwise", "name",
-                 "_output_kind", "calls_back", "keeps_numbers", "plan")
+                 "_output_kind", "calls_back", "keeps_numbers", "plan", "as_method")
 
     def __init__(self, fn, kind, impl=None, params=(), defaults=None, elementwise=False, *,
-                 output_kind=None, calls_back=False, keeps_numbers=False, plan=None):
+                 output_kind=None, calls_back=False, keeps_numbers=False, plan=None, as_method=None):
         self.fn = fn
         self.kind = kind
         self.impl = impl
@@ -55,6 +61,7 @@ class Rule:
         self.calls_back = calls_back
         self.keeps_numbers = keeps_numbers
         self.plan = plan
+        self.as_method = as_method
 
     @property
     def output_kind(self):
@@ -88,12 +95,15 @@ def _register(fn, rule, method_of=None):
     return rule
 
 
-def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
+def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None, *, as_method=None):
     """Register ``adjoint_expr`` (a lambda over fn's parameters, ``y`` and ``dy``) for ``fn``.
 
     ``elementwise`` rules may receive a ``dy`` that still carries broadcast dimensions;
     the compiler sums it back to the argument's shape at the end. Other rules get an
     exact ``dy``. ``method_of=(type, name)`` registers an array method instead.
+    ``as_method="name"`` says that ``fn(x)`` is ``x.name()`` for every number and array, so
+    that where another rule's expression calls ``fn`` on one, the compiler writes the cheaper
+    method call.
     """
     signature = inspect.signature(adjoint_expr)
     params, defaults = [], {}
@@ -103,8 +113,22 @@ def expr_rule(fn, adjoint_expr, elementwise=True, method_of=None):
         params.append(name)
         if param.default is not inspect.Parameter.empty:
             defaults[name] = param.default
-    rule = Rule(fn, "expr", adjoint_expr, params, defaults, elementwise)
+    rule = Rule(fn, "expr", adjoint_expr, params, defaults, elementwise, as_method=as_method)
+    if as_method is not None:
+        AS_METHODS[as_method] = rule
     return _register(fn, rule, method_of)
+
+
+def constant(value):
+    """In an expression rule: whether ``value`` is a constant written in the differentiated code.
+
+    The compiler decides it where it inlines the rule; where the rule runs at run time
+    instead (a call it could not see), no argument is known, and this returns False.
+
+    >>> constant(3)
+    False
+    """
+    return False
 
 
 def adjoint(fn, method_of=None, *, output_kind=NUMERIC_OUTPUT, calls_back=False):
@@ -198,6 +222,11 @@ def lookup(fn):
         return RULES.get(fn)
     except TypeError:  # unhashable callable
         return None
+
+
+def lookup_as_method(name):
+    """The expression rule whose function a number's or array's method ``name`` computes, or None."""
+    return AS_METHODS.get(name)
 
 
 def lookup_method(owner_type, name):

@@ -3,11 +3,13 @@
 Each helper is linear in the cotangent it receives, so its own pullback is short.
 """
 import functools
+import os
+import sys
 
 import numpy as np
 
-from . import adjoint, nograd
-from .. import runtime
+from . import adjoint, forward_rule, nograd
+from .. import runtime, writes
 from ..cotangents import accum, is_zero, seed_like, unbroadcast
 from ..runtime import dict_back, getitem_back, split_cotangent
 from .numpy import clip_mask, expand_reduced, reduced_count
@@ -117,3 +119,32 @@ def copy_for_write_rule(x):
 
 nograd(clip_mask, reduced_count, runtime.zeros_like_list)
 nograd(seed_like, keeps_numbers=True)  # the seed of a fused gradient: 1.0 for a Python number
+nograd(runtime.container_kind)
+
+
+# -- in-place writes: their adjoints are not written in differentiable form --------------------
+
+
+def _refuse_second_order(*args, **kwargs):
+    raise writes.InPlaceWriteError(
+        f"a derivative of the adjoint of a function that writes in place, at {_user_line()} (a "
+        "second derivative through an item assignment, del or an in-place operator): compute "
+        "the written value without writing, e.g. with np.where or np.concatenate")
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_line():
+    """file:line of the innermost generated function on the stack (it keeps the user's lines)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_name
+        if name.endswith(("_primal", "_adjoint")) and not frame.f_code.co_filename.startswith(_PACKAGE):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "an unknown line"
+
+
+for _fn in (runtime.open_store, runtime.write_log, runtime.write_item, runtime.delete_item, runtime.augment):
+    forward_rule(_fn, _refuse_second_order)

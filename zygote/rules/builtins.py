@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from . import adjoint, expr_rule, nograd
-from .operators import log_positive, power_slope
+from .operators import exponent_slope, power_slope
 from .. import structure
 from ..cotangents import accum, is_zero, unbroadcast
 from ..runtime import getitem_back
@@ -15,7 +15,22 @@ expr_rule(builtins.abs, lambda x, y, dy: dy * np.sign(x))
 expr_rule(builtins.float, lambda x=0.0, y=None, dy=None: dy)
 expr_rule(builtins.complex, lambda real=0.0, imag=0.0, y=None, dy=None: (np.real(dy), np.imag(dy)))
 expr_rule(builtins.pow, lambda base, exp, mod=None, y=None, dy=None: (
-    dy * power_slope(base, exp), dy * y * log_positive(base), None))
+    dy * power_slope(base, exp), dy * exponent_slope(base, y), None))
+
+
+@adjoint(np.divmod, output_kind="a")
+@adjoint(builtins.divmod, output_kind="a")
+def divmod_rule(a, b):
+    """``divmod(a, b) = (a // b, a % b)``: the quotient is piecewise constant, the remainder
+    ``a - b·(a // b)`` has the slopes 1 in ``a`` and ``-(a // b)`` in ``b``."""
+    quotient, remainder = builtins.divmod(a, b)
+
+    def divmod_back(dy):
+        d_remainder = dy[1]
+        if is_zero(d_remainder):
+            return 0, 0
+        return unbroadcast(d_remainder, a), unbroadcast(-d_remainder * quotient, b)
+    return (quotient, remainder), divmod_back
 
 
 # -- sequences -----------------------------------------------------------------------------------
@@ -31,6 +46,8 @@ def sum_rule(items, *start, **keywords):
         if is_zero(dy):
             return (0,) * (1 + len(start))
         dseq = _like(seq, [unbroadcast(dy, item) for item in seq])
+        if seq is not items and structure.iterates_itself(items):
+            dseq = structure.held_items_cotangent(items, seq, dseq)  # an object's own __iter__
         return (dseq,) + tuple(unbroadcast(dy, s) for s in start)
     return y, sum_back
 
@@ -119,6 +136,9 @@ def tuple_rule(seq=()):
 
 @adjoint(builtins.map, output_kind="a", calls_back=True)
 def map_rule(protocol, fn, *seqs):
+    """``map(fn, *seqs)``: ``fn`` is called on every item when ``map`` is (an iterator over
+    the results comes back), and differentiated like any call."""
+    seqs = [s if isinstance(s, (list, tuple, np.ndarray)) else list(s) for s in seqs]
     results, backs = [], []
     for args in zip(*seqs):
         y, back = protocol.call("a" + "a" * len(args), fn, *args)
@@ -127,8 +147,7 @@ def map_rule(protocol, fn, *seqs):
 
     def map_back(dy):
         dfn = 0
-        columns = [[0] * len(list(s)) if not isinstance(s, (list, tuple, np.ndarray)) else [0] * len(s)
-                   for s in seqs]
+        columns = [[0] * len(s) for s in seqs]
         for i, (back, d) in enumerate(zip(backs, dy)):
             if is_zero(d):
                 continue
@@ -137,7 +156,24 @@ def map_rule(protocol, fn, *seqs):
             for j, part in enumerate(parts[1:]):
                 columns[j][i] = part
         return (dfn,) + tuple(_like(s, c) for s, c in zip(seqs, columns))
-    return results, map_back
+    return iter(results), map_back
+
+
+@adjoint(builtins.filter, output_kind="a")
+def filter_rule(keep, seq):
+    """``filter(keep, seq)``: the items kept pass their cotangents back to where they were;
+    ``keep`` decides, so it gets none (it runs, as ``filter`` runs it, on every item)."""
+    items = list(seq)
+    kept = [i for i, item in enumerate(items) if (keep(item) if keep is not None else item)]
+
+    def filter_back(dy):
+        if is_zero(dy):
+            return 0, 0
+        parts = [0] * len(items)
+        for i, d in zip(kept, dy):
+            parts[i] = d
+        return 0, _like(seq if isinstance(seq, (list, tuple, np.ndarray)) else items, parts)
+    return iter([items[i] for i in kept]), filter_back
 
 
 @adjoint(builtins.getattr, output_kind="a", calls_back=True)

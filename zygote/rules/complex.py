@@ -12,6 +12,35 @@ from . import METHOD_RULES, RULES, adjoint, expr_rule, nograd
 RADIAN = float(180.0 / np.pi)
 
 
+def conj(x):
+    """``x̄``, the conjugate of a number, an array or a list of numbers: ``x`` itself when it is real.
+
+    Rules of holomorphic operators multiply cotangents by ``conj`` of a derivative; on an
+    active number or array the compiler writes it as ``x.conjugate()``, which costs nothing
+    for real values (see ``expr_rule``'s ``as_method``).
+    """
+    kind = type(x)
+    if kind is float or kind is int:
+        return x
+    if kind is list or kind is tuple:
+        return np.conjugate(x)
+    return x.conjugate()
+
+
+def holomorphic(slope):
+    """The conjugate of a complex derivative ``f'(z)``, as it multiplies a cotangent; a real
+    slope as it is. Every rule of a holomorphic function multiplies its cotangent by this."""
+    kind = type(slope)
+    if kind is float:
+        return slope
+    if kind is complex:
+        return slope.conjugate()
+    dtype = getattr(slope, "dtype", None)
+    if dtype is not None and dtype.kind == "c":
+        return np.conj(slope)
+    return slope  # (checked by hand: np.iscomplexobj costs as much as a small ufunc)
+
+
 def real_back(dy, x):
     """Cotangent of ``np.real(x)``: the cotangent itself, its real part (a real loss's)."""
     return np.real(dy) if np.iscomplexobj(x) else dy
@@ -41,6 +70,7 @@ def angle_back(dy, z, deg):
 expr_rule(np.real, lambda val, y, dy: real_back(dy, val))
 expr_rule(np.imag, lambda val, y, dy: imag_back(dy, val))
 expr_rule(np.conj, lambda x, y, dy: conj_back(dy, x))   # (np.conjugate is the same ufunc)
+expr_rule(conj, lambda x, y, dy: conj_back(dy, x), as_method="conjugate")
 expr_rule(np.angle, lambda z, deg=False, y=None, dy=None: angle_back(dy, z, deg))
 
 
@@ -51,7 +81,18 @@ def real_if_close_rule(a, tol=100):
     return y, lambda dy: (real_back(dy, a) if np.iscomplexobj(a) and not np.iscomplexobj(y) else dy, None)
 
 
-for _owner in (np.ndarray, np.generic):
-    METHOD_RULES[(_owner, "conj")] = METHOD_RULES[(_owner, "conjugate")] = RULES[np.conj]
+
+
+@adjoint(None, method_of=(np.ndarray, "conjugate"))
+def conjugate_method_rule(x):
+    """``x.conjugate()`` of an array or a number. The generated adjoints of holomorphic operators
+    call it, so it is a pullback rule: its ``back`` is Python that higher orders differentiate."""
+    return x.conjugate(), lambda dy: (conj_back(dy, x),)
+
+
+for _owner in (np.ndarray, np.generic, complex, float, int):
+    METHOD_RULES[(_owner, "conj")] = METHOD_RULES[(_owner, "conjugate")] = METHOD_RULES[(np.ndarray, "conjugate")]
+for _owner in (complex, float, int):
+    del METHOD_RULES[(_owner, "conj")]  # (Python numbers have only conjugate())
 
 nograd(np.iscomplexobj, np.isrealobj, np.iscomplex, np.isreal)

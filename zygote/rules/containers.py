@@ -12,7 +12,8 @@ from . import adjoint, nograd
 from .. import structure
 from ..cotangents import _float_dtype, is_zero, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..runtime import iterate, list_append
+from ..runtime import (_match_args, catch, dict_set, exception_matches, exit_arguments, generated, iterate, list_append,
+                       mapping_rest, match_class, match_field, match_mapping, match_sequence, set_add, set_of)
 
 # -- methods of the built-in containers -------------------------------------------------------
 
@@ -121,3 +122,80 @@ def _list_append_rule(items, value):
             return 0, 0
         return list(dy[:-1]), dy[-1]
     return items + [value], list_append_back
+
+
+@adjoint(dict_set, output_kind="a")
+def _dict_set_rule(items, key, value):
+    def dict_set_back(dy):
+        if is_zero(dy):
+            return 0, 0, 0
+        # A key written again hides its earlier value, which gets no cotangent.
+        return {k: d for k, d in dy.items() if k != key}, 0, dy.get(key, 0)
+    return dict_set(items, key, value), dict_set_back
+
+
+# A set's cotangent is a list in the set's own iteration order (what iterating over it, sum,
+# sorted and list give back); an item equal to one already in the set is dropped, as Python
+# drops it, and gets no cotangent.
+
+
+@adjoint(set_of, output_kind="a")
+def _set_of_rule(*values):
+    made = set_of(*values)
+
+    def set_of_back(dy):
+        if is_zero(dy):
+            return (0,) * len(values)
+        where = {v: d for v, d in zip(made, dy)}
+        parts, seen = [], set()
+        for v in values:
+            parts.append(0 if v in seen else where[v])
+            seen.add(v)
+        return tuple(parts)
+    return made, set_of_back
+
+
+@adjoint(set_add, output_kind="a")
+def _set_add_rule(items, value):
+    grown = set_add(items, value)
+
+    def set_add_back(dy):
+        if is_zero(dy):
+            return 0, 0
+        where = {v: d for v, d in zip(grown, dy)}
+        return [where[v] for v in items], (0 if value in items else where[value])
+    return grown, set_add_back
+
+
+nograd(catch, exception_matches, exit_arguments, match_class, match_mapping, match_sequence)
+
+# -- the reads of match patterns ----------------------------------------------------------------
+
+
+@adjoint(match_field, output_kind="a")
+def _match_field_rule(subject, cls, i):
+    name = _match_args(cls)[i]
+
+    def match_field_back(dy):
+        if is_zero(dy):
+            return 0, 0, 0
+        return (dy if name is None else {name: dy}), 0, 0
+    return match_field(subject, cls, i), match_field_back
+
+
+@adjoint(mapping_rest, output_kind="a")
+def _mapping_rest_rule(subject, keys):
+    return mapping_rest(subject, keys), lambda dy: (dy, 0)
+
+
+@adjoint(generated, output_kind="a")
+def _generated_rule(items):
+    def generated_back(dy):
+        if is_zero(dy):
+            return (0,)
+        if len(dy) != len(items):
+            raise UnsupportedSyntaxError(
+                f"a generator whose {len(items)} values were consumed in parts ({len(dy)} reached "
+                "one consumer)", hint="consume it once, whole (sum, list, a for loop), or return a list")
+        return (list(dy),)
+    return generated(items), generated_back

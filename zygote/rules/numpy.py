@@ -1,10 +1,12 @@
 """Rules for numpy: elementwise functions, reductions, linear algebra, shapes and array methods."""
+import math
 import string
 
 import numpy as np
 
-from . import METHOD_RULES, RULES, adjoint, expr_rule, nograd
-from .operators import log_positive, matmul_da, matmul_db, power_slope
+from . import METHOD_RULES, RULES, adjoint, constant, expr_rule, nograd
+from .complex import holomorphic
+from .operators import exponent_slope, log_positive, matmul_da, matmul_db, power_slope
 from ..cotangents import is_zero, unbroadcast
 from ..runtime import getitem_back
 
@@ -17,18 +19,10 @@ DEGREE = float(np.pi / 180.0)
 
 
 def float_dtype(value):
-    """``value``'s dtype if it is a float array or numpy float, else float64."""
+    """``value``'s dtype if it is a float or complex array or numpy scalar, else float64: the
+    dtype of a cotangent of ``value`` (a complex value's cotangent is complex)."""
     dtype = getattr(value, "dtype", None)
-    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
-
-
-def holomorphic(slope):
-    """The conjugate of a complex derivative ``f'(z)``, as it multiplies a cotangent (see
-    ``zygote.rules.complex`` for the convention); a real slope as it is."""
-    dtype = getattr(slope, "dtype", None)
-    if type(slope) is complex or dtype is not None and dtype.kind == "c":
-        return np.conj(slope)
-    return slope  # (checked by hand: np.iscomplexobj costs as much as a small ufunc)
+    return dtype if dtype is not None and dtype.kind in "fc" else np.dtype(np.float64)
 
 
 def abs_slope(x, y):
@@ -71,9 +65,15 @@ def sinc_slope(x, y):
 
 def expand_reduced(dy, x, axis, keepdims):
     """``dy`` of a reduction over ``axis`` given back the reduced axes, broadcast to ``x``'s shape."""
+    shape = np.shape(x)
+    if axis is None and math.prod(shape) <= _SMALL:
+        return np.full(shape, dy)  # a small array is filled sooner than numpy builds a view
     if axis is not None and not keepdims:
         dy = np.expand_dims(dy, axis)
-    return np.broadcast_to(dy, np.shape(x))
+    return np.broadcast_to(dy, shape)
+
+
+_SMALL = 4096  # elements up to which expand_reduced fills a new array instead of a broadcast view
 
 
 def reduced_count(x, axis):
@@ -119,8 +119,8 @@ def prod_back(dy, x, y, axis, keepdims):
     """Cotangent of ``prod``: ``dy·y/x``, or products of the other entries where ``x`` has zeros."""
     dy_full = expand_reduced(dy, x, axis, keepdims)
     if np.all(x != 0):
-        return dy_full * expand_reduced(y, x, axis, keepdims) / x
-    return dy_full * prod_others(x, axis)
+        return dy_full * holomorphic(expand_reduced(y, x, axis, keepdims) / x)
+    return dy_full * holomorphic(prod_others(x, axis))
 
 
 def centred(x, axis):
@@ -164,7 +164,7 @@ def tensordot_da(dy, a, b, axes):
     axes_a, axes_b = tensordot_axes(a, b, axes)
     free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
     free_b = [j for j in range(np.ndim(b)) if j not in axes_b]
-    da = np.tensordot(dy, b, (list(range(len(free_a), np.ndim(dy))), free_b))
+    da = np.tensordot(dy, holomorphic(b), (list(range(len(free_a), np.ndim(dy))), free_b))
     order = free_a + [axes_a[axes_b.index(j)] for j in sorted(axes_b)]
     return np.transpose(da, np.argsort(order))
 
@@ -174,7 +174,7 @@ def tensordot_db(dy, a, b, axes):
     axes_a, axes_b = tensordot_axes(a, b, axes)
     free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
     free_b = [j for j in range(np.ndim(b)) if j not in axes_b]
-    db = np.tensordot(a, dy, (free_a, list(range(len(free_a)))))
+    db = np.tensordot(holomorphic(a), dy, (free_a, list(range(len(free_a)))))
     order = [axes_b[axes_a.index(i)] for i in sorted(axes_a)] + free_b
     return np.transpose(db, np.argsort(order))
 
@@ -187,7 +187,7 @@ def dot_axes(a, b):
 def dot_da(dy, a, b):
     """Cotangent of ``a`` in ``np.dot(a, b)``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return unbroadcast(dy * b, a)
+        return unbroadcast(dy * holomorphic(b), a)
     if np.ndim(a) <= 2 and np.ndim(b) <= 2:
         return matmul_da(dy, a, b)
     return tensordot_da(dy, a, b, dot_axes(a, b))
@@ -196,7 +196,7 @@ def dot_da(dy, a, b):
 def dot_db(dy, a, b):
     """Cotangent of ``b`` in ``np.dot(a, b)``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return unbroadcast(dy * a, b)
+        return unbroadcast(dy * holomorphic(a), b)
     if np.ndim(a) <= 2 and np.ndim(b) <= 2:
         return matmul_db(dy, a, b)
     return tensordot_db(dy, a, b, dot_axes(a, b))
@@ -267,7 +267,7 @@ def einsum_operand_back(dy, k, inputs, out, operands):
                 extra_subscripts.append(c)
                 extras.append(np.ones(sizes[c], dtype=dtype))
     spec = ",".join([out] + [inputs[j] for j in others] + extra_subscripts) + "->" + result
-    grad = np.einsum(spec, dy, *[operands[j] for j in others], *extras)
+    grad = np.einsum(spec, dy, *[holomorphic(operands[j]) for j in others], *extras)
     return unbroadcast(grad, operands[k])
 
 
@@ -411,8 +411,11 @@ expr_rule(np.add, lambda a, b, y, dy: (dy, dy))
 expr_rule(np.subtract, lambda a, b, y, dy: (dy, -dy))
 expr_rule(np.multiply, lambda a, b, y, dy: (dy * holomorphic(b), dy * holomorphic(a)))
 expr_rule(np.divide, lambda a, b, y, dy: (dy / holomorphic(b), -dy * holomorphic(y / b)))
-expr_rule(np.power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
-expr_rule(np.float_power, lambda a, b, y, dy: (dy * b * np.float_power(a, b - 1), dy * y * log_positive(a)))
+expr_rule(np.power, lambda a, b, y, dy: (
+    dy * ((2 * a.conjugate() if b == 2 else b * a.conjugate() ** (b - 1)) if constant(b) and type(b) is int
+          and b > 0 else power_slope(a, b)),
+    dy * exponent_slope(a, y)))
+expr_rule(np.float_power, lambda a, b, y, dy: (dy * holomorphic(b * np.float_power(a, b - 1)), dy * exponent_slope(a, y)))
 expr_rule(np.remainder, lambda a, b, y, dy: (dy, -dy * np.floor_divide(a, b)))
 expr_rule(np.fmod, lambda a, b, y, dy: (dy, -dy * np.trunc(a / b)))
 expr_rule(np.maximum, lambda a, b, y, dy: (dy * (a >= b), dy * (a < b)))
@@ -471,7 +474,8 @@ expr_rule(np.inner, lambda a, b, y, dy: (
     dot_db(dy, a, b) if np.ndim(a) == 0 or np.ndim(b) == 0 else tensordot_db(dy, a, b, inner_axes(a, b))),
     elementwise=False)
 expr_rule(np.outer, lambda a, b, out=None, y=None, dy=None: (
-    np.reshape(dy @ np.ravel(b), np.shape(a)), np.reshape(np.ravel(a) @ dy, np.shape(b)), None),
+    np.reshape(dy @ holomorphic(np.ravel(b)), np.shape(a)), np.reshape(holomorphic(np.ravel(a)) @ dy, np.shape(b)),
+    None),
     elementwise=False)
 expr_rule(np.tensordot, lambda a, b, axes=2, y=None, dy=None: (
     tensordot_da(dy, a, b, axes), tensordot_db(dy, a, b, axes), None), elementwise=False)
@@ -553,7 +557,8 @@ def average_rule(a, axis=None, weights=None, returned=False, *, keepdims=False):
     return y, average_back
 
 
-expr_rule(np.vdot, lambda a, b, y, dy: (np.reshape(dy * np.ravel(b), np.shape(a)),
+# (vdot conjugates its first argument: y is antiholomorphic in a, holomorphic in b)
+expr_rule(np.vdot, lambda a, b, y, dy: (np.reshape(holomorphic(dy) * np.ravel(b), np.shape(a)),
                                         np.reshape(dy * np.ravel(a), np.shape(b))), elementwise=False)
 
 
@@ -605,8 +610,8 @@ def cumprod_back(dy, x, y, axis):
     if axis is None:
         return np.reshape(cumprod_back(dy, np.ravel(x), y, 0), np.shape(x))
     if np.all(x != 0):
-        tail = np.flip(np.cumsum(np.flip(dy * y, axis), axis=axis), axis)
-        return tail / x
+        tail = np.flip(np.cumsum(np.flip(dy * holomorphic(y), axis), axis=axis), axis)
+        return tail / holomorphic(x)
     grad = np.zeros(np.shape(x), dtype=float_dtype(x))
     for i in range(np.shape(x)[axis]):
         without = np.array(x, dtype=float_dtype(x))
@@ -616,7 +621,7 @@ def cumprod_back(dy, x, y, axis):
         products = np.cumprod(without, axis=axis)
         later = [slice(None)] * np.ndim(x)
         later[axis] = slice(i, None)
-        grad[tuple(index)] = np.sum((dy * products)[tuple(later)], axis=axis)
+        grad[tuple(index)] = np.sum((dy * holomorphic(products))[tuple(later)], axis=axis)
     return grad
 
 
@@ -671,9 +676,9 @@ def polyval_rule(p, x):
     n = len(p)
 
     def polyval_back(dy):
-        powers = [np.power(x, n - 1 - i) * dy for i in range(n)]
+        powers = [holomorphic(np.power(x, n - 1 - i)) * dy for i in range(n)]
         dp = np.array([np.sum(term) for term in powers], dtype=float_dtype(p))
-        dx = dy * np.polyval(np.polyder(p), x) if n > 1 else np.zeros_like(dy * x)
+        dx = dy * holomorphic(np.polyval(np.polyder(p), x)) if n > 1 else np.zeros_like(dy * x)
         return dp, unbroadcast(dx, x)
     return y, polyval_back
 
@@ -684,13 +689,18 @@ def matrix_transpose(a):
     return np.swapaxes(a, -1, -2)
 
 
+def adjoint_matrix(a):
+    """The conjugate transpose ``aᴴ`` of (a stack of) matrices: ``aᵀ`` for real ``a``."""
+    return holomorphic(np.swapaxes(a, -1, -2))
+
+
 @adjoint(np.linalg.inv)
 def inv_rule(a):
     y = np.linalg.inv(a)
 
     def inv_back(dy):
-        y_t = matrix_transpose(y)
-        return (-(y_t @ dy @ y_t),)
+        y_h = adjoint_matrix(y)
+        return (-(y_h @ dy @ y_h),)
     return y, inv_back
 
 
@@ -702,9 +712,9 @@ def solve_rule(a, b):
 
     def solve_back(dx):
         dx_columns = dx[..., None] if vector else dx
-        db = np.linalg.solve(matrix_transpose(a), dx_columns)
+        db = np.linalg.solve(adjoint_matrix(a), dx_columns)
         x_columns = x[..., None] if vector else x
-        da = -(db @ matrix_transpose(x_columns))
+        da = -(db @ adjoint_matrix(x_columns))
         return unbroadcast(da, a), unbroadcast(db[..., 0] if vector else db, b)
     return x, solve_back
 
@@ -715,8 +725,8 @@ def det_rule(a):
     y = np.linalg.det(a)
 
     def det_back(dy):
-        scale = np.asarray(dy * y)[..., None, None]
-        return (scale * matrix_transpose(np.linalg.inv(a)),)
+        scale = np.asarray(dy * holomorphic(y))[..., None, None]
+        return (scale * adjoint_matrix(np.linalg.inv(a)),)
     return y, det_back
 
 
@@ -732,7 +742,7 @@ def slogdet_rule(a):
             dlog = dresult[1]
         if is_zero(dlog):
             return (0,)
-        return (np.asarray(dlog)[..., None, None] * matrix_transpose(np.linalg.inv(a)),)
+        return (np.asarray(dlog)[..., None, None] * adjoint_matrix(np.linalg.inv(a)),)
     return result, slogdet_back
 
 
@@ -747,11 +757,11 @@ def matrix_power_rule(a, n):
 
     def matrix_power_back(dy):
         m = abs(n)
-        dbase = sum(matrix_transpose(powers[k]) @ dy @ matrix_transpose(powers[m - 1 - k])
+        dbase = sum(adjoint_matrix(powers[k]) @ dy @ adjoint_matrix(powers[m - 1 - k])
                     for k in range(m)) if m else np.zeros_like(base)
         if n < 0:
-            base_t = matrix_transpose(base)
-            return -(base_t @ dbase @ base_t), 0
+            base_h = adjoint_matrix(base)
+            return -(base_h @ dbase @ base_h), 0
         return dbase, 0
     return y, matrix_power_back
 
@@ -955,9 +965,11 @@ def transpose_method_rule(x, *axes):
 
 
 @adjoint(None, method_of=(np.ndarray, "astype"))
-def astype_method_rule(x, dtype, *args, copy=True):
-    y = x.astype(dtype, order=args[0] if args else "K", copy=copy)
-    return y, lambda dy: (np.asarray(dy).astype(x.dtype) if x.dtype.kind in "fc" else 0, 0) + (0,) * len(args)
+def astype_method_rule(x, dtype, *args, **keywords):
+    y = x.astype(dtype, *args, **keywords)
+    # A cast to integers or bools is piecewise constant: nothing flows back through it.
+    passes = x.dtype.kind in "fc" and y.dtype.kind in "fc"
+    return y, lambda dy: (np.asarray(dy).astype(x.dtype) if passes else 0, 0) + (0,) * len(args)
 
 
 @adjoint(None, method_of=(np.ndarray, "copy"))
@@ -996,7 +1008,8 @@ nograd(np.shape, np.ndim, np.size, np.zeros, np.ones, np.zeros_like, np.ones_lik
        np.indices, np.tril_indices, np.triu_indices, np.diag_indices, np.isscalar, np.issubdtype,
        np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
        np.random.default_rng)
-nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any")))
+nograd(None, method_of=(np.ndarray, ("argmax", "argmin", "argsort", "nonzero", "all", "any", "round")))
+nograd(None, method_of=(np.generic, ("round",)))
 
 # numpy scalars (np.float64(...), results of full reductions) share the array casts.
 METHOD_RULES[(np.generic, "astype")] = METHOD_RULES[(np.ndarray, "astype")]

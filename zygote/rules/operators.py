@@ -4,24 +4,38 @@ import operator
 
 import numpy as np
 
-from . import expr_rule, nograd
+from . import constant, expr_rule, nograd
 from ..cotangents import unbroadcast
+from .complex import conj, holomorphic
+from .ieee import divide, power
 
 
 def log_positive(a):
-    """log(a) where a > 0 and 0 elsewhere: the exponent's derivative of a ** b where it exists."""
+    """log(a) where a > 0 and 0 elsewhere: the exponent's derivative of a ** b where it exists;
+    for complex ``a`` the principal log(a), 0 at 0."""
     if isinstance(a, np.ndarray):
+        if a.dtype.kind == "c":
+            return np.log(np.where(a == 0, 1, a))
         return np.log(np.where(a > 0, a, 1))
+    if isinstance(a, (complex, np.complexfloating)):
+        return np.log(a) if a != 0 else 0.0 * a
     return math.log(a) if a > 0 else 0.0 * a  # a Python float stays weakly typed next to float32
 
 
+def exponent_slope(a, y):
+    """``y · log(a)``, the derivative of ``y = a ** b`` in ``b``, as it multiplies a cotangent."""
+    return (y * log_positive(a)).conjugate()
+
+
 def power_slope(a, b):
-    """``b * a ** (b - 1)``, exactly 0 where ``b == 0``, so that repeated derivatives of ``x ** n`` end at 0."""
-    if np.ndim(b) == 0:
+    """``b * a ** (b - 1)``, exactly 0 where ``b == 0``, so that repeated derivatives of ``x ** n``
+    end at 0; conjugated for complex ``a`` or ``b``, as it multiplies a cotangent."""
+    kind = type(b)
+    if kind is int or kind is float or np.ndim(b) == 0:  # a Python exponent skips numpy's dispatch
         if b == 0:
             return 0.0 * a
-        return b * a ** (b - 1)
-    return np.where(b == 0, 0.0, b * a ** (b - 1))
+        return (b * power(a, b - 1)).conjugate()
+    return np.where(b == 0, 0.0, b * a ** (b - 1)).conjugate()
 
 
 def as_matrices(dy, a, b):
@@ -39,6 +53,7 @@ def as_matrices(dy, a, b):
 
 def matmul_da(dy, a, b):
     """Cotangent of ``a`` in ``a @ b``: ``dy @ bᵀ``, summed over broadcast batch dimensions."""
+    b = holomorphic(b)
     if np.ndim(a) == 2 and np.ndim(b) == 1:
         return np.outer(dy, b)  # matrix times vector: an outer product, not a k=1 matmul
     dy2, a2, b2 = as_matrices(dy, a, b)
@@ -48,6 +63,7 @@ def matmul_da(dy, a, b):
 
 def matmul_db(dy, a, b):
     """Cotangent of ``b`` in ``a @ b``: ``aᵀ @ dy``, summed over broadcast batch dimensions."""
+    a = holomorphic(a)
     if np.ndim(a) == 2 and np.ndim(b) == 1:
         return dy @ a  # a vector-matrix product reads a in place (no transposed copy)
     dy2, a2, b2 = as_matrices(dy, a, b)
@@ -62,13 +78,21 @@ def matmul_db(dy, a, b):
 # -- arithmetic ----------------------------------------------------------------------------
 expr_rule(operator.add, lambda a, b, y, dy: (dy, dy))
 expr_rule(operator.sub, lambda a, b, y, dy: (dy, -dy))
-expr_rule(operator.mul, lambda a, b, y, dy: (dy * b, dy * a))
-expr_rule(operator.truediv, lambda a, b, y, dy: (dy / b, -dy * y / b))
+expr_rule(operator.mul, lambda a, b, y, dy: (dy * conj(b), dy * conj(a)))
+expr_rule(operator.truediv, lambda a, b, y, dy: (dy / conj(b), -dy * conj(y) / conj(b)))
 expr_rule(operator.mod, lambda a, b, y, dy: (dy, -dy * (a // b)))
-expr_rule(operator.pow, lambda a, b, y, dy: (dy * power_slope(a, b), dy * y * log_positive(a)))
+# A constant exponent (``x ** 3``) gives ``3 * x.conjugate() ** 2`` in the adjoint, without a
+# call (the conjugate, a method call on a number, keeps the complex convention).
+expr_rule(operator.pow, lambda a, b, y, dy: (
+    dy * ((2 * a.conjugate() if b == 2 else b * a.conjugate() ** (b - 1)) if constant(b) and type(b) is int
+          and b > 0 else power_slope(a, b)),
+    dy * exponent_slope(a, y)))
 expr_rule(operator.neg, lambda a, y, dy: -dy)
 expr_rule(operator.pos, lambda a, y, dy: dy)
 expr_rule(operator.abs, lambda a, y, dy: dy * np.sign(a))
+# (the IEEE forms of / and ** that rule expressions use, differentiable for higher orders)
+expr_rule(divide, lambda a, b, y, dy: (divide(dy, holomorphic(b)), -dy * holomorphic(divide(y, b))))
+expr_rule(power, lambda a, b, y, dy: (dy * power_slope(a, b), dy * exponent_slope(a, y)))
 expr_rule(operator.matmul, lambda a, b, y, dy: (matmul_da(dy, a, b), matmul_db(dy, a, b)),
           elementwise=False)
 

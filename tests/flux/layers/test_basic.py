@@ -21,6 +21,34 @@ def test_dense_shapes_dtype_and_aliases():
     np.testing.assert_allclose(y, 0.5)
 
 
+def test_dense_takes_its_sizes_as_a_pair():
+    layer = Dense((6, 4), relu, rng=0)
+    assert layer.weight.shape == (4, 6) and layer.act is relu
+    assert Dense((6, 4)).act is identity
+    for bad in (lambda: Dense((6, 4, 2), relu), lambda: Dense((6, 4), 5), lambda: Dense(6.0, 4),
+                lambda: Dense(6)):
+        with pytest.raises(TypeError, match="Dense"):
+            bad()
+
+
+def test_jacobian_with_respect_to_a_model_has_the_model_gradient_structure():
+    model = Chain(Dense(3, 4, tanh, rng=0), Dense(4, 2, rng=1))
+    model = f64(model)
+    x = np.array([0.5, -0.2, 0.9])
+    (J,) = zygote.jacobian(lambda m: m(x), model)
+    W = model.layers[0].weight
+    eps, (i, j) = 1e-6, (2, 1)
+    old = W[i, j]
+    W[i, j] = old + eps
+    up = model(x)
+    W[i, j] = old - eps
+    down = model(x)
+    W[i, j] = old
+    assert J["layers"][0]["weight"].shape == (2, 4, 3)
+    np.testing.assert_allclose(J["layers"][0]["weight"][:, i, j], (up - down) / (2 * eps), rtol=1e-6)
+    np.testing.assert_allclose(J["layers"][1]["bias"], np.eye(2))
+
+
 def test_dense_forward_matches_formula():
     rng = np.random.default_rng(0)
     layer = Dense(3, 2, tanh, rng=rng)

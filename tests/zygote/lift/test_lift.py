@@ -287,9 +287,9 @@ def test_an_unknown_python_version_is_refused_not_guessed(monkeypatch):
         zygote.gradient(f, 2.0)
 
 
-def test_a_generator_without_source_is_refused_as_with_source():
+def test_a_generator_without_source_is_refused_naming_what_cannot_be_lifted():
     f = define("def f(x):\n    yield x\n")
-    with pytest.raises(zygote.UnsupportedSyntaxError, match="a generator"):
+    with pytest.raises(zygote.SourceUnavailableError, match="RETURN_GENERATOR"):
         zygote.gradient(f, 1.0)
 
 

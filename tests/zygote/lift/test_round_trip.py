@@ -97,7 +97,7 @@ LONG_RUN = int(os.environ.get("ZYGOTE_FUZZ_EXAMPLES", "0"))
 
 @settings(max_examples=LONG_RUN or 25, deadline=None, derandomize=not LONG_RUN, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
-@given(program=programs())
+@given(program=programs(language=False))  # the constructs the lifter reads
 def test_fuzzed_programs_lift_and_give_the_gradients_of_their_source(program, tmp_path_factory):
     namespace = exec_without_source(program.source, "lifted_fuzz")
     for function in functions_of(namespace):

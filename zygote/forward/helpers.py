@@ -1,0 +1,177 @@
+"""What generated forward code calls besides calls: the tangents of displays, unpacking, writes and operators.
+
+Each helper takes the values and their tangents and returns the tangent of the result; a
+zero tangent is the integer 0, which each of them accepts.
+"""
+import numpy as np
+
+from .. import runtime
+from ..rules import tangents as tangent_rules
+from ..runtime import iterate, list_append
+from .calls import (MissingTangentError, _zero, attr_tangent, item_tangent, jvp_call, jvp_call_kw,
+                    jvp_method, keyed_item_tangent, tangent_dict)
+
+
+
+def env_tangent(denv, name):
+    """The tangent of free variable ``name`` in a closure's tangent ``denv`` (0 if none)."""
+    return denv.get(name, 0) if type(denv) is dict else 0
+
+
+def tangent_list(d, seq):
+    """The tangents of the items of ``seq`` as a list (zeros for a zero tangent)."""
+    if _zero(d):
+        return [0] * len(seq)
+    if type(d) is dict:
+        return [d.get(k, 0) for k in seq] if isinstance(seq, dict) else [0] * len(seq)
+    return list(d)
+
+
+def iterate_tangent(dseq, items):
+    """The tangent of ``iterate(seq)``, the list a loop runs over (``items``)."""
+    if _zero(dseq) or type(dseq) is dict:
+        return [0] * len(items)
+    return list(dseq)
+
+
+def append_tangent(ditems, result, dvalue):
+    """The tangent of ``list_append(items, value)`` (``result``)."""
+    head = [0] * (len(result) - 1) if _zero(ditems) else list(ditems)
+    return head + [dvalue]
+
+
+def unpack_tangent(d, value):
+    """The tangents of the items of ``value`` for ``a, b = value`` (a list of them)."""
+    if _zero(d):
+        return [0] * len(value)
+    if type(d) is dict:
+        return [d.get(k, 0) for k in value]
+    return list(d)
+
+
+def set_item_tangent(darray, array, index, dvalue):
+    """The tangent of ``array`` after ``array[index] = value`` (a new object, never written in place)."""
+    if isinstance(array, np.ndarray):
+        if _zero(darray) and _zero(dvalue):
+            return 0
+        dtype = np.result_type(array.dtype, np.float64) if array.dtype.kind != "c" else array.dtype
+        out = np.zeros(array.shape, dtype) if _zero(darray) else np.array(np.broadcast_to(darray, array.shape),
+                                                                          dtype=np.result_type(darray, dtype))
+        out[index] = 0 if _zero(dvalue) else dvalue
+        return out
+    if isinstance(array, dict):
+        out = {} if _zero(darray) else dict(darray)
+        out[index] = dvalue
+        return out
+    if isinstance(array, list):
+        out = [0] * len(array) if _zero(darray) else list(darray)
+        if len(out) < len(array):
+            out += [0] * (len(array) - len(out))
+        out[index] = dvalue
+        return out
+    if _zero(dvalue):
+        return darray
+    raise MissingTangentError(type(array).__setitem__)
+
+
+def set_attr_tangent(dobj, name, dvalue):
+    out = {} if not isinstance(dobj, dict) else dict(dobj)
+    out[name] = dvalue
+    return out
+
+
+def add_tangent(a, b, da, db, y):
+    """The tangent of ``a + b`` where the operands may be sequences (concatenated)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(y)(tangent_list(da, a) + tangent_list(db, b))
+    if _zero(da):
+        return fit_tangent(db, y)
+    if _zero(db):
+        return fit_tangent(da, y)
+    return fit_tangent(da + db, y)
+
+
+def mul_tangent(a, b, da, db, y):
+    """The tangent of ``a * b`` where one operand may be a sequence repeated."""
+    if isinstance(y, (tuple, list)):  # a sequence repeated a whole number of times
+        if isinstance(a, (tuple, list)):
+            return type(y)(tangent_list(da, a) * b)
+        return type(y)(tangent_list(db, b) * a)
+    total = 0 if _zero(da) else da * b
+    if not _zero(db):
+        total = a * db if _zero(total) else total + a * db
+    return fit_tangent(total, y)
+
+
+def matmul_tangent(a, b, da, db):
+    """The tangent of ``a @ b``: ``da @ b + a @ db``, leaving out a zero tangent."""
+    if _zero(da):
+        return 0 if _zero(db) else a @ db
+    if _zero(db):
+        return da @ b
+    return da @ b + a @ db
+
+
+def fit_tangent(d, y):
+    """Tangent ``d`` with ``y``'s shape: a tangent of a broadcast operand spreads over the result."""
+    if type(d) is float or _zero(d):
+        return d
+    shape = getattr(y, "shape", None)
+    if shape is None or np.shape(d) == shape:
+        return d
+    return np.broadcast_to(d, shape).copy()
+
+
+def forward_augment(target, value):
+    """``target op= x`` in forward code, once ``value = target op x`` is known: written into
+    ``target`` when it is an array or list (Python's in-place operators), else ``value``."""
+    if isinstance(target, np.ndarray) and (np.shape(value) == target.shape or target.ndim == 0):
+        target[...] = value
+        return target
+    if isinstance(target, list):
+        target[:] = value
+        return target
+    return value
+
+
+@tangent_rules.tangent(forward_augment)
+def _forward_augment_tangent(dargs, target, value):
+    dtarget, dvalue = dargs
+    y = forward_augment(target, value)
+    if y is target and isinstance(dtarget, np.ndarray) and dtarget.shape == np.shape(dvalue) \
+            and dtarget.flags.writeable:
+        # Names bound to the same array share its tangent: write that tangent in place too.
+        dtarget[...] = dvalue
+        return y, dtarget
+    return y, dvalue
+
+
+class ForwardHelpers:
+    """The functions generated forward code calls, by name, and the intrinsics of normal form."""
+
+    jvp_call = staticmethod(jvp_call)
+    jvp_call_kw = staticmethod(jvp_call_kw)
+    jvp_method = staticmethod(jvp_method)
+    attr_tangent = staticmethod(attr_tangent)
+    item_tangent = staticmethod(item_tangent)
+    keyed_item_tangent = staticmethod(keyed_item_tangent)
+    tangent_list = staticmethod(tangent_list)
+    tangent_dict = staticmethod(tangent_dict)
+    set_item_tangent = staticmethod(set_item_tangent)
+    set_attr_tangent = staticmethod(set_attr_tangent)
+    unpack_tangent = staticmethod(unpack_tangent)
+    add_tangent = staticmethod(add_tangent)
+    mul_tangent = staticmethod(mul_tangent)
+    matmul_tangent = staticmethod(matmul_tangent)
+    fit_tangent = staticmethod(fit_tangent)
+    env_tangent = staticmethod(env_tangent)
+    iterate_tangent = staticmethod(iterate_tangent)
+    append_tangent = staticmethod(append_tangent)
+    iterate = staticmethod(iterate)
+    list_append = staticmethod(list_append)
+    augment = staticmethod(forward_augment)
+
+    def __getattr__(self, name):
+        # The other intrinsics of normal form (set displays, matches, writes, ...) are
+        # zygote.runtime's functions, called and differentiated as Python functions.
+        return getattr(runtime, name)
