@@ -200,11 +200,15 @@ class Store:
         if entry is None:
             if not make:
                 return None
-            if not (root.flags.c_contiguous or root.flags.f_contiguous):
+            cot = np.zeros_like(root, dtype=_float_dtype(root), order="K")
+            scale = cot.itemsize / root.itemsize
+            if cot.strides != tuple(s * scale for s in root.strides):
+                # order="K" lays out a dense array's axes as it does (C, F or permuted); an
+                # array with gaps between its items has no cotangent buffer of the same layout
                 raise InPlaceWriteError(
                     f"differentiating through a view of an array whose memory zygote cannot "
                     f"map (strides {root.strides}); copy it first")
-            entry = (root, np.zeros_like(root, dtype=_float_dtype(root), order="K"))
+            entry = (root, cot)
             self.buffers[id(root)] = entry
         if root is x:
             return entry[1]
@@ -225,7 +229,11 @@ class Store:
                 f"differentiating through a {x.dtype} view of a {root.dtype} array; copy it first")
         scale = int(scale)
         offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-        return np.ndarray(x.shape, dtype, buffer=cot, offset=offset * scale,
+        memory = cot
+        if not (cot.flags.c_contiguous or cot.flags.f_contiguous):
+            # dense with its axes permuted (``view`` made it so): its items as one run
+            memory = np.lib.stride_tricks.as_strided(cot, shape=(cot.size,), strides=(cot.itemsize,))
+        return np.ndarray(x.shape, dtype, buffer=memory, offset=offset * scale,
                           strides=tuple(s * scale for s in x.strides))
 
     # all objects -------------------------------------------------------------------------

@@ -207,7 +207,7 @@ class _Tangents:
                             "passed in or shared", "return the new value instead")
             return []
         return [nodes.assign(self.d(obj.id), self.rt_call("set_attr_tangent", [
-            self.tangent_or_zero(obj), nodes.const(target.attr), dvalue or nodes.const(0)]))]
+            self.tangent_or_zero(obj), nodes.load(obj.id), nodes.const(target.attr), dvalue or nodes.const(0)]))]
 
     def write_item(self, target, value):
         array = target.value
@@ -326,7 +326,8 @@ class _Tangents:
         helper_names = {}
         for free, obj in free_objects(rule).items():
             shared = self.resolver.static(nodes.load(free))
-            if shared is not None and shared.obj is obj and free not in self.helpers:
+            if shared is not None and shared.obj is obj and free not in self.helpers \
+                    and not any(obj is u for u in UNCONJUGATED):  # (a helper name marks those)
                 # the user's own global names the same object (np): read it under that name
                 self.resolver.guard(shared)
                 helper_names[free] = free

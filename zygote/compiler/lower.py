@@ -51,7 +51,7 @@ def lower_regions(stmts, namer):
             stmt.body = _skip_after_stop(_record_jumps(stmt.body, region, False, namer))
         dispatch = getattr(stmt, "zygote_dispatch", None)
         if dispatch is not None:
-            out.extend(_dispatch(dispatch, stmt.lineno, namer))
+            out.extend(_dispatch(dispatch, getattr(stmt, "lineno", None), namer))
             continue
         if isinstance(stmt, gast.If) and getattr(stmt, "zygote_region", None) is not None:
             out.extend(stmt.body)  # a region that was only a block: ``if True:``
@@ -137,7 +137,7 @@ def _skip_after_stop(stmts):
             stmt.body = _skip_after_stop(stmt.body + _clone_unless_stopped(rest, stmt.body))
             stmt.orelse = _skip_after_stop(stmt.orelse + _clone_unless_stopped(rest, stmt.orelse))
             if not stmt.body:
-                stmt.body = [_mark(nodes.pass_(), stmt.lineno)]
+                stmt.body = [_mark(nodes.pass_(), getattr(stmt, "lineno", None))]
             out.append(stmt)
             return out
         out.append(stmt)
@@ -185,7 +185,7 @@ def lower_loop_returns(stmts, namer):
             if _contains(stmt.body, gast.Return):
                 flag, value = namer.fresh("returned"), namer.fresh("return_value")
                 stmt.body = _replace_returns(stmt.body, flag, value)
-                line = stmt.lineno
+                line = getattr(stmt, "lineno", None)
                 out.append(_mark(nodes.assign(flag, nodes.const(False)), line))
                 out.append(stmt)
                 out.append(_mark(nodes.if_(nodes.load(flag), [_mark(nodes.ret(nodes.load(value)), line)], []), line))
@@ -204,7 +204,7 @@ def _replace_returns(stmts, flag, value):
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Return):
-            line = stmt.lineno
+            line = getattr(stmt, "lineno", None)
             out += [_mark(nodes.assign(value, stmt.value), line),
                     _mark(nodes.assign(flag, nodes.const(True)), line),
                     _mark(nodes.break_(), line)]
@@ -284,7 +284,7 @@ def _strip_continue(stmts):
         if isinstance(stmt, gast.Continue):
             continue
         if isinstance(stmt, gast.If):
-            stmt.body = _strip_continue(stmt.body) or [nodes.at_line(nodes.pass_(), stmt.lineno)]
+            stmt.body = _strip_continue(stmt.body) or [nodes.at_line(nodes.pass_(), getattr(stmt, "lineno", None))]
             stmt.orelse = _strip_continue(stmt.orelse)
         out.append(stmt)
     return out
@@ -296,7 +296,7 @@ def single_exit(stmts, namer):
     if len(returns) == 1 and stmts and stmts[-1] is returns[0] and isinstance(returns[0].value, gast.Name):
         return stmts
     result = namer.fresh("result")
-    line = stmts[0].lineno if stmts else None
+    line = getattr(stmts[0], "lineno", None) if stmts else None
 
     def rewrite(block):
         out = []

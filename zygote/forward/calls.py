@@ -56,7 +56,8 @@ def jvp_call(fn, dfn, args, dargs):
             if not _zero(d):
                 break
         else:
-            return fn(*args), 0
+            if fn not in tangent_rules.READS_TANGENTS:
+                return fn(*args), 0
     return _dispatch(fn, dfn, args, dargs, None, None)
 
 
@@ -84,7 +85,8 @@ def float_jvp(fn, args, dargs):
 
 def jvp_call_kw(fn, dfn, args, dargs, kwargs, dkwargs):
     """``jvp_call`` with keyword arguments and their tangents."""
-    if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()):
+    if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()) \
+            and fn not in tangent_rules.READS_TANGENTS:
         return fn(*args, **kwargs), 0
     return _dispatch(fn, dfn, args, dargs, kwargs, dkwargs)
 
@@ -120,8 +122,8 @@ def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
         if all(_zero(d) for d in dargs) and all(_zero(d) for d in (dkwargs or {}).values()):
             return fn(*args, **kwargs), 0
         raise UnsupportedSyntaxError(
-            f"constructing a {fn.__name__} object from differentiated values", hint=(
-                "build the object outside the differentiated function and pass it in"))
+            f"constructing a {fn.__name__} object from differentiated values in forward mode", hint=(
+                "build the object outside the function, or use reverse mode (zygote.gradient, jacrev)"))
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
         return _dispatch(dunder, 0, (fn,) + tuple(args), (dfn,) + tuple(dargs), kwargs, dkwargs)
@@ -422,6 +424,13 @@ def _zeros_of(y):
         if any(p is None for p in parts):
             return None
         return type(y)(*parts) if hasattr(y, "_fields") else type(y)(parts)
+    if isinstance(y, dict):
+        parts = {k: _zeros_of(v) for k, v in y.items()}
+        return {k: p for k, p in parts.items() if p is not None}
+    fields = getattr(y, "__dict__", None)
+    if isinstance(fields, dict) and not isinstance(y, (type, types.ModuleType, types.FunctionType)):
+        # an object: its cotangent is a dict by attribute, of those that can carry one
+        return _zeros_of(fields)
     return None
 
 
@@ -440,6 +449,8 @@ def _tangent_like(jv, y):
 def _dot(parts, seeds):
     total = 0.0
     for part, seed_part in zip(parts, seeds):
+        if _zero(part):
+            continue  # a zero cotangent (often the integer 0) adds nothing, whatever its seed
         if isinstance(seed_part, (list, tuple)):
             total = total + _dot(list(part), list(seed_part))
         elif isinstance(seed_part, dict):

@@ -3,9 +3,12 @@
 Each helper takes the values and their tangents and returns the tangent of the result; a
 zero tangent is the integer 0, which each of them accepts.
 """
+import sys
+
 import numpy as np
 
 from .. import runtime
+from ..writes import InPlaceWriteError
 from ..rules import tangents as tangent_rules
 from ..runtime import iterate, list_append
 from .calls import (MissingTangentError, _zero, attr_tangent, item_tangent, jvp_call, jvp_call_kw,
@@ -49,8 +52,43 @@ def unpack_tangent(d, value):
     return list(d)
 
 
+def _references_of_a_fresh_local(obj):
+    return sys.getrefcount(obj)
+
+
+def _probe_writer(obj):
+    return _references_of_a_fresh_local(obj)
+
+
+def _probe_function():
+    made = []  # a local bound to a fresh object, as generated forward code holds one
+    return _probe_writer(made)
+
+
+# The references a written object has when generated code's own variable is the only one: a
+# write is followed by rebinding that variable's tangent, which is right only when no other
+# name, view or container sees the object.
+_OWN_REFERENCES = _probe_function()
+
+
+def _check_owned(obj, what):
+    """Refuse a write that forward mode cannot follow: into an object something else refers to
+    (another name, a view of an array, an argument, a container), whose tangent it does not hold."""
+    owned = sys.getrefcount(obj) <= _OWN_REFERENCES
+    if isinstance(obj, np.ndarray) and obj.base is not None:
+        owned = False  # a view: the write reaches the array it views
+    if not owned:
+        frame = sys._getframe(2)
+        raise InPlaceWriteError(
+            f"forward mode through {what} an object that another name, view, argument or container "
+            f"also refers to, at {frame.f_code.co_filename}:{frame.f_lineno}: use reverse mode "
+            "(zygote.gradient, jacrev), which follows writes through every name, or write into a "
+            "fresh copy")
+
+
 def set_item_tangent(darray, array, index, dvalue):
     """The tangent of ``array`` after ``array[index] = value`` (a new object, never written in place)."""
+    _check_owned(array, "an item write into")
     if isinstance(array, np.ndarray):
         if _zero(darray) and _zero(dvalue):
             return 0
@@ -74,7 +112,8 @@ def set_item_tangent(darray, array, index, dvalue):
     raise MissingTangentError(type(array).__setitem__)
 
 
-def set_attr_tangent(dobj, name, dvalue):
+def set_attr_tangent(dobj, obj, name, dvalue):
+    _check_owned(obj, "an attribute write into")
     out = {} if not isinstance(dobj, dict) else dict(dobj)
     out[name] = dvalue
     return out

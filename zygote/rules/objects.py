@@ -37,6 +37,9 @@ def construct(protocol, mask, cls, args, kwargs):
     differentiated like any Python function (so to any order)."""
     if is_namedtuple(cls):
         return _construct_namedtuple(cls, args, kwargs)
+    if cls is dict:
+        y, back = protocol.call("-" + mask[1:], build_dict, *args, **kwargs)
+        return y, back
     if not builds(cls):
         raise UnsupportedSyntaxError(
             f"constructing a {cls.__name__} object from differentiated values (its class "
@@ -58,6 +61,30 @@ def build(cls, *args, **kwargs):
     init = cls.__init__
     init(obj, *args, **kwargs)
     return obj
+
+
+def build_dict(*source, **entries):
+    """``dict(*source, **entries)`` written out, so that zygote differentiates it from this
+    source: the cotangent of each entry goes to the value it was made from.
+
+    >>> import zygote
+    >>> zygote.gradient(lambda x: dict([("a", x)], b=2 * x)["b"], 1.0)
+    (2.0,)
+    """
+    if len(source) > 1:
+        raise TypeError(f"dict expected at most 1 argument, got {len(source)}")
+    made = {}
+    if source:
+        items = source[0]
+        if hasattr(items, "keys"):
+            for key in items.keys():
+                made[key] = items[key]
+        else:
+            for key, value in items:
+                made[key] = value
+    for key in entries:
+        made[key] = entries[key]
+    return made
 
 
 def build_namedtuple(cls, *args):

@@ -12,10 +12,11 @@ import operator
 import numpy as np
 
 from .. import runtime
+from . import objects
 from ..cotangents import accum, public, unbroadcast
 from .numpy import expand_reduced
 from .tangent_table import _full, _zero
-from .tangents import JOINTLY_LINEAR, LAST_LINEAR, SHAPED, linear, tangent
+from .tangents import JOINTLY_LINEAR, LAST_LINEAR, READS_TANGENTS, SHAPED, linear, tangent
 
 
 # -- the helpers that generated adjoints call (each linear in its cotangent) ------------------------
@@ -111,6 +112,49 @@ def _setattr_back_tangent(dargs, dobj, name):
     d = dargs[0]
     y = runtime.setattr_back(dobj, name)
     return y, 0 if _zero(d) else runtime.setattr_back(d, name)
+
+
+# The hand-off of an object's cotangent from a call to its adjoint goes through a table keyed
+# by the object; the tangents of the cotangents handed over travel through a table of their own.
+def _tangent_table(direction):
+    return direction + " tangents"
+
+
+@tangent(runtime.deposit)
+def _deposit_tangent(dargs, obj, dobj, direction="forward"):
+    d = (tuple(dargs) + (0, 0))[1]
+    kept = runtime.deposit(obj, dobj, direction)
+    if kept is dobj:
+        return kept, d
+    runtime.deposit(obj, _filled(d, dobj), _tangent_table(direction))
+    return kept, 0
+
+
+@tangent(runtime.withdraw)
+def _withdraw_tangent(dargs, obj, direction="forward"):
+    return runtime.withdraw(obj, direction), runtime.withdraw(obj, _tangent_table(direction))
+
+
+@tangent(runtime.reclaim)
+def _reclaim_tangent(dargs, obj, kept):
+    dkept = (tuple(dargs) + (0, 0))[1]
+    found, dfound = runtime.withdraw(obj), runtime.withdraw(obj, _tangent_table("forward"))
+    y = accum(kept, found)
+    if _zero(dkept) and _zero(dfound):
+        return y, 0
+    return y, accum(_filled(dkept, kept), _filled(dfound, found))
+
+
+READS_TANGENTS.update({runtime.withdraw, runtime.reclaim})
+
+
+@tangent(objects.make_namedtuple)
+def _make_namedtuple_tangent(dargs, cls, values):
+    y = objects.make_namedtuple(cls, values)
+    d = (tuple(dargs) + (0, 0))[1]
+    if _zero(d):
+        return y, 0
+    return y, cls(*(d[i] if i < len(d) else 0 for i in range(len(values))))
 
 
 linear(runtime.copy_for_write)

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import RULES, lookup
 
-__all__ = ["TANGENTS", "METHOD_TANGENTS", "UNCONJUGATED", "tangent", "linear", "bilinear", "lookup_tangent",
+__all__ = ["TANGENTS", "METHOD_TANGENTS", "UNCONJUGATED", "READS_TANGENTS", "tangent", "linear", "bilinear", "lookup_tangent",
            "lookup_method_tangent", "CALLS_BACK"]
 
 TANGENTS = {}
@@ -36,6 +36,9 @@ BILINEAR = set()   # registered by ``bilinear``
 SHAPED = set()     # linear in the first argument, whatever the others (which give it a shape)
 LAST_LINEAR = set()     # linear in the last argument, whatever the others
 JOINTLY_LINEAR = set()  # linear in the first two arguments together (a sum of cotangents)
+# Functions whose tangent is not zero when their arguments' tangents are: they read tangents
+# an earlier call left aside (the hand-off of an object's cotangent), so they always run their rule.
+READS_TANGENTS = set()
 
 
 def _zero(t):
