@@ -44,7 +44,7 @@ def category(value):
     if kind is float or kind is int or kind is complex:
         return SCALAR
     if kind is _NDARRAY:
-        return NUMERIC if value.dtype.kind in "fc" else CONSTANT
+        return NUMERIC if value.dtype.kind in "fciu" else CONSTANT
     if kind is bool or value is None or kind is str or kind is bytes:
         return CONSTANT
     if isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):

@@ -217,6 +217,7 @@ def _pullback_params(f, ps, owned=False):
             parts = back(dy)
         grads = Grads(ps)
         _collect(f, parts[0], grads, ps)
+        grads.own(dy)
         return grads
     return y, params_back
 

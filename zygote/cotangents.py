@@ -68,6 +68,8 @@ def unbroadcast(g, x):
     if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and g.dtype == x.dtype:
         return g  # nothing was broadcast: the commonest case, answered first
     x_shape = getattr(x, "shape", None)
+    if type(x_shape) is not tuple:
+        x_shape = None  # (a class such as np.float64 passed as a dtype has a descriptor there)
     if type(g) is int and g == 0:
         # A structural zero reaching an array: materialise it, so that shape operations apply.
         return np.zeros(x_shape, dtype=_float_dtype(x)) if x_shape else 0
@@ -124,7 +126,7 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _float_dtype(x):
     dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None and dtype.kind in "fc" else np.float64
+    return dtype if isinstance(dtype, np.dtype) and dtype.kind in "fc" else np.float64
 
 
 def is_zero(g):
@@ -211,6 +213,14 @@ def published(parts, args, dy=None):
     grads = tuple(map(public, parts, args))
     seen = {id(a) for a in args + (dy,) if isinstance(a, np.ndarray)}
     return tuple(_owned(g, seen) for g in grads)
+
+
+def owned(grads, args):
+    """``grads`` (public already) with each array writable and its own, as ``published`` gives."""
+    seen = {id(a) for a in args if type(a) is _NDARRAY}
+    if type(grads) is tuple:
+        return tuple(_owned(g, seen) for g in grads)
+    return _owned(grads, seen)
 
 
 def _owned(g, seen):

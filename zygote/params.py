@@ -138,6 +138,16 @@ class Grads:
     def items(self):
         return [(p, self._grads.get(id(p))) for p in self.params]
 
+    def own(self, *others):
+        """Make each gradient array writable and its own (not a parameter, not ``others``, not
+        another parameter's gradient), so that an optimiser may update it in place."""
+        seen = {id(p) for p in self.params} | {id(o) for o in others if isinstance(o, np.ndarray)}
+        for key, grad in self._grads.items():
+            if isinstance(grad, np.ndarray):
+                if not grad.flags.writeable or not grad.flags.owndata or id(grad) in seen:
+                    grad = self._grads[key] = grad.copy()
+                seen.add(id(grad))
+
     def accumulate(self, array, grad):
         key = id(array)
         previous = self._grads.get(key)

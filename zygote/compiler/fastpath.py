@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from .. import nodes
-from ..cotangents import public
+from ..cotangents import owned, public
 from .compile import compile_trees
 from .fused import fusable, fused_tree
 from .names import Namer, names_in
@@ -110,7 +110,8 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     (entry_tree,) = nodes.fill(
         copy.deepcopy(_TEMPLATE), UNPACK=[unpack], VALUE_ERROR=bind("ValueError", ValueError),
         MISS=bind("MISS", MISS), LOOKUP_ERRORS=lookup_errors, CHECKS=nodes.and_(checks), GRADIENT=body,
-        RESULTS=results[0] if type(select) is int else nodes.tuple_load(results))
+        RESULTS=_owned_results(results[0] if type(select) is int else nodes.tuple_load(results),
+                               kinds, bind, args_name))
     entry_tree.name = tree.name
     entry_tree.args = nodes.arguments([args_name])
     nodes.at_line(entry_tree, tree.lineno)
@@ -121,6 +122,14 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     closure = tuple(cells[n] if n in cells else user_cells[n] for n in code.co_freevars)
     # The guards and the gradient's code read f's globals, as the transform resolved them there.
     return types.FunctionType(code, f.__globals__, code.co_name, None, closure)
+
+
+def _owned_results(results, kinds, bind, args_name):
+    """The gradients as returned: numbers as they are, arrays made writable and their own (a
+    cotangent may be a broadcast view, an argument or another argument's gradient)."""
+    if all(kind is float or kind is int for kind in kinds):
+        return results
+    return nodes.call(bind("owned", owned), [results, nodes.load(args_name)])
 
 
 def _walrus_targets(terms):

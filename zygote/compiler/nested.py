@@ -16,6 +16,7 @@ from ..activity import CONSTANT, ANY, callee_active, category
 from ..cotangents import seed_like, unbroadcast
 from ..errors import ZygoteError
 from ..rules import RULES, objects
+from ..rules import lookup_method as rules_lookup_method
 from ..runtime import split_cotangent
 from .cache import env_mask, param_mask_for
 
@@ -36,6 +37,34 @@ def call_pair(primal, adjoint_fn, n_var, to_call, *args):
 def call_rule_pair(rule_impl, *args):
     """``(y, back)`` of a function with a pullback rule, as ``protocol.call`` returns them."""
     y, back = rule_impl(*args)
+    return y, functools.partial(rule_protocol_back, back, len(args))
+
+
+def call_method_rule_pair(rule_impl, obj, name, *args):
+    """``(y, back)`` of a built-in method ``obj.name`` with a pullback rule, as
+    ``protocol.call_method`` returns them: ``back`` gives the object's cotangent first, then
+    one per argument."""
+    y, back = rule_impl(obj, *args)
+    return y, functools.partial(rule_method_back, back, 1 + len(args))
+
+
+def rule_method_back(back, n, dy):
+    parts = tuple(back(dy))
+    return parts[:n] + (0,) * (n - len(parts))
+
+
+def call_constant_pair(fn, n, *args):
+    """``(y, back)`` of a function without a derivative (``len``): ``back`` gives zeros."""
+    return fn(*args), functools.partial(zero_protocol_back, n)
+
+
+def zero_protocol_back(n, dy):
+    return (0,) * (n + 1)
+
+
+def call_protocol_rule_pair(rule_impl, protocol, *args):
+    """``call_rule_pair`` of a rule that calls back into the protocol it is handed (``map``)."""
+    y, back = rule_impl(protocol, *args)
     return y, functools.partial(rule_protocol_back, back, len(args))
 
 
@@ -154,6 +183,19 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             # (dcall_rule_pair, drule_impl, *dargs) -> (dcall, dmask, dfn, *dargs)
             return (0, 0, 0) + parts[2:]
         return call_rule_pair, (rule.impl,) + tuple(args), "-" + mask[1:], through_rule
+    if rule is not None and rule.kind == "nograd":
+        def through_constant(parts):
+            # (dcall_constant_pair, dfn, dn, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[3:]
+        return call_constant_pair, (fn, len(args)) + tuple(args), "-" * (2 + len(args)), through_constant
+    if rule is not None and rule.kind == "pullback" and rule.calls_back and not kwargs:
+        from ..protocol import _PROTOCOL  # (the protocol module imports this one)
+
+        def through_calling_rule(parts):
+            # (dcall_protocol_rule_pair, drule_impl, dprotocol, *dargs) -> (dcall, dmask, dfn, *dargs)
+            return (0, 0, 0) + parts[3:]
+        return (call_protocol_rule_pair, (rule.impl, _PROTOCOL) + tuple(args), "--" + mask[1:],
+                through_calling_rule)
     if rule is not None and rule.kind == "expr" and not kwargs and len(args) <= len(rule.params) \
             and all(p in rule.defaults for p in rule.params[len(args):]) and _positional_lambda(rule):
         defaults = tuple(rule.defaults[p] for p in rule.params[len(args):])
@@ -214,6 +256,22 @@ def forward_method(transforms, mask, obj, name, /, *args, **kwargs):
     if kwargs:
         raise ZygoteError("nested differentiation of a method call with keyword arguments is not supported")
     method = getattr(obj, name)
+    if isinstance(obj, types.ModuleType):
+        # np.sin(x) read as a method of the module: the call of the function it names
+        target, new_args, new_mask, through_call = forward_call(transforms, "-" + mask[1:], method, *args)
+
+        def through_module(parts):
+            # (dtarget, *dnew_args) -> (dcall, dmask, dfn, *dargs) -> (dcall_method, dmask, dobj, dname, *dargs)
+            return (0, 0, 0, 0) + through_call(parts)[3:]
+        return target, new_args, new_mask, through_module
+    rule = rules_lookup_method(type(obj), name) if type(method) is not types.MethodType else None
+    if rule is not None and rule.kind == "pullback" and not rule.calls_back:
+        # a built-in method with a pullback rule (dict.get): the rule's own code, obj first
+        def through_method_rule(parts):
+            # (dcall_rule_pair, drule_impl, dobj, dname, *dargs) -> (dcall_method, dmask, dobj, dname, *dargs)
+            return (0, 0, parts[2], 0) + parts[4:]
+        return (call_method_rule_pair, (rule.impl, obj, name) + tuple(args), "-" + mask[:1] + "-" + mask[1:],
+                through_method_rule)
     if type(method) is not types.MethodType or method.__self__ is not obj:
         raise ZygoteError(f"nested differentiation through the method {name} of a "
                           f"{type(obj).__name__} is not supported; call it from a Python function")

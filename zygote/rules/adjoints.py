@@ -140,11 +140,14 @@ def _user_line():
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_name
-        if name.endswith(("_primal", "_adjoint")) and not frame.f_code.co_filename.startswith(_PACKAGE):
+        if ("_primal" in name or "_adjoint" in name) and not frame.f_code.co_filename.startswith(_PACKAGE):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "an unknown line"
 
 
-for _fn in (runtime.open_store, runtime.write_log, runtime.write_item, runtime.delete_item, runtime.augment):
+# Opening a log or a store is bookkeeping, differentiated again as a constant: a primal that
+# only might write (it calls code that could) has derivatives of every order; a write itself has not.
+nograd(runtime.open_store, runtime.write_log)
+for _fn in (runtime.write_item, runtime.delete_item, runtime.augment):
     forward_rule(_fn, _refuse_second_order)
