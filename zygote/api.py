@@ -40,9 +40,10 @@ def pullback(f, *args, **kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0], owned=True)
         return y, back
+    layouts = tuple(map(_layout, args))
     y, back = _pullback(f, args, kwargs)
     back = own(back, (args, kwargs, y, *_environment(f)))
-    return y, _public_back(back, tuple(map(_layout, args)))
+    return y, _public_back(back, layouts)
 
 
 def _pullback(f, args, kwargs):
@@ -139,18 +140,29 @@ def gradient(f, *args, **kwargs):
         entry, primal = _hot_path(f, args)
         adjoint = entry.adjoint if entry is not None else None
         if adjoint is not None:
+            as_passed = _as_passed(args)
             y, saved = primal(*args)
             parts = adjoint(saved, 1.0 if type(y) is float else _seed(y))
             if len(args) == 1:
-                g, a = parts[1], args[0]
-                return (g,) if type(g) is float and type(a) is float else _published((g,), args)
-            return _published(parts[1:], args)
+                g, a = parts[1], as_passed[0]
+                return (g,) if type(g) is float and type(a) is float else _published((g,), as_passed)
+            return _published(parts[1:], as_passed)
     _check_callable(f)
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])
         return back(_seed(y))
+    as_passed = _as_passed(args)
     y, back = _pullback(f, args, kwargs)
-    return _public_back(back, args)(_seed(y))
+    return _public_back(back, as_passed)(_seed(y))
+
+
+def _as_passed(args):
+    """``args``, with the lists and dicts among them as ``_layout`` records them: the function
+    may change their length, and a gradient has the structure of the value passed in."""
+    for a in args:
+        if type(a) is list or type(a) is dict:
+            return tuple(map(_layout, args))
+    return args
 
 
 def withgradient(f, *args, **kwargs):
@@ -164,8 +176,9 @@ def withgradient(f, *args, **kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0])
     else:
+        as_passed = _as_passed(args)
         y, back = _pullback(f, args, kwargs)
-        back = _public_back(back, args)
+        back = _public_back(back, as_passed)
     return y, back(_seed(y))
 
 

@@ -38,10 +38,7 @@ def getitem_back(x, index, dy):
         g = np.zeros(x.shape, dtype=_float_dtype(x))
         if _is_basic(index):
             view = g[index]
-            if isinstance(view, np.ndarray):
-                g[index] = unbroadcast(dy, view)
-            else:
-                g[index] = unbroadcast(dy, 0.0)
+            g[index] = unbroadcast(dy, view)  # (an item of g: a complex one keeps its imaginary part)
         else:
             np.add.at(g, index, unbroadcast(dy, _indexed_like(x, index)))
         return g

@@ -606,13 +606,22 @@ def uses_exception_groups(x):
 
 
 @pytest.mark.parametrize("fn, construct", [
-    (uses_exec, "exec"), (uses_import, "import"), (deletes_an_item, "del of an item"),
-    (uses_exception_groups, "except\\*"),
+    (uses_exec, "exec"), (uses_import, "import"), (uses_exception_groups, "except\\*"),
 ])
 def test_what_cannot_be_supported_still_names_itself_and_its_line(fn, construct):
     with pytest.raises(zygote.UnsupportedSyntaxError, match=construct) as info:
-        zygote.gradient(fn, [1.0, 2.0] if fn is deletes_an_item else 1.0)
+        zygote.gradient(fn, 1.0)
     assert "test_language.py:" in str(info.value)
+
+
+def test_del_of_an_item_of_an_argument_is_the_plain_call():
+    """The list is changed as the plain call changes it; the gradient has the structure of the
+    list as it was passed, None for the item deleted before it was read."""
+    plain, passed = [1.0, 2.0], [1.0, 2.0]
+    value, (g,) = zygote.withgradient(deletes_an_item, passed)
+    assert value == deletes_an_item(plain) and passed == plain == [2.0]
+    assert g == [None, 1.0]
+    assert zygote.gradient(deletes_an_item, [3.0, 4.0, 5.0]) == ([None, 1.0, 1.0],)
 
 
 def test_a_yield_whose_value_is_used_is_refused():

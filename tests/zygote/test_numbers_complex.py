@@ -83,14 +83,14 @@ def test_the_parts_of_holomorphic_functions():
 # give a wrong number (psi: a TypeError from scipy's polygamma), listed here so that the test
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
-    "test_rules_builtins": {"complex", "float", "max", "min"},
+    "test_rules_builtins": {"complex", "float"},
     "test_rules_linalg": {"cross", "eig", "kron", "lstsq", "qr"},
     "test_rules_scipy": {"cdf", "cho_factor", "cho_solve", "correlate", "erf", "erfc", "expm", "log_ndtr",
                          "log_softmax", "logm", "logpdf", "logsumexp", "ndtr", "pdf", "psi", "softmax",
                          "solve_triangular", "sqrtm", "xlog1py", "xlogy"},
     "test_rules_math": {"prod"},
     "test_rules_construction": {"geomspace", "gradient", "logspace", "nan_to_num"},
-    "test_rules_numpy": {"average", "cholesky", "cross", "eigh", "eigvalsh", "ndarray.item", "sinc", "take"},
+    "test_rules_numpy": {"average", "cholesky", "cross", "eigh", "eigvalsh", "ndarray.item", "sinc"},
 }
 TABLES = sample_tables()
 

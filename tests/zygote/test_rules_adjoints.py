@@ -117,3 +117,20 @@ sample(runtime.deposit, _handed_over, 0.6)
 sample(runtime.reclaim, _handed_over, 0.8)
 sample(runtime.withdraw, _withdrawn, 0.6)
 sample(runtime.setattr_back, lambda a, b: runtime.setattr_back({"v": a * b, "w": b}, "v")[0] * a, 0.4, 1.5)
+
+# -- a compiled gradient (zygote.native) called inside differentiated code ------------------------
+
+try:
+    import numba  # noqa: F401  (the numba extra)
+except ImportError:
+    numba = None
+if numba is not None:
+    import math
+
+    from zygote.native.gradient import grad as _native_grad, run_compiled
+
+    def _wave(x):
+        return math.sin(x) * x * x
+
+    _WAVE_GRADIENT = _native_grad(_wave).gradient
+    sample(run_compiled, lambda x: run_compiled(_WAVE_GRADIENT, (x,)) * x, 0.7)

@@ -79,9 +79,10 @@ class CallAdjoints:
         rule = lookup(static.obj) if static is not None else None
         active = name in self.gen.kind
         if active and static is None and isinstance(call.func, gast.Attribute) and not call.args \
-                and not call.keywords and self.gen.activity.active(call.func.value):
-            # x.conjugate(): the rule of the function it computes (generated adjoints call it on
-            # numbers and arrays, so higher orders meet it at every multiplication)
+                and not call.keywords and self.numeric(call.func.value):
+            # x.conjugate() of a number or array: the rule of the function it computes (generated
+            # adjoints call it, so higher orders meet it at every multiplication); an object's
+            # own method of that name is called as any method is
             method_form = lookup_as_method(call.func.attr)
             if method_form is not None:
                 self.gen.kill(name)

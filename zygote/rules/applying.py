@@ -76,7 +76,7 @@ def _apply_along_axis_rule(protocol, func1d, axis, arr, *args, **keywords):
             return (0,) * (3 + len(args))
         dy = np.moveaxis(np.broadcast_to(dy, out.shape), list(range(axis, axis + rank)), result_axes)
         dfunc, dargs = 0, [0] * len(args)
-        dmoved = np.zeros(moved.shape)
+        dmoved = np.zeros(moved.shape, np.result_type(moved.dtype, np.float64))  # complex stays complex
         for index, back in zip(np.ndindex(outer), backs):
             got = back(dy[index])
             dfunc = accum(dfunc, got[0])
