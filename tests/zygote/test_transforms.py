@@ -89,8 +89,11 @@ def test_grad_agrees_with_gradient_on_random_programs(tmp_path, program):
 
 
 def same(got, want):
-    if want is None:
-        assert got is None
+    # Where no cotangent reaches an argument, one transform may say None and another, whose
+    # activity pattern differs (argnums leaves the other arguments constant), an array of zeros.
+    if want is None or got is None:
+        other = got if want is None else want
+        assert other is None or (isinstance(other, np.ndarray) and not np.any(other))
     else:
         assert type(got) is type(want)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)

@@ -169,12 +169,22 @@ def around_loop(gen, stmt, bound_calls):
             or getattr(call.func, "id", None) is None or gen.helpers.get(call.func.id) is not runtime.iterate:
         return [], []
     items = call.args[0].id
-    if gen.kind.get(items) != ANY or gen.cotangent(items) is None or not _changes(stmt.body, stmt.target.id):
-        return [], []
+    if gen.kind.get(items) != ANY or gen.cotangent(items) is None or not _changes(stmt.body, stmt.target.id) \
+            or _rebinds(stmt.body, items):
+        return [], []  # (a body that rebinds items leaves its cotangent to the other object)
     dseq = gen.d(items)
-    before = [nodes.assign(dseq, gen.rt_call("deposit_items", [nodes.load(items), nodes.load(dseq)]))]
-    after = [nodes.assign(dseq, gen.rt_call("reclaim_items", [nodes.load(items), nodes.load(dseq)]))]
+    # The list the loop runs over (saved for its adjoint) holds the same objects as ``items``,
+    # which the body may rebind and the adjoint may not hold by then.
+    listed = stmt.iter.id
+    before = [nodes.assign(dseq, gen.rt_call("deposit_items", [nodes.load(listed), nodes.load(dseq)]))]
+    after = [nodes.assign(dseq, gen.rt_call("reclaim_items", [nodes.load(listed), nodes.load(dseq)]))]
     return before, after
+
+
+def _rebinds(body, name):
+    """Whether statements ``body`` bind ``name`` to another object."""
+    return any(isinstance(node, gast.Name) and node.id == name and isinstance(node.ctx, gast.Store)
+               for stmt in body for node in gast.walk(stmt))
 
 
 def _changes(body, name):
