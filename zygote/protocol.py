@@ -339,6 +339,7 @@ TRANSFORMS = TransformCache(HELPERS)
 _PROTOCOL = sys.modules[__name__]  # what a rule registered with calls_back=True receives
 
 # Inside differentiated code, a dynamic call runs as a call of the callee's generated code.
+nested.PROTOCOL = _PROTOCOL
 rules.forward_rule(call, functools.partial(nested.forward_call, TRANSFORMS))
 rules.forward_rule(call_method, functools.partial(nested.forward_method, TRANSFORMS))
 objects.connect(call)

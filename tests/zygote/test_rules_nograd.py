@@ -66,6 +66,8 @@ ROWS = {
     runtime.match_sequence: ([0.3, 0.5], 2, False),
     zygote.dropgrad: "the stop-gradient: its zero derivative is what it is for",
     objects.methods_to_try: NOT_NUMERIC, objects.own_method: NOT_NUMERIC, objects.plain_operands: NOT_NUMERIC,
+    runtime.write_log: "the record of a call's in-place writes: returns no number",
+    runtime.open_store: "the store of a backward pass's cotangents: returns no number",
 }
 
 

@@ -28,6 +28,11 @@ def gradient_of(primal, adjoint_fn, n_var, *args):
     return parts[1:]
 
 
+# The call protocol (zygote.protocol, which imports this module and sets this name): what a
+# rule registered with calls_back=True receives.
+PROTOCOL = None
+
+
 def call_pair(primal, adjoint_fn, n_var, to_call, *args):
     """``(y, back)`` of g from its generated primal and adjoint, as ``protocol.call`` returns them."""
     y, saved = primal(*args)
@@ -50,6 +55,8 @@ def call_method_rule_pair(rule_impl, obj, name, *args):
 
 def rule_method_back(back, n, dy):
     parts = tuple(back(dy))
+    if len(parts) == n:
+        return parts
     return parts[:n] + (0,) * (n - len(parts))
 
 
@@ -189,12 +196,10 @@ def forward_call(transforms, mask, fn, /, *args, **kwargs):
             return (0, 0, 0) + parts[3:]
         return call_constant_pair, (fn, len(args)) + tuple(args), "-" * (2 + len(args)), through_constant
     if rule is not None and rule.kind == "pullback" and rule.calls_back and not kwargs:
-        from ..protocol import _PROTOCOL  # (the protocol module imports this one)
-
         def through_calling_rule(parts):
             # (dcall_protocol_rule_pair, drule_impl, dprotocol, *dargs) -> (dcall, dmask, dfn, *dargs)
             return (0, 0, 0) + parts[3:]
-        return (call_protocol_rule_pair, (rule.impl, _PROTOCOL) + tuple(args), "--" + mask[1:],
+        return (call_protocol_rule_pair, (rule.impl, PROTOCOL) + tuple(args), "--" + mask[1:],
                 through_calling_rule)
     if rule is not None and rule.kind == "expr" and not kwargs and len(args) <= len(rule.params) \
             and all(p in rule.defaults for p in rule.params[len(args):]) and _positional_lambda(rule):
