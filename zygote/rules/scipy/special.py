@@ -9,6 +9,7 @@ import numpy as np
 import scipy.special as special
 
 from .. import adjoint, expr_rule
+from ..complex import holomorphic
 from ..numpy import expand_reduced, float_dtype
 from ...runtime import unbroadcast
 
@@ -36,14 +37,14 @@ def i1e_slope(x, y):
 
 
 # -- error functions and the normal distribution ----------------------------------------------
-expr_rule(special.erf, lambda x, y, dy: dy * TWO_OVER_SQRT_PI * np.exp(-x * x))
-expr_rule(special.erfc, lambda x, y, dy: -dy * TWO_OVER_SQRT_PI * np.exp(-x * x))
+expr_rule(special.erf, lambda x, y, dy: dy * holomorphic(TWO_OVER_SQRT_PI * np.exp(-x * x)))
+expr_rule(special.erfc, lambda x, y, dy: -dy * holomorphic(TWO_OVER_SQRT_PI * np.exp(-x * x)))
 expr_rule(special.erfinv, lambda x, y, dy: dy * SQRT_PI_OVER_2 * np.exp(y * y))
 expr_rule(special.erfcinv, lambda x, y, dy: -dy * SQRT_PI_OVER_2 * np.exp(y * y))
-expr_rule(special.ndtr, lambda x, y, dy: dy * np.exp(-0.5 * x * x) / SQRT_2PI)
+expr_rule(special.ndtr, lambda x, y, dy: dy * holomorphic(np.exp(-0.5 * x * x) / SQRT_2PI))
 expr_rule(special.ndtri, lambda x, y, dy: dy * SQRT_2PI * np.exp(0.5 * y * y))
 # φ(x)/Φ(x) as exp(log φ(x) - log Φ(x)), which neither underflows nor overflows far left.
-expr_rule(special.log_ndtr, lambda x, y, dy: dy * np.exp(-0.5 * x * x - LOG_SQRT_2PI - y))
+expr_rule(special.log_ndtr, lambda x, y, dy: dy * holomorphic(np.exp(-0.5 * x * x - LOG_SQRT_2PI - y)))
 
 # -- gamma and beta functions -------------------------------------------------------------------
 expr_rule(special.gammaln, lambda x, y, dy: dy * special.digamma(x))
@@ -63,8 +64,10 @@ expr_rule(special.i1e, lambda x, y, dy: dy * i1e_slope(x, y))
 # -- logistic function and products with logarithms -------------------------------------------------
 expr_rule(special.expit, lambda x, y, dy: dy * y * (1 - y))
 expr_rule(special.logit, lambda x, y, dy: dy / (x * (1 - x)))
-expr_rule(special.xlogy, lambda a, b, y, dy: (dy * np.log(b), dy * xlogy_slope(a, b)))
-expr_rule(special.xlog1py, lambda a, b, y, dy: (dy * np.log1p(b), dy * xlogy_slope(a, 1 + b)))
+expr_rule(special.xlogy, lambda a, b, y, dy: (dy * holomorphic(np.log(b)),
+                                               dy * holomorphic(xlogy_slope(a, b))))
+expr_rule(special.xlog1py, lambda a, b, y, dy: (dy * holomorphic(np.log1p(b)),
+                                                 dy * holomorphic(xlogy_slope(a, 1 + b))))
 
 
 # -- normalising over an axis -----------------------------------------------------------------------
@@ -86,10 +89,11 @@ def logsumexp_rule(a, axis=None, b=None, keepdims=False, return_sign=False):
         if return_sign:
             dy = dy * result[1]  # d log|s| = ds / s turns b·exp(a - log|s|) into b·exp(a) / s
         weights = np.exp(a - expand_reduced(y, summed, axis, keepdims))   # b·weights sums to 1
-        dy_weights = expand_reduced(dy, summed, axis, keepdims) * weights
+        # (conjugated slopes for complex arguments, as every holomorphic rule's)
+        dy_weights = expand_reduced(dy, summed, axis, keepdims) * holomorphic(weights)
         if b is None:
             return dy_weights, None, None, None, None
-        return unbroadcast(dy_weights * b, a), None, unbroadcast(dy_weights, b), None, None
+        return unbroadcast(dy_weights * holomorphic(b), a), None, unbroadcast(dy_weights, b), None, None
     return result, logsumexp_back
 
 
@@ -100,7 +104,8 @@ def softmax_rule(x, axis=None):
     y = special.softmax(x, axis=axis)
 
     def softmax_back(dy):
-        return y * (dy - np.sum(dy * y, axis=axis, keepdims=True)), None
+        slope = holomorphic(y)  # the Jacobian is symmetric: its conjugate transpose conjugates y
+        return slope * (dy - np.sum(dy * slope, axis=axis, keepdims=True)), None
     return y, softmax_back
 
 
@@ -110,5 +115,5 @@ def log_softmax_rule(x, axis=None):
     y = special.log_softmax(x, axis=axis)
 
     def log_softmax_back(dy):
-        return dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True), None
+        return dy - holomorphic(np.exp(y)) * np.sum(dy, axis=axis, keepdims=True), None
     return y, log_softmax_back

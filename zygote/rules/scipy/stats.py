@@ -17,13 +17,14 @@ import scipy.stats as stats
 from .. import adjoint, lookup
 from ...errors import MissingRuleError
 from ...runtime import unbroadcast
+from ..complex import holomorphic
 from .special import SQRT_2PI
 
 
 def parts(dy, slopes, args):
     """One cotangent per argument: ``dy`` times its slope, summed to the argument's shape and
     in its float dtype (scipy computes float32 distributions in float64)."""
-    return tuple(None if slope is None else like(unbroadcast(dy * slope, arg), arg)
+    return tuple(None if slope is None else like(unbroadcast(dy * holomorphic(slope), arg), arg)
                  for slope, arg in zip(slopes, args))
 
 
@@ -41,7 +42,7 @@ def log_density_pullback(y, log_slopes, args):
 
 def density_pullback(y, log_slopes, args):
     """``(y, back)`` for a pdf or pmf ``y``: its slopes are ``y`` times those of its log."""
-    return y, lambda dy: parts(dy * y, log_slopes, args)
+    return y, lambda dy: parts(dy * holomorphic(y), log_slopes, args)
 
 
 def location_scale_log_slopes(dlog_dz, z, scale):
