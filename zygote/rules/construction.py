@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import adjoint, expr_rule
+from .complex import holomorphic
 from .numpy import float_dtype, like_sequence, split_back, unsplit
 from ..runtime import unbroadcast
 
@@ -127,10 +128,10 @@ def logspace_rule(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axi
     exponents = np.expand_dims(start, along_axis) * (1 - t) + np.expand_dims(stop, along_axis) * t
 
     def logspace_back(dy):
-        dexponent = dy * y * np.log(base)
+        dexponent = dy * holomorphic(y * np.log(base))  # (conjugate slopes for complex values)
         return (unbroadcast(summed_along(dexponent * (1 - t), along_axis), start),
                 unbroadcast(summed_along(dexponent * t, along_axis), stop),
-                None, None, np.sum(dy * y * exponents) / base, None, None)
+                None, None, np.sum(dy * holomorphic(y * exponents / base)), None, None)
     return y, logspace_back
 
 
@@ -142,8 +143,10 @@ def geomspace_rule(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     t = sample_fractions(num, endpoint, along_axis, np.ndim(y), float_dtype(y))
 
     def geomspace_back(dy):
-        return (unbroadcast(summed_along(dy * y * (1 - t), along_axis) / start, start),
-                unbroadcast(summed_along(dy * y * t, along_axis) / stop, stop), None, None, None, None)
+        slope = holomorphic(y)  # (conjugate slopes for complex values)
+        return (unbroadcast(summed_along(dy * slope * (1 - t), along_axis) / holomorphic(start), start),
+                unbroadcast(summed_along(dy * slope * t, along_axis) / holomorphic(stop), stop),
+                None, None, None, None)
     return y, geomspace_back
 
 

@@ -12,6 +12,7 @@ import string
 import numpy as np
 
 from . import adjoint, expr_rule
+from .complex import holomorphic
 from .numpy import expand_reduced, float_dtype, matrix_transpose
 from ..runtime import is_zero, unbroadcast
 
@@ -61,10 +62,10 @@ def kron_factor_back(dy, a, b, first):
     a_letters, b_letters = string.ascii_lowercase[:ndim], string.ascii_lowercase[ndim:2 * ndim]
     spec = "".join(i + k for i, k in zip(a_letters, b_letters))
     if first:
-        return np.reshape(np.einsum(f"{spec},{b_letters}->{a_letters}", pairs, np.reshape(b, b_shape)),
-                          np.shape(a))
-    return np.reshape(np.einsum(f"{spec},{a_letters}->{b_letters}", pairs, np.reshape(a, a_shape)),
-                      np.shape(b))
+        return np.reshape(np.einsum(f"{spec},{b_letters}->{a_letters}", pairs,
+                                    holomorphic(np.reshape(b, b_shape))), np.shape(a))
+    return np.reshape(np.einsum(f"{spec},{a_letters}->{b_letters}", pairs,
+                                holomorphic(np.reshape(a, a_shape))), np.shape(b))
 
 
 expr_rule(np.kron, lambda a, b, y, dy: (kron_factor_back(dy, a, b, True), kron_factor_back(dy, a, b, False)),
@@ -94,8 +95,9 @@ def cross_rule(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
             dy3 = np.stack([np.zeros_like(dy), np.zeros_like(dy), dy], axis=-1)
         else:
             dy3 = np.moveaxis(dy, axisc, -1)
-        da = np.moveaxis(np.cross(b3, dy3)[..., :n_a], -1, axisa)
-        db = np.moveaxis(np.cross(dy3, a3)[..., :n_b], -1, axisb)
+        # (bilinear: each factor's cotangent crosses dy with the other's conjugate)
+        da = np.moveaxis(np.cross(holomorphic(b3), dy3)[..., :n_a], -1, axisa)
+        db = np.moveaxis(np.cross(dy3, holomorphic(a3))[..., :n_b], -1, axisb)
         return unbroadcast(da, a), unbroadcast(db, b), None, None, None, None
     return y, cross_back
 

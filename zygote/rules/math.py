@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import adjoint, expr_rule, nograd
+from .complex import holomorphic
 from .ieee import divide
 from .operators import power_slope
 
@@ -84,7 +85,8 @@ def prod_rule(items, *, start=1):
     y = math.prod(seq, start=start)
 
     def prod_back(dy):
-        parts = [dy * math.prod(seq[:i] + seq[i + 1:], start=start) for i in range(len(seq))]
+        parts = [dy * holomorphic(math.prod(seq[:i] + seq[i + 1:], start=start))
+                 for i in range(len(seq))]
         return (tuple(parts) if isinstance(seq, tuple) else parts,)
     return y, prod_back
 

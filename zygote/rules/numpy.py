@@ -397,7 +397,7 @@ expr_rule(np.arcsinh, lambda x, y, dy: dy / holomorphic(np.sqrt(x * x + 1)))
 # (arccosh: sqrt(x - 1) sqrt(x + 1), the branch numpy takes for complex x)
 expr_rule(np.arccosh, lambda x, y, dy: dy / holomorphic(np.sqrt(x - 1) * np.sqrt(x + 1)))
 expr_rule(np.arctanh, lambda x, y, dy: dy / holomorphic(1 - x * x))
-expr_rule(np.sinc, lambda x, y, dy: dy * sinc_slope(x, y))
+expr_rule(np.sinc, lambda x, y, dy: dy * holomorphic(sinc_slope(x, y)))
 expr_rule(np.deg2rad, lambda x, y, dy: dy * DEGREE)
 expr_rule(np.radians, lambda x, y, dy: dy * DEGREE)
 expr_rule(np.rad2deg, lambda x, y, dy: dy / DEGREE)
@@ -549,8 +549,8 @@ def average_rule(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
     def average_back(dy):
         dy_kept = expand_reduced(dy, a, axis, keepdims)
-        da = dy_kept * w / total
-        dw = dy_kept * (a - y_kept) / total
+        da = dy_kept * holomorphic(w / total)
+        dw = dy_kept * holomorphic((a - y_kept) / total)
         if along is not None:
             dw = np.sum(dw, axis=tuple(i for i in range(np.ndim(a)) if i != along))
         return da, None, dw, None
