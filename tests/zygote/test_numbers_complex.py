@@ -88,7 +88,7 @@ NOT_YET_COMPLEX = {
     "test_rules_scipy": {"cho_factor", "cho_solve", "correlate", "expm", "logm", "logpdf", "psi",
                          "solve_triangular", "sqrtm"},
     "test_rules_construction": {"gradient", "nan_to_num"},
-    "test_rules_numpy": {"cholesky", "eigh", "eigvalsh", "ndarray.item"},
+    "test_rules_numpy": {"cholesky", "eigh", "eigvalsh"},
 }
 TABLES = sample_tables()
 

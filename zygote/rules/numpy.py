@@ -982,7 +982,7 @@ def item_method_rule(x, *index):
     """``x.item(*index)``: the cotangent lands on the one entry read."""
     flat = 0 if not index else (index[0] if len(index) == 1 else np.ravel_multi_index(index, np.shape(x)))
     where = np.unravel_index(flat, np.shape(x))
-    return float(x[where]), lambda dy: (getitem_back(x, where, dy),) + (0,) * len(index)
+    return x.item(*index), lambda dy: (getitem_back(x, where, dy),) + (0,) * len(index)
 
 
 @adjoint(None, method_of=(np.generic, "item"), output_kind="n")
