@@ -14,7 +14,7 @@ from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F
 from .errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from . import structure
 from .params import Params
-from .writes import (augment, close_store, delete_item, open_store, undo, write_item,  # noqa: F401
+from .writes import (augment, close_store, delete_item, held_for, open_store, undo, write_item,  # noqa: F401
                      write_log)
 
 sort_array = np.sort  # ndarray.sort(), as the value it leaves behind
@@ -348,7 +348,10 @@ def _handoffs(direction="forward"):
 def deposit(obj, dobj, direction="forward"):
     """Leave ``dobj``, the cotangent of ``obj`` after a call, for that call's adjoint; return
     what the caller keeps (0, or ``dobj`` itself for a number or array, never handed over)."""
-    if is_zero(dobj) or _immutable(obj):
+    if _immutable(obj):
+        return dobj
+    dobj = held_for(obj, dobj)  # (what the store keeps for the object by identity, too)
+    if is_zero(dobj):
         return dobj
     table = _handoffs(direction)
     key = id(obj)

@@ -26,7 +26,9 @@ array([0., 0., 5., 0.])
 array([0., 0., 5., 0.])
 """
 import contextlib
+import functools
 import sys
+import types
 
 import numpy as np
 
@@ -46,6 +48,20 @@ class InPlaceWriteError(ZygoteError):
 def _where(depth=2):
     frame = sys._getframe(depth)
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _is_object(x):
+    """Whether ``x`` is an instance of a user class, whose cotangent is a dict by attribute."""
+    return isinstance(getattr(x, "__dict__", None), dict) and not isinstance(
+        x, (type, types.ModuleType, types.FunctionType, types.MethodType, functools.partial))
+
+
+def held_for(x, dx):
+    """``dx`` plus the cotangent the running backward pass's store holds for object ``x``
+    (cleared there): what a call's adjoint must receive for the object it was handed."""
+    if _ACTIVE and _is_object(x):
+        return _ACTIVE[-1].take(x, dx)
+    return dx
 
 
 def _shared(x):
@@ -280,6 +296,13 @@ class Store:
                 else:
                     slot[key] = accum(slot.get(key, 0), part)
             return dx
+        if type(g) is dict and _is_object(x):
+            # an object's cotangent (a dict by attribute) is kept by identity too, so that
+            # every name bound to it meets the writes its methods make
+            slot = self._slot(x)
+            for key, part in g.items():
+                slot[key] = accum(slot.get(key, 0), part)
+            return dx
         if isinstance(x, tuple) and type(g) in (tuple, list) and len(g) == len(x):
             rest = list(g)
             for i, item in enumerate(x):
@@ -320,6 +343,13 @@ class Store:
             parts = tuple(self.take(item, 0) if _shared(item) or isinstance(item, tuple) else 0
                           for item in x)
             return accum(dx, parts) if any(not is_zero(p) for p in parts) else dx
+        if _is_object(x):
+            entry = self.slots.get(id(x))
+            if entry is None or entry[0] is not x:
+                return dx
+            del self.slots[id(x)]
+            parts = {key: part for key, part in entry[1].items() if not is_zero(part)}
+            return accum(dx, parts) if parts else dx
         return dx
 
     def take_env(self, x, dx):

@@ -281,8 +281,6 @@ def test_in_place_add_mutates_the_object():
     check_grad(f, 0.7)
 
 
-@pytest.mark.xfail(strict=True, reason="cotangents of objects travel per name: a second name bound to "
-                   "the object before an in-place change misses the change's adjoint")
 def test_in_place_add_mutates_the_object_and_its_aliases():
     def f(a):
         v = Vector(a, 2.0)
