@@ -110,6 +110,13 @@ def through_view(param, view, cot):
     return flat.reshape(param.shape)
 
 
+def _root(array):
+    """The array that owns ``array``'s memory (the end of its ``.base`` chain)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 class Grads:
     """Gradients of ``Params``, indexed by the parameter arrays themselves.
 
@@ -141,12 +148,14 @@ class Grads:
     def own(self, *others):
         """Make each gradient array writable and its own (not a parameter, not ``others``, not
         another parameter's gradient), so that an optimiser may update it in place."""
-        seen = {id(p) for p in self.params} | {id(o) for o in others if isinstance(o, np.ndarray)}
+        seen = {id(_root(p)) for p in self.params} | {id(_root(o)) for o in others if isinstance(o, np.ndarray)}
         for key, grad in self._grads.items():
             if isinstance(grad, np.ndarray):
-                if not grad.flags.writeable or not grad.flags.owndata or id(grad) in seen:
+                # a view of a fresh array (W's cotangent laid out as W.T's) is its own already:
+                # only memory that a parameter, dy or another gradient also uses is copied
+                if not grad.flags.writeable or id(_root(grad)) in seen:
                     grad = self._grads[key] = grad.copy()
-                seen.add(id(grad))
+                seen.add(id(_root(grad)))
 
     def accumulate(self, array, grad):
         key = id(array)
@@ -154,8 +163,6 @@ class Grads:
         grad = np.asarray(grad, dtype=array.dtype)
         if grad.shape != array.shape:
             grad = np.broadcast_to(grad, array.shape).copy()
-        elif previous is None and (not grad.flags.writeable or not grad.flags.owndata or grad is array):
-            grad = grad.copy()  # a gradient of its own, for in-place optimiser steps
         self._grads[key] = grad if previous is None else previous + grad
 
     def __add__(self, other):
