@@ -210,14 +210,12 @@ def published(parts, args, dy=None):
     own: a broadcast view, a slice of another array, an argument or the output cotangent ``dy``
     given back, or one array given for two arguments is copied, so that ``g *= 0.5`` (an
     in-place optimiser step) changes that gradient alone."""
-    grads = tuple(map(public, parts, args))
-    seen = {id(a) for a in args + (dy,) if isinstance(a, np.ndarray)}
-    return tuple(_owned(g, seen) for g in grads)
+    return owned(tuple(map(public, parts, args)), args + (dy,))
 
 
 def owned(grads, args):
     """``grads`` (public already) with each array writable and its own, as ``published`` gives."""
-    seen = {id(a) for a in args if type(a) is _NDARRAY}
+    seen = {id(a) for a in args if isinstance(a, np.ndarray)}
     if type(grads) is tuple:
         return tuple(_owned(g, seen) for g in grads)
     return _owned(grads, seen)

@@ -110,13 +110,6 @@ def through_view(param, view, cot):
     return flat.reshape(param.shape)
 
 
-def _root(array):
-    """The array that owns ``array``'s memory (the end of its ``.base`` chain)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
 class Grads:
     """Gradients of ``Params``, indexed by the parameter arrays themselves.
 

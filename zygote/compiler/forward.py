@@ -30,6 +30,7 @@ from ..rules.tangents import TANGENTS, UNCONJUGATED
 from .analysis import NONDIFF_ATTRIBUTES, index_atoms, other_params, outer_names
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name
+from .writing import index_value
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -214,7 +215,7 @@ class _Tangents:
         if array.id not in self.kind:
             return []
         return [nodes.assign(self.d(array.id), self.rt_call("set_item_tangent", [
-            self.tangent_or_zero(array), nodes.load(array.id), _index_value(target.slice, self),
+            self.tangent_or_zero(array), nodes.load(array.id), index_value(target.slice, self),
             self.tangent_or_zero(value)]))]
 
     def stmt_If(self, stmt):
@@ -374,7 +375,7 @@ class _Tangents:
     def tangent_Subscript(self, name, value):
         dobj = self.tangent(value.value)
         keys = [k for k in index_atoms(value.slice) if self.tangent(k) is not None]
-        index = _index_value(value.slice, self)
+        index = index_value(value.slice, self)
         if keys:
             dindex = self.tangent(value.slice) if not isinstance(value.slice, gast.Tuple) else \
                 nodes.tuple_load([self.tangent_or_zero(k) for k in value.slice.elts])
@@ -514,15 +515,5 @@ def _sum(terms):
     for term in terms[1:]:
         total = nodes.binop(total, "+", term)
     return total
-
-
-def _index_value(index, gen):
-    """An expression that evaluates to the index object of a subscript (slices become slice())."""
-    if isinstance(index, gast.Slice):
-        parts = [p if p is not None else nodes.const(None) for p in (index.lower, index.upper, index.step)]
-        return nodes.call(nodes.load(gen.helper(slice, "slice")), parts)
-    if isinstance(index, gast.Tuple):
-        return nodes.tuple_load([_index_value(e, gen) for e in index.elts])
-    return index
 
 

@@ -27,6 +27,7 @@ from ..errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from ..protocol import call
 from ..rules import tangents as tangent_rules
 from ..rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
+from ..rules.tangents import READS_TANGENTS as _READS_TANGENTS
 
 
 class MissingTangentError(MissingRuleError):
@@ -56,7 +57,7 @@ def jvp_call(fn, dfn, args, dargs):
             if not _zero(d):
                 break
         else:
-            if fn not in tangent_rules.READS_TANGENTS:
+            if fn not in _READS_TANGENTS:
                 return fn(*args), 0
     return _dispatch(fn, dfn, args, dargs, None, None)
 
@@ -86,7 +87,7 @@ def float_jvp(fn, args, dargs):
 def jvp_call_kw(fn, dfn, args, dargs, kwargs, dkwargs):
     """``jvp_call`` with keyword arguments and their tangents."""
     if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()) \
-            and fn not in tangent_rules.READS_TANGENTS:
+            and fn not in _READS_TANGENTS:
         return fn(*args, **kwargs), 0
     return _dispatch(fn, dfn, args, dargs, kwargs, dkwargs)
 
