@@ -1,5 +1,6 @@
 """The compiled gradient functions: guards, the numba call, and the interpreted fallback."""
 import functools
+import operator
 import re
 import warnings
 
@@ -133,6 +134,7 @@ class CompiledGradient:
         self.entries = {}  # activity pattern -> _Entry
         self.by_types = {}  # argument types (numbers only) -> _Entry
         self.fallback = None  # the reason the interpreted gradient runs instead
+        self.pick = _picker(argnums)
         self.__doc__ = f"The gradient of {getattr(f, '__qualname__', f)!s}, compiled with numba."
 
     def __call__(self, *args):
@@ -140,20 +142,25 @@ class CompiledGradient:
 
     def call(self, args):
         """The gradient at the tuple of arguments ``args``."""
+        # The fast path: number arguments of types seen before, compiled code still current.
+        fast = self.by_types.get(tuple(map(type, args)))
+        if fast is not None and fast.holds(self.f):
+            return self._finish(fast, args)
         if self.fallback is not None:
             return self._interpreted(args)
-        kinds = tuple(map(type, args))
-        entry = self.by_types.get(kinds)
+        mask = "".join(category(a) for a in args)
+        entry = self.entries.get(mask)
         if entry is None or not entry.holds(self.f):
-            mask = "".join(category(a) for a in args)
-            entry = self.entries.get(mask)
-            if entry is None or not entry.holds(self.f):
-                try:
-                    entry = self.entries[mask] = self._build(mask)
-                except NativeUnsupportedError as error:
-                    return self._fall_back(error, args)
-            if all(k in _NUMBERS for k in kinds):
-                self.by_types[kinds] = entry
+            try:
+                entry = self.entries[mask] = self._build(mask)
+            except NativeUnsupportedError as error:
+                return self._fall_back(error, args)
+        if all(type(a) in _NUMBERS for a in args):
+            self.by_types[tuple(map(type, args))] = entry
+        return self._finish(entry, args)
+
+    def _finish(self, entry, args):
+        """Run ``entry`` at ``args``; the picked gradients (and the value with ``with_value``)."""
         try:
             if entry.reads:
                 y, grads = entry.run(*args, *entry.environment(), 1.0)
@@ -170,7 +177,7 @@ class CompiledGradient:
             return self._fall_back(failure, args)
         if type(y) is not float and np.ndim(y) != 0:
             raise NonScalarOutputError(f"grad needs a scalar output, got an array of shape {np.shape(y)}")
-        picked = grads[self.argnums] if type(self.argnums) is int else _pick(grads, self.argnums)
+        picked = self.pick(grads)
         return (y, picked) if self.with_value else picked
 
     def _build(self, mask):
@@ -184,6 +191,7 @@ class CompiledGradient:
         if self.mode == "numba":
             raise error
         self.fallback = str(error)
+        self.by_types = {}
         warnings.warn(f"{self.f.__qualname__} runs its interpreted gradient: {error}",
                       NativeFallbackWarning, stacklevel=3)
         return self._interpreted(args)
@@ -197,6 +205,18 @@ class CompiledGradient:
         if self.with_value:
             return self.f(*args), picked
         return picked
+
+
+def _picker(argnums):
+    """A function taking the gradients of every parameter to those ``argnums`` asks for."""
+    if isinstance(argnums, int):
+        return operator.itemgetter(argnums)
+    if len(argnums) == 0:
+        return lambda grads: ()
+    if len(argnums) == 1:
+        only, = argnums
+        return lambda grads: (grads[only],)
+    return operator.itemgetter(*argnums)
 
 
 def _pick(grads, argnums):

@@ -86,6 +86,23 @@ def test_the_compiled_gradient_is_the_interpreted_one(f, args):
         assert np.shape(got) == np.shape(want)
 
 
+@pytest.mark.parametrize("argnums", [0, 1, (1,), (1, 0), ()])
+def test_argnums_pick_the_same_gradients_on_every_call(argnums):
+    df = native.grad(loop, argnums=argnums)
+    full = zygote.gradient(loop, 0.3, 0.2)
+    want = full[argnums] if isinstance(argnums, int) else tuple(full[i] for i in argnums)
+    for args in [(0.3, 0.2), (0.3, 0.2), (np.float64(0.3), 0.2), (0.3, 0.2)]:
+        got = df(*args)
+        assert type(got) is type(want)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_an_integer_argument_after_floats_gets_its_own_compiled_code():
+    df = native.grad(loop)
+    assert df(1.0, 0.2) == pytest.approx(zygote.gradient(loop, 1.0, 0.2)[0], rel=1e-12)
+    assert df(1, 0.2) == pytest.approx(zygote.gradient(loop, 1, 0.2)[0], rel=1e-12)
+
+
 def test_globals_are_read_when_the_gradient_runs():
     global SCALE
     df = native.grad(loop)
