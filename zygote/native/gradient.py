@@ -10,7 +10,7 @@ from .. import api
 from ..activity import category
 from ..errors import GradientUsageError, NonScalarOutputError
 from ..rules import adjoint
-from .lower import NativeUnsupportedError, env_value, lower
+from .lower import COMPILED_GRADIENT, NativeUnsupportedError, env_value, lower
 
 _NUMBA_LINE = re.compile(r'File "[^"]*(zygote_native_[0-9a-f]+)\.py", line (\d+)')
 _USER_LINE = re.compile(r"# line (\d+):")
@@ -59,6 +59,7 @@ def _as_function(gradient):
     def compiled_gradient(*args):
         return run_compiled(gradient, args)
     compiled_gradient.gradient = gradient
+    setattr(compiled_gradient, COMPILED_GRADIENT, gradient)
     compiled_gradient.__doc__ = gradient.__doc__
     compiled_gradient.__qualname__ = compiled_gradient.__name__ = \
         f"grad({getattr(gradient.f, '__qualname__', 'f')})"

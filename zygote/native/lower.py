@@ -69,9 +69,19 @@ class Unit:
         self.modules = modules
 
 
+# The attribute ``zygote.native.grad`` puts on the functions it returns.
+COMPILED_GRADIENT = "native_gradient"
+
+
 def lower(fn, mask):
     """The ``Unit`` of ``fn``'s gradient for the activity pattern ``mask`` (one character per
     positional parameter, as ``zygote.activity.category`` gives)."""
+    inner = getattr(fn, COMPILED_GRADIENT, None)
+    if inner is not None:
+        code = inner.f.__code__
+        raise NativeUnsupportedError(f"the derivative of the compiled gradient {fn.__qualname__} "
+                                     "(a second derivative runs interpreted)",
+                                     code.co_filename, code.co_firstlineno)
     lowering = _Lowering()
     entry = lowering.function(fn, mask, fused=True)
     source = "\n\n\n".join(lowering.sources)
@@ -189,6 +199,9 @@ class _Lowering:
                 raise NativeUnsupportedError("this call", *where.of(node))
             callee_name = call.args[1].id
             callee = _resolve(fn, callee_name)
+            if hasattr(callee, COMPILED_GRADIENT):
+                raise NativeUnsupportedError(f"the derivative of the compiled gradient {callee_name} "
+                                             "(a second derivative runs interpreted)", *where.of(node))
             if not isinstance(callee, types.FunctionType) or rules.lookup(callee) is not None:
                 raise NativeUnsupportedError(f"a call of {callee_name} (a {type(callee).__name__})",
                                              *where.of(node))

@@ -211,3 +211,22 @@ def test_a_compiled_gradient_inside_a_differentiated_function_has_a_derivative()
         return dg(x) * x
     expected = zygote.gradient(lambda x: zygote.gradient(g, x)[0] * x, 0.7)[0]
     assert zygote.gradient(f, 0.7)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_compiled_gradient_inside_a_compiled_function_is_named_and_auto_falls_back():
+    def g(x):
+        return math.sin(x) * x * x
+
+    dg = native.grad(g)
+
+    def f(x):
+        return dg(x) * x
+    expected = zygote.gradient(lambda x: zygote.gradient(g, x)[0] * x, 0.7)[0]
+    with pytest.raises(native.NativeUnsupportedError, match=r"test_native\.py:\d+: the derivative of the compiled gradient dg"):
+        native.grad(f)(0.7)
+    with pytest.raises(native.NativeUnsupportedError, match=r"the derivative of the compiled gradient grad\(.*g\)"):
+        native.grad(dg)(0.7)
+    with pytest.warns(native.NativeFallbackWarning):
+        assert native.grad(f, compile="auto")(0.7) == pytest.approx(expected, rel=1e-12)
+    with pytest.warns(native.NativeFallbackWarning):
+        assert native.grad(dg, compile="auto")(0.7) == pytest.approx(zygote.hessian(g, 0.7), rel=1e-10)
