@@ -17,19 +17,31 @@ _OPERATORS = {
 
 
 def make(cls, **fields):
-    """Build a node of gast class ``cls``, filling the fields it has and we did not give."""
-    for field in cls._fields:
-        if field not in fields:
-            fields[field] = [] if field in _LIST_FIELDS else None
-    return cls(**{k: v for k, v in fields.items() if k in cls._fields})
+    """Build a node of gast class ``cls``, filling the fields it has and we did not give
+    (an empty list or None); other keywords are ignored."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple((f, f in _LIST_FIELDS) for f in cls._fields)
+    node = cls.__new__(cls)
+    values = node.__dict__
+    for field, is_list in layout:
+        value = fields.get(field, _MISSING)
+        if value is _MISSING:
+            value = [] if is_list else None
+        values[field] = value
+    return node
+
+
+_LAYOUTS = {}  # gast class -> ((field, whether it holds a list), ...)
+_MISSING = object()
 
 
 def load(name):
-    return make(gast.Name, id=name, ctx=gast.Load())
+    return gast.Name(name, gast.Load(), None, None)
 
 
 def store(name):
-    return make(gast.Name, id=name, ctx=gast.Store())
+    return gast.Name(name, gast.Store(), None, None)
 
 
 def const(value):
@@ -188,6 +200,27 @@ def quote(source):
     return gast.parse(source).body
 
 
+def clone(tree):
+    """A deep copy of the gast tree ``tree``: its nodes and lists are new, other values shared.
+
+    ``copy.deepcopy`` does the same through its generic protocol, several times slower; the
+    transform copies rule expressions and templates at every call site.
+
+    >>> (tree,) = quote("y = x + 1")
+    >>> copied = clone(tree)
+    >>> copied is not tree and copied.value is not tree.value
+    True
+    """
+    if isinstance(tree, list):
+        return [clone(item) for item in tree]
+    if not isinstance(tree, gast.AST):
+        return tree
+    node = type(tree).__new__(type(tree))
+    for name, value in vars(tree).items():
+        setattr(node, name, clone(value) if isinstance(value, (list, gast.AST)) else value)
+    return node
+
+
 def fill(template, **parts):
     r"""``template`` (a tree from ``quote``) with each name in ``parts`` replaced: a statement
     that is just the name by the statements given (a list), a name elsewhere by the node given.
@@ -306,6 +339,61 @@ def to_ast(node, where=(1, 0, 1, 0)):
 
 _CTX = {gast.Load: ast.Load, gast.Store: ast.Store, gast.Del: ast.Del}
 _AST_CLASSES = {}
+
+
+def from_ast(node):
+    r"""Convert a Python ``ast`` tree to gast: the tree ``gast.ast_to_gast`` gives, in one pass.
+
+    Function parameters become ``Name`` nodes in ``Param`` context and an ``except ... as e``
+    name a ``Name``, as gast has them; every other node keeps its fields and position. A node
+    class this does not know (syntax newer than it) is left to gast.
+
+    >>> import ast
+    >>> tree = from_ast(ast.parse("def f(x):\n    return x + 1").body[0])
+    >>> type(tree.args.args[0].ctx).__name__, type(tree.body[0].value.op).__name__
+    ('Param', 'Add')
+    """
+    kind = type(node)
+    if kind is ast.Name:
+        new = gast.Name(node.id, _GAST_CTX[type(node.ctx)](), None, None)
+    elif kind is ast.arg:
+        annotation = node.annotation
+        new = gast.Name(node.arg, gast.Param(), None if annotation is None else from_ast(annotation),
+                        node.type_comment)
+    elif kind in _GAST_CTX:
+        return _GAST_CTX[kind]()
+    else:
+        target = _GAST_CLASSES.get(kind)
+        if target is None:
+            target = getattr(gast, kind.__name__, None)
+            if target is None or kind.__name__ in _GAST_OWN:
+                return gast.ast_to_gast(node)
+            _GAST_CLASSES[kind] = target
+        new = target.__new__(target)
+        # Fields and positions alike live in the node's __dict__.
+        converted = new.__dict__
+        for name, value in node.__dict__.items():
+            if type(value) is list:
+                value = [from_ast(v) if isinstance(v, _AST) else v for v in value]
+            elif isinstance(value, _AST):
+                value = from_ast(value)
+            converted[name] = value
+        if kind is ast.ExceptHandler and node.name:
+            converted["name"] = gast.Name(node.name, gast.Store(), None, None)
+        if "type_params" in target._fields and "type_params" not in converted:
+            converted["type_params"] = []
+        return new
+    new.__dict__.update((a, v) for a, v in node.__dict__.items() if a in _POSITION)
+    return new
+
+
+_AST = ast.AST
+_POSITION = frozenset({"lineno", "col_offset", "end_lineno", "end_col_offset"})
+_GAST_CTX = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
+_GAST_CLASSES = {}
+# Nodes gast converts in its own way on some Python versions (type parameters, old forms).
+_GAST_OWN = frozenset({"TypeVar", "TypeVarTuple", "ParamSpec", "alias", "Index", "ExtSlice",
+                       "Num", "Str", "Bytes", "NameConstant", "Ellipsis"})
 
 
 def walk_scope(stmts):

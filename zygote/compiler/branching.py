@@ -5,7 +5,6 @@ assignments, ``if`` chains and loops in normal form.
 ``BranchingExpressions`` is the part of the normaliser in ``normalise`` that handles them;
 it emits statements through the normaliser's ``emit``, ``atom`` and ``stmt``.
 """
-import copy
 
 import gast
 
@@ -104,7 +103,7 @@ class BranchingExpressions:
             for name in gast.walk(generator.target):
                 if isinstance(name, gast.Name):
                     renames[name.id] = self.namer.fresh(name.id)
-        node = _rename(copy.deepcopy(node), renames)
+        node = _rename(nodes.clone(node), renames)
         parts = [getattr(node, field) for field in fields]
         result = self.namer.fresh("items")
         self.emit(nodes.assign(result, empty))

@@ -7,7 +7,6 @@ helpers that generated code calls.
 """
 import builtins
 import contextlib
-import copy
 import gc
 import functools
 import resource
@@ -142,7 +141,7 @@ def _guards_hold_in(guards, namespace):
 def _guard_function(guards, namespace):
     """A compiled ``lambda: a.b is E0 and c is E1 ...`` over ``namespace`` (one call per check)."""
     terms, expected = guard_terms(guards)
-    (tree,) = nodes.fill(copy.deepcopy(_GUARD), CHECKS=nodes.and_(terms))
+    (tree,) = nodes.fill(nodes.clone(_GUARD), CHECKS=nodes.and_(terms))
     return closure_function(tree, expected, namespace, "<zygote guard>")
 
 

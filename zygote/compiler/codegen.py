@@ -21,8 +21,7 @@ def render(*functions):
 
 
 def _with_visible_comments(fn):
-    import copy
-    fn = copy.deepcopy(fn)
+    fn = nodes.clone(fn)
     for node in gast.walk(fn):
         if getattr(node, "zygote_comment", False):
             node.value.value = _MARKER + node.value.value

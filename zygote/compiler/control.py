@@ -3,7 +3,6 @@
 ``ControlFlow`` is the part of the generator in ``transform`` that handles ``if``, ``with``,
 ``for`` and ``while``; the primal pushes what a branch or loop needs on every way out of it.
 """
-import copy
 
 import gast
 
@@ -197,7 +196,7 @@ def _before_jump(block, extra):
         return block
     out = _before_breaks(block, extra)
     if not (out and isinstance(out[-1], gast.Break)):
-        out.extend(copy.deepcopy(s) for s in extra)
+        out.extend(nodes.clone(s) for s in extra)
     return out
 
 
@@ -205,7 +204,7 @@ def _before_breaks(block, extra):
     out = []
     for stmt in block:
         if isinstance(stmt, gast.Break):
-            out.extend(copy.deepcopy(s) for s in extra)
+            out.extend(nodes.clone(s) for s in extra)
         elif isinstance(stmt, gast.If):
             stmt.body = _before_breaks(stmt.body, extra)
             stmt.orelse = _before_breaks(stmt.orelse, extra)

@@ -18,7 +18,6 @@ guards; it answers ``MISS`` when any of them no longer holds.
 >>> fast((2, 0.0)) is MISS
 True
 """
-import copy
 import types
 
 import gast
@@ -77,7 +76,7 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     type_of, float_type = bind("type", type), bind("float", float)
     checks = []
     for name, kind in zip(params, kinds):
-        checks.append(nodes.compare(nodes.call(copy.deepcopy(type_of), [nodes.load(name)]), gast.Is(),
+        checks.append(nodes.compare(nodes.call(nodes.clone(type_of), [nodes.load(name)]), gast.Is(),
                                     bind(f"kind_{name}", kind)))
         if kind is np.ndarray:
             # A float array was differentiated; an integer one is a constant, another transform.
@@ -98,17 +97,17 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     for i in picked:
         # The argument as passed: f's body may have rebound its parameter's name (``x, y = y, x``).
         part, arg = grads[i], nodes.subscript(nodes.load(args_name), nodes.const(i))
-        public_part = nodes.call(copy.deepcopy(public_fn), [copy.deepcopy(part), arg])
+        public_part = nodes.call(nodes.clone(public_fn), [nodes.clone(part), arg])
         if kinds[i] is float:
             # A float argument's cotangent is usually a float already: skip the conversion call.
-            is_float = nodes.compare(nodes.call(copy.deepcopy(type_of), [copy.deepcopy(part)]), gast.Is(),
-                                     copy.deepcopy(float_type))
-            public_part = nodes.make(gast.IfExp, test=is_float, body=copy.deepcopy(part), orelse=public_part)
+            is_float = nodes.compare(nodes.call(nodes.clone(type_of), [nodes.clone(part)]), gast.Is(),
+                                     nodes.clone(float_type))
+            public_part = nodes.make(gast.IfExp, test=is_float, body=nodes.clone(part), orelse=public_part)
         results.append(public_part)
     unpack = nodes.assign(nodes.tuple_store(params), nodes.load(args_name))
     lookup_errors = nodes.tuple_load([bind(e.__name__, e) for e in (NameError, AttributeError, KeyError)])
     (entry_tree,) = nodes.fill(
-        copy.deepcopy(_TEMPLATE), UNPACK=[unpack], VALUE_ERROR=bind("ValueError", ValueError),
+        nodes.clone(_TEMPLATE), UNPACK=[unpack], VALUE_ERROR=bind("ValueError", ValueError),
         MISS=bind("MISS", MISS), LOOKUP_ERRORS=lookup_errors, CHECKS=nodes.and_(checks), GRADIENT=body,
         RESULTS=_owned_results(results[0] if type(select) is int else nodes.tuple_load(results),
                                kinds, bind, args_name))
@@ -143,4 +142,4 @@ def _rename(tree, renamed):
             if node.id in renamed:
                 return gast.Name(id=renamed[node.id].id, ctx=node.ctx, annotation=None, type_comment=None)
             return node
-    return Renamer().visit(copy.deepcopy(tree))
+    return Renamer().visit(nodes.clone(tree))

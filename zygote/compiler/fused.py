@@ -14,7 +14,6 @@ differentiate the gradient, zygote transforms that one function like any other.
 >>> f_gradient(0.5) == zygote.gradient(f, 0.5)
 True
 """
-import copy
 import types
 import weakref
 
@@ -78,18 +77,18 @@ def fused_tree(entry, select=None):
     seed, type_of, float_type = (_fresh(name, taken, helper_cells, obj) for name, obj in
                                  (("seed_like", seed_like), ("type", type), ("float", float)))
 
-    *primal_body, primal_return = copy.deepcopy(primal.body)
+    *primal_body, primal_return = nodes.clone(primal.body)
     result, saved_values = primal_return.value.elts
     saved_name, dout = (a.id for a in adjoint.args.args)
-    *adjoint_body, adjoint_return = copy.deepcopy(adjoint.body)
+    *adjoint_body, adjoint_return = nodes.clone(adjoint.body)
     line = getattr(primal_return, "lineno", None)
 
     body = primal_body
     # The seed of a float result is 1.0, without a call.
-    is_float = nodes.compare(nodes.call(nodes.load(type_of), [copy.deepcopy(result)]), gast.Is(),
+    is_float = nodes.compare(nodes.call(nodes.load(type_of), [nodes.clone(result)]), gast.Is(),
                              nodes.load(float_type))
     seed_value = nodes.make(gast.IfExp, test=is_float, body=nodes.const(1.0),
-                            orelse=nodes.call(nodes.load(seed), [copy.deepcopy(result)]))
+                            orelse=nodes.call(nodes.load(seed), [nodes.clone(result)]))
     body.append(nodes.at_line(nodes.assign(dout, seed_value), line))
     if adjoint_body and _reads(adjoint_body[0], saved_name):
         unpack = adjoint_body.pop(0)
@@ -111,7 +110,7 @@ def fused_tree(entry, select=None):
     name = primal.name[:-len("_primal")] + "_gradient"
     for stmt in body:
         nodes.at_line(stmt, line if line is not None else primal.lineno)  # later stages read each line
-    tree = nodes.function(name, copy.deepcopy(primal.args), body)
+    tree = nodes.function(name, nodes.clone(primal.args), body)
     nodes.at_line(tree, primal.lineno)
     return propagate_copies(tree), helper_cells
 

@@ -1,14 +1,15 @@
 """Inlining expression rules: copying a rule's adjoint expression into generated code."""
 import builtins
-import copy
 import operator
 
 import gast
 
+from .. import nodes
 from ..rules import constant, lookup
 from .parse import parse_function
 
 _BODIES = {}
+_FREE = {}  # rule -> (free_objects(rule), {free name: method name})
 
 
 def rule_body(rule):
@@ -72,26 +73,28 @@ def instantiate(rule, bound, y, dy, helper_name, numeric=None):
     mapping = dict(bound)
     mapping["y"] = y
     mapping["dy"] = dy
-    known = free_objects(rule)
-    methods = {}
-    for free, obj in known.items():
-        called = lookup(obj)
-        if called is not None and called.as_method is not None:
-            methods[free] = called.as_method
+    known, methods = _free_objects_and_methods(rule)
+    site = (lambda atom: mapping.get(atom.id, atom), numeric or (lambda atom: False)) if methods else None
     out = []
     for part in parts:
-        if part is None:
-            out.append(None)
-            continue
-        if methods:
-            # f(p) as p.method() where the call site's p holds a number or array, or as its
-            # value where p is a number constant (decided on a copy of the rule's own tree,
-            # which is shared, before the call site's atoms replace its parameters).
-            part = _as_methods(copy.deepcopy(part), methods, lambda atom: mapping.get(atom.id, atom),
-                               numeric or (lambda atom: False))
-        part = _substitute(part, mapping, helper_name, known)
-        out.append(None if isinstance(part, gast.Constant) and part.value is None else part)
+        if part is not None:
+            part = _substitute(part, mapping, helper_name, known, methods, site)
+        out.append(None if part is None or isinstance(part, gast.Constant) and part.value is None else part)
     return out
+
+
+def _free_objects_and_methods(rule):
+    """``free_objects(rule)``, and the method name of each of them whose rule has ``as_method``."""
+    found = _FREE.get(rule)
+    if found is None:
+        known = free_objects(rule)
+        methods = {}
+        for free, obj in known.items():
+            called = lookup(obj)
+            if called is not None and called.as_method is not None:
+                methods[free] = called.as_method
+        found = _FREE[rule] = (known, methods)
+    return found
 
 
 def free_objects(rule):
@@ -109,8 +112,12 @@ def free_objects(rule):
     return found
 
 
-def _substitute(tree, mapping, helper_name, known):
-    """A copy of ``tree`` with parameter names replaced by call-site nodes (one fast pass)."""
+def _substitute(tree, mapping, helper_name, known, methods=None, site=None):
+    """A copy of ``tree`` with parameter names replaced by call-site nodes (one fast pass).
+
+    A call ``f(p)`` of a function in ``methods`` becomes ``p.method()`` where the call site's
+    atom for ``p`` holds a number or array, or its value where that atom is a number constant
+    (``site`` is the pair of functions ``_as_method`` asks)."""
     if isinstance(tree, gast.Name):
         if tree.id in mapping:
             return _copy(mapping[tree.id])
@@ -118,15 +125,20 @@ def _substitute(tree, mapping, helper_name, known):
     if isinstance(tree, gast.IfExp):
         decided = _value(tree.test, mapping, known)
         if decided is not _UNKNOWN:
-            return _substitute(tree.body if decided else tree.orelse, mapping, helper_name, known)
+            return _substitute(tree.body if decided else tree.orelse, mapping, helper_name, known,
+                               methods, site)
+    if methods and isinstance(tree, gast.Call):
+        written = _as_method(tree, methods, *site)
+        if written is not tree:
+            return _substitute(written, mapping, helper_name, known)
     if isinstance(tree, gast.AST):
         fields = {}
         for field in tree._fields:
             value = getattr(tree, field, None)
             if isinstance(value, list):
-                value = [_substitute(v, mapping, helper_name, known) for v in value]
+                value = [_substitute(v, mapping, helper_name, known, methods, site) for v in value]
             elif isinstance(value, gast.AST):
-                value = _substitute(value, mapping, helper_name, known)
+                value = _substitute(value, mapping, helper_name, known, methods, site)
             fields[field] = value
         node = type(tree)(**fields)
         if isinstance(node, gast.BinOp):
@@ -199,22 +211,6 @@ def _fold_arithmetic(node):
     return gast.Constant(value=op(left.value, right.value), kind=None)
 
 
-def _as_methods(tree, methods, site, numeric):
-    """``tree`` with calls ``f(p)`` of functions in ``methods`` written ``p.method()`` where the
-    call site's atom for ``p`` (``site(p)``) holds a number or array (``numeric``), and
-    evaluated where it is a number constant."""
-    for node in gast.walk(tree):
-        for field in ("args", "elts"):
-            items = getattr(node, field, None)
-            if isinstance(items, list):
-                items[:] = [_as_method(item, methods, site, numeric) for item in items]
-        for field in ("left", "right", "operand", "value", "body", "orelse", "test", "func"):
-            item = getattr(node, field, None)
-            if isinstance(item, gast.AST):
-                setattr(node, field, _as_method(item, methods, site, numeric))
-    return _as_method(tree, methods, site, numeric)
-
-
 def _as_method(node, methods, site, numeric):
     if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in methods
             and len(node.args) == 1 and not node.keywords):
@@ -236,4 +232,5 @@ def _copy(node):
         return gast.Name(id=node.id, ctx=gast.Load(), annotation=None, type_comment=None)
     if isinstance(node, gast.Constant):
         return gast.Constant(value=node.value, kind=None)
-    return copy.deepcopy(node)
+    return nodes.clone(node)
+

@@ -8,7 +8,6 @@ sets the region's exit name and skips the rest of it, and the jump is taken afte
 After ``lower_loop_returns``, ``lower_jumps`` and ``single_exit``, every path through a block
 ends at most in one ``break`` in tail position, and the function ends in one ``return``.
 """
-import copy
 
 import gast
 
@@ -153,7 +152,7 @@ def _may_stop(stmt):
 def _clone_unless_stopped(rest, branch):
     if branch and getattr(branch[-1], "zygote_stop", False):
         return []
-    return [copy.deepcopy(s) for s in rest]
+    return [nodes.clone(s) for s in rest]
 
 
 def _dispatch(region, line, namer):
@@ -274,7 +273,7 @@ def _clone(rest, branch):
     """The statements ``rest``, copied unless ``branch`` already ends in a jump (then none)."""
     if branch and isinstance(branch[-1], (gast.Return, gast.Break, gast.Continue)):
         return []
-    return [copy.deepcopy(s) for s in rest]
+    return [nodes.clone(s) for s in rest]
 
 
 def _strip_continue(stmts):

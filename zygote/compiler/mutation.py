@@ -7,7 +7,6 @@ the receiver is known only at run time, so ``y.append(v)`` becomes a branch on
 itself. An ``out=`` argument means "compute, then write into out": ``np.add(a, b, out=a)``
 becomes ``t = np.add(a, b)``, ``a[...] = t``, and the call's value is ``a``.
 """
-import copy
 
 import gast
 
@@ -111,13 +110,13 @@ class Mutations:
                     and node.func.id in ("SORT", "sorted"):
                 if node.func.id == "SORT":
                     node.func = self.helper("sort_array")
-                node.keywords = copy.deepcopy(keywords)
+                node.keywords = nodes.clone(keywords)
         for node in template:
             for field, value in gast.iter_fields(node):
                 if isinstance(value, gast.Name) and value.id in atoms:
-                    setattr(node, field, copy.deepcopy(atoms[value.id]))
+                    setattr(node, field, nodes.clone(atoms[value.id]))
                 elif isinstance(value, list):
-                    value[:] = [copy.deepcopy(atoms[v.id]) if isinstance(v, gast.Name) and v.id in atoms
+                    value[:] = [nodes.clone(atoms[v.id]) if isinstance(v, gast.Name) and v.id in atoms
                                 else v for v in value]
         return stmts
 

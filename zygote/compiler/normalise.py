@@ -11,7 +11,6 @@ After ``normalise`` every statement is one of:
 - a nested ``def``; ``with``, ``assert`` and ``raise`` (which only act in the primal);
 - one final ``return result``.
 """
-import copy
 
 import gast
 
@@ -43,7 +42,7 @@ def normalise(parsed, module_names=frozenset()):
     ``module_names`` are global names bound to modules: calls through them
     (``np.sin(x)``) keep their dotted callee so that rules can be looked up.
     """
-    tree = copy.deepcopy(parsed.tree) if parsed.shared else parsed.tree
+    tree = nodes.clone(parsed.tree) if parsed.shared else parsed.tree
     namer = Namer(names_in(tree))
     local_names = _assigned_names(tree) | _param_names(tree.args)
     lowering = _Lowering(parsed.filename, namer, frozenset(module_names) - local_names)
@@ -248,7 +247,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
             index = self.index(target.slice)
             old = self.assign_temp(nodes.subscript(array, index), f"{array.id}_item")
             new = self.atom(nodes.make(gast.BinOp, left=old, op=op, right=node.value))
-            self.emit(nodes.assign(nodes.make(gast.Subscript, value=array, slice=copy.deepcopy(index),
+            self.emit(nodes.assign(nodes.make(gast.Subscript, value=array, slice=nodes.clone(index),
                                               ctx=gast.Store()), new))
         else:
             self.refuse("this augmented assignment target", node)
@@ -456,7 +455,7 @@ class _Lowering(BranchingExpressions, SimpleStatements, ExceptionStatements, Mat
             while isinstance(root, gast.Attribute):
                 root = root.value
             if isinstance(root, gast.Name) and root.id in self.module_names:
-                return copy.deepcopy(func)  # a dotted path into a module: np.linalg.norm
+                return nodes.clone(func)  # a dotted path into a module: np.linalg.norm
             return nodes.attribute(self.atom(func.value), func.attr)  # a method call
         return self.atom(func)
 

@@ -4,10 +4,11 @@ import functools
 import inspect
 import linecache
 import textwrap
+import weakref
 
 import gast
 
-from .. import lift
+from .. import lift, nodes
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
 # Trees of functions that zygote generated itself (they have no file to read),
@@ -76,6 +77,14 @@ def parse_source(fn):
     if code.co_name == "<lambda>":
         node = _find_lambda(fn, code)
         return ParsedFunction(node, filename, code, True)
+    # The file's tree, parsed once for all its functions, holds the definition; reading the
+    # function's own lines (``inspect``) is the way for text that does not parse as a whole.
+    try:
+        node = _definition(_file_tree(fn, code), code)
+    except SourceUnavailableError:
+        node = None
+    if node is not None:
+        return ParsedFunction(nodes.from_ast(node), filename, code, False)
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
@@ -85,12 +94,12 @@ def parse_source(fn):
         module = ast.parse(source)
     except SyntaxError:
         # A def inside an expression or with odd indentation: fall back to the whole file.
-        node = _find_in_module(fn, code, ast.FunctionDef)
+        node = _find_in_module(fn, code)
         return ParsedFunction(node, filename, code, False)
     ast.increment_lineno(module, first - 1)
-    tree = gast.ast_to_gast(module).body[0]
+    tree = nodes.from_ast(module).body[0]
     if not isinstance(tree, gast.FunctionDef) or tree.name != code.co_name:
-        tree = _find_in_module(fn, code, ast.FunctionDef)
+        tree = _find_in_module(fn, code)
     return ParsedFunction(tree, filename, code, False)
 
 
@@ -110,35 +119,47 @@ def _file_tree(fn, code):
         raise SourceUnavailableError(fn, f"cannot parse {filename!r}: {exc}") from None
 
 
-def _find_in_module(fn, code, kind):
-    module = _file_tree(fn, code)
-    candidates = [
-        n for n in ast.walk(module)
-        if isinstance(n, kind) and n.name == code.co_name
-        and code.co_firstlineno in (n.lineno, *(d.lineno for d in n.decorator_list))
-    ]
-    if not candidates:
+def _find_in_module(fn, code):
+    node = _definition(_file_tree(fn, code), code)
+    if node is None:
         raise SourceUnavailableError(fn, "its definition was not found in its file")
-    return gast.ast_to_gast(candidates[0])
+    return nodes.from_ast(node)
 
 
-_LAMBDAS = {}
+def _definition(module, code):
+    """The ``def`` of ``code`` in the tree ``module`` (by name and first line), or None.
+
+    The table of a module's definitions is built once and kept on the tree."""
+    table = getattr(module, "zygote_definitions", None)
+    if table is None:
+        table = {}
+        for node in nodes.walk(module):
+            if isinstance(node, ast.FunctionDef):
+                for line in (node.lineno, *(d.lineno for d in node.decorator_list)):
+                    table.setdefault((node.name, line), node)
+        module.zygote_definitions = table
+    return table.get((code.co_name, code.co_firstlineno))
 
 
 def _lambdas_by_line(module):
-    """The lambda nodes of a module tree grouped by line (computed once per tree)."""
-    index = _LAMBDAS.get(id(module))
-    if index is None or index[0] is not module:
+    """The lambda nodes of a module tree grouped by line (computed once, kept on the tree)."""
+    table = getattr(module, "zygote_lambdas", None)
+    if table is None:
         table = {}
-        for node in ast.walk(module):
+        for node in nodes.walk(module):
             if isinstance(node, ast.Lambda):
                 table.setdefault(node.lineno, []).append(node)
-        index = (module, table)
-        _LAMBDAS[id(module)] = index
-    return index[1]
+        module.zygote_lambdas = table
+    return table
 
 
 def _find_lambda(fn, code):
+    alone = None if code in _NOT_ALONE else _lambda_of_its_line(fn, code)
+    if alone is not None:
+        tree = _as_function(alone)
+        if lift.verify.difference(tree, code) is None:
+            return tree
+        _NOT_ALONE.add(code)
     module = _file_tree(fn, code)
     candidates = list(_lambdas_by_line(module).get(code.co_firstlineno, ()))
     if len(candidates) > 1:
@@ -148,7 +169,51 @@ def _find_lambda(fn, code):
         candidates = enclosing[:1] or [n for n in candidates if _same_code(n, code)]
     if not candidates:
         raise SourceUnavailableError(fn, "the lambda could not be located in its source line")
-    node = gast.ast_to_gast(candidates[0])
+    return _as_function(candidates[0])
+
+
+def _lambda_of_its_line(fn, code):
+    """The lambda of ``code`` parsed from the few lines of the statement that starts on its
+    line, when they hold one lambda starting there; else None (then the file is parsed).
+
+    Rules are lambdas of a line or two: this spares parsing their modules at the first
+    gradient. The caller checks that the tree compiles to ``code``."""
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    first = code.co_firstlineno
+    if not 0 < first <= len(lines):
+        return None
+    text = lines[first - 1]
+    stripped = text.lstrip()
+    for count in range(1, min(_STATEMENT_LINES, len(lines) - first + 1) + 1):
+        try:
+            tree = ast.parse(stripped + "".join(lines[first:first - 1 + count]))
+            break
+        except SyntaxError:
+            continue
+    else:
+        return None
+    found = [n for n in nodes.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == 1]
+    if len(found) != 1:
+        return None
+    indent = len(text) - len(stripped)
+    for node in nodes.walk(tree):
+        if "lineno" in node._attributes and hasattr(node, "lineno"):
+            if node.lineno == 1:
+                node.col_offset += indent
+            if node.end_lineno == 1:
+                node.end_col_offset += indent
+            node.lineno += first - 1
+            node.end_lineno += first - 1
+    return found[0]
+
+
+_STATEMENT_LINES = 8  # the most lines of a statement read for a lambda before parsing its file
+_NOT_ALONE = weakref.WeakSet()  # code of lambdas that the lines of their statement do not give
+
+
+def _as_function(lambda_node):
+    """A gast ``FunctionDef`` named ``lambda`` returning the body of the ast ``lambda_node``."""
+    node = nodes.from_ast(lambda_node)
     body = gast.Return(value=node.body)
     gast.copy_location(body, node.body)
     func = gast.FunctionDef(

@@ -14,7 +14,6 @@ instructions. A tree that does not compile back to the code that runs is never r
 ('cube', ['Return'])
 """
 import ast
-import copy
 import linecache
 import weakref
 
@@ -109,7 +108,7 @@ _MATCHED = weakref.WeakKeyDictionary()  # code object -> the linecache entry its
 
 def _without_final_returns(tree):
     """A copy of ``tree`` whose functions end without ``return None`` where falling off does the same."""
-    tree = copy.deepcopy(tree)
+    tree = nodes.clone(tree)
     for function in nodes.walk(tree):
         if isinstance(function, gast.FunctionDef):
             _drop_final_returns(function.body)

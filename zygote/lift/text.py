@@ -39,9 +39,9 @@ def command_tree(code):
             continue
         tree = None
         if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
-            tree = gast.ast_to_gast(node)
+            tree = nodes.from_ast(node)
         elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>":
-            lam = gast.ast_to_gast(node)
+            lam = nodes.from_ast(node)
             body = gast.copy_location(nodes.ret(lam.body), lam.body)
             tree = gast.copy_location(nodes.function("lambda", lam.args, [body]), lam)
         if tree is not None and verify.difference(tree, code) is None:
