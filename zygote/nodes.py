@@ -304,41 +304,49 @@ def to_ast(node, where=(1, 0, 1, 0)):
     Nodes without a position take their parent's, as ``ast.fix_missing_locations`` would.
     """
     kind = type(node)
-    if getattr(node, "lineno", None) is not None:
-        where = (node.lineno, node.col_offset or 0,
-                 getattr(node, "end_lineno", None) or node.lineno, getattr(node, "end_col_offset", None) or 0)
+    values = node.__dict__
+    lineno = values.get("lineno")
+    if lineno is not None:
+        where = (lineno, values.get("col_offset") or 0, values.get("end_lineno") or lineno,
+                 values.get("end_col_offset") or 0)
     if kind is gast.Name:
         if type(node.ctx) is gast.Param:
             new = ast.arg(arg=node.id, annotation=None, type_comment=None)
         else:
-            new = ast.Name(id=node.id, ctx=_CTX[type(node.ctx)]())
+            new = ast.Name(node.id, _CTX[type(node.ctx)])
     elif kind in _CTX:
-        return _CTX[kind]()
+        return _CTX[kind]
     else:
-        target = _AST_CLASSES.get(kind)
-        if target is None:
+        layout = _AST_LAYOUTS.get(kind)
+        if layout is None:
             target = getattr(ast, kind.__name__)
-            _AST_CLASSES[kind] = target
-        fields = {}
-        for field in target._fields:
-            value = getattr(node, field, None)
+            layout = _AST_LAYOUTS[kind] = (target, tuple((f, f in _LIST_FIELDS) for f in target._fields),
+                                           "lineno" in target._attributes)
+        target, fields, positioned = layout
+        new = target.__new__(target)
+        converted = new.__dict__
+        for field, is_list in fields:
+            value = values.get(field)
             if type(value) is list:
-                value = [to_ast(v, where) if isinstance(v, gast.AST) else v for v in value]
-            elif isinstance(value, gast.AST):
+                value = [to_ast(v, where) if isinstance(v, _AST) else v for v in value]
+            elif isinstance(value, _AST):
                 value = to_ast(value, where)
-            elif value is None and field in _LIST_FIELDS:
+            elif value is None and is_list:
                 value = []
-            fields[field] = value
+            converted[field] = value
         if kind is gast.ExceptHandler and node.name is not None:
-            fields["name"] = node.name.id
-        new = target(**fields)
-    if "lineno" in new._attributes:
-        new.lineno, new.col_offset, new.end_lineno, new.end_col_offset = where
+            converted["name"] = node.name.id
+        if positioned:
+            converted["lineno"], converted["col_offset"], converted["end_lineno"], \
+                converted["end_col_offset"] = where
+        return new
+    new.lineno, new.col_offset, new.end_lineno, new.end_col_offset = where
     return new
 
 
-_CTX = {gast.Load: ast.Load, gast.Store: ast.Store, gast.Del: ast.Del}
-_AST_CLASSES = {}
+# Context nodes carry no data: one of each serves every tree, as in the trees CPython builds.
+_CTX = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+_AST_LAYOUTS = {}  # gast class -> (ast class, ((field, holds a list), ...), has a position)
 
 
 def from_ast(node):
