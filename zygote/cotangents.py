@@ -17,6 +17,8 @@ from .activity import CONSTANT, category
 from .errors import GradientUsageError, NonScalarOutputError
 
 _NDARRAY = np.ndarray
+_FLOAT64 = np.float64
+_ONE64 = np.float64(1.0)  # the seed of a float64 output (numpy scalars are immutable)
 
 
 def add_cotangent(a, b, x):
@@ -67,6 +69,8 @@ def unbroadcast(g, x):
         return g
     if type(g) is _NDARRAY and type(x) is _NDARRAY and g.shape == x.shape and g.dtype == x.dtype:
         return g  # nothing was broadcast: the commonest case, answered first
+    if type(g) is _FLOAT64 and type(x) is _FLOAT64:
+        return g  # the cotangent of a float64 scalar (a reduction's result)
     x_shape = getattr(x, "shape", None)
     if type(x_shape) is not tuple:
         x_shape = None  # (a class such as np.float64 passed as a dtype has a descriptor there)
@@ -140,6 +144,8 @@ def seed(y):
     """The cotangent 1 in the output's type, after checking the output is a real scalar."""
     if type(y) is float:
         return 1.0
+    if type(y) is _FLOAT64:
+        return _ONE64
     if isinstance(y, bool) or not isinstance(y, (int, float, np.number, np.ndarray)):
         if hasattr(y, "shape") and hasattr(y, "dtype"):
             y = np.asarray(y)

@@ -65,15 +65,30 @@ def sinc_slope(x, y):
 
 def expand_reduced(dy, x, axis, keepdims):
     """``dy`` of a reduction over ``axis`` given back the reduced axes, broadcast to ``x``'s shape."""
-    shape = np.shape(x)
-    if axis is None and math.prod(shape) <= _SMALL:
-        return np.full(shape, dy)  # a small array is filled sooner than numpy builds a view
+    if type(x) is np.ndarray:
+        shape = x.shape
+        if axis is None and x.size <= _SMALL:
+            # A small array is filled sooner than numpy builds a view (np.full, without its
+            # Python-level steps, for the cotangents of floats that reach it).
+            dtype = _FILL_DTYPES.get(type(dy))
+            if dtype is None:
+                return np.full(shape, dy)
+            filled = np.empty(shape, dtype)
+            filled.fill(dy)
+            return filled
+    else:
+        shape = np.shape(x)
+        if axis is None and math.prod(shape) <= _SMALL:
+            return np.full(shape, dy)
     if axis is not None and not keepdims:
         dy = np.expand_dims(dy, axis)
     return np.broadcast_to(dy, shape)
 
 
 _SMALL = 4096  # elements up to which expand_reduced fills a new array instead of a broadcast view
+# The dtype np.full gives a filled array for a fill value of each of these types.
+_FILL_DTYPES = {float: np.dtype(np.float64), np.float64: np.dtype(np.float64),
+                np.float32: np.dtype(np.float32), np.float16: np.dtype(np.float16)}
 
 
 def reduced_count(x, axis):

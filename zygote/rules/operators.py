@@ -38,6 +38,10 @@ def power_slope(a, b):
     return np.where(b == 0, 0.0, b * a ** (b - 1)).conjugate()
 
 
+_NDARRAY = np.ndarray
+_MULTIPLY_OUTER = np.multiply.outer
+
+
 def as_matrices(dy, a, b):
     """``a``, ``b`` and ``dy`` of ``a @ b`` with 1-d operands promoted to matrices, as numpy does."""
     a2 = a if np.ndim(a) > 1 else np.reshape(a, (1, -1))
@@ -54,8 +58,13 @@ def as_matrices(dy, a, b):
 def matmul_da(dy, a, b):
     """Cotangent of ``a`` in ``a @ b``: ``dy @ bᵀ``, summed over broadcast batch dimensions."""
     b = holomorphic(b)
+    if type(a) is _NDARRAY and type(b) is _NDARRAY and type(dy) is _NDARRAY \
+            and a.ndim == 2 and b.ndim == 1 and dy.ndim == 1:
+        # Matrix times vector: an outer product, not a k=1 matmul (the ufunc's own outer,
+        # without np.outer's flattening of its operands, which are vectors already).
+        return _MULTIPLY_OUTER(dy, b)
     if np.ndim(a) == 2 and np.ndim(b) == 1:
-        return np.outer(dy, b)  # matrix times vector: an outer product, not a k=1 matmul
+        return np.outer(dy, b)
     dy2, a2, b2 = as_matrices(dy, a, b)
     da = unbroadcast(dy2 @ np.swapaxes(b2, -1, -2), a2)
     return np.reshape(da, np.shape(a))
@@ -64,7 +73,8 @@ def matmul_da(dy, a, b):
 def matmul_db(dy, a, b):
     """Cotangent of ``b`` in ``a @ b``: ``aᵀ @ dy``, summed over broadcast batch dimensions."""
     a = holomorphic(a)
-    if np.ndim(a) == 2 and np.ndim(b) == 1:
+    if (a.ndim == 2 and b.ndim == 1) if type(a) is _NDARRAY and type(b) is _NDARRAY \
+            else (np.ndim(a) == 2 and np.ndim(b) == 1):
         return dy @ a  # a vector-matrix product reads a in place (no transposed copy)
     dy2, a2, b2 = as_matrices(dy, a, b)
     if b2.ndim == 2 and a2.ndim == 2 and b2.flags.f_contiguous and not b2.flags.c_contiguous:
