@@ -48,6 +48,30 @@ def test_repeated_gradients_take_the_entry_point_and_agree(function, args):
     assert function in api._HOT or function.__closure__ is not None
 
 
+def rebound_to_complex(x):
+    x = x * (1.0 + 2.0j)
+    return (x * x).real + abs(x)
+
+
+def products_of_a_float(x, y):
+    return x * y * x + y ** 3 * x
+
+
+@pytest.mark.parametrize("function, args", [(rebound_to_complex, (0.7,)), (products_of_a_float, (0.7, 1.3)),
+                                            (products_of_a_float, (2, 1.3))])
+def test_the_entry_point_of_numbers_agrees_with_central_differences(function, args):
+    h = 1e-6
+    for _ in range(api._CALLS_BEFORE_ENTRY + 2):
+        got = zygote.gradient(function, *args)
+    assert function in api._HOT
+    for i, g in enumerate(got):
+        up = list(args)
+        down = list(args)
+        up[i] = up[i] + h
+        down[i] = down[i] - h
+        assert g == pytest.approx((function(*up) - function(*down)) / (2 * h), rel=1e-6)
+
+
 def test_entry_point_gives_way_to_other_argument_types():
     def f(x, y):
         return x * y + math.sin(x)

@@ -61,8 +61,9 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     if not fusable(entry):
         return None  # the general path serves it (a function that writes in place)
     tree, helper_cells = fused_tree(entry)
-    *body, fused_return = tree.body
     params = [a.id for a in tree.args.args]
+    _drop_real_conjugates(tree, {p for p, kind in zip(params, kinds) if kind is float or kind is int})
+    *body, fused_return = tree.body
     grads = fused_return.value.elts
     namer = Namer(names_in(tree) | set(helper_cells) | set(f.__code__.co_freevars))
     own = {}
@@ -129,6 +130,27 @@ def _owned_results(results, kinds, bind, args_name):
     if all(kind is float or kind is int for kind in kinds):
         return results
     return nodes.call(bind("owned", owned), [results, nodes.load(args_name)])
+
+
+def _drop_real_conjugates(tree, real_params):
+    """``x.conjugate()`` as ``x`` for each parameter in ``real_params`` that the body never
+    rebinds: the entry point checks that they are Python floats or ints, whose conjugate is
+    the number itself (the adjoints of ``*`` and ``**`` ask for it)."""
+    stored = {n.id for n in nodes.walk(tree) if isinstance(n, gast.Name) and type(n.ctx) is not gast.Load
+              and n not in tree.args.args}
+    real = real_params - stored
+    if not real:
+        return
+
+    class Dropper(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            func = node.func
+            if (isinstance(func, gast.Attribute) and func.attr == "conjugate" and not node.args
+                    and not node.keywords and isinstance(func.value, gast.Name) and func.value.id in real):
+                return nodes.load(func.value.id)
+            return node
+    Dropper().visit(tree)
 
 
 def _walrus_targets(terms):
