@@ -19,6 +19,8 @@ import types
 
 import numpy as np
 
+from .writes import Log
+
 _LEAVES = (type, types.ModuleType, types.BuiltinFunctionType, str, bytes, int, float, complex,
            bool, type(None))
 _DEPTH = 32  # how far into the caller's objects their arrays are looked for
@@ -127,6 +129,17 @@ class _Rebuild:
             copy.update((k, self.value(v)) for k, v in value.items())
             mine = id(value) not in self.found.containers
             return value if mine and all(copy[k] is v for k, v in value.items()) else copy
+        if kind is Log:
+            # The writes of the call name the objects they changed: the log must name the
+            # copies that replace them everywhere else in ``back``, or the backward pass
+            # undoes the writes on objects it no longer reads.
+            entries = [self.value(entry) for entry in value]
+            if all(a is b for a, b in zip(entries, value)):
+                return value
+            copy = Log(())
+            copy.inputs, copy.external = value.inputs, value.external
+            copy.extend(entries)
+            return copy
         if kind is functools.partial:
             func = self.value(value.func)
             args = tuple(self.value(a) for a in value.args)

@@ -176,3 +176,50 @@ def test_rules_methods_and_partials_own_what_they_saved():
     _, back = zygote.pullback(scaled, np.array([1.0, 1.0]))
     weights[:] = 0.0
     assert np.array_equal(back(1.0)[0], [4.0, 6.0])
+
+
+def appends(xs, v):
+    xs.append(v * 2.0)
+    return sum(xs) * v
+
+
+def deletes_then_appends(xs, v):
+    del xs[0]
+    xs.append(v)
+    return xs[0] * v + xs[-1] ** 2
+
+
+def inserts_and_pops(xs, v):
+    xs.insert(0, v)
+    last = xs.pop()
+    return xs[0] * xs[1] + last * v
+
+
+def extends(xs, v):
+    xs.extend([v, v * v])
+    xs.reverse()
+    return xs[0] * xs[1] + xs[-1]
+
+
+@pytest.mark.parametrize("f", [appends, deletes_then_appends, inserts_and_pops, extends])
+@pytest.mark.parametrize("change_after", [False, True])
+def test_pullback_of_a_function_changing_a_list_argument_s_length(f, change_after):
+    expected = zygote.gradient(f, [1.5, 2.5, -0.5], 0.7)
+    xs = [1.5, 2.5, -0.5]
+    y, back = zygote.pullback(f, xs, 0.7)
+    after = list(xs)
+    assert y == f([1.5, 2.5, -0.5], 0.7) and after != [1.5, 2.5, -0.5]
+    if change_after:
+        xs.clear()
+        xs.extend([9.0] * 7)
+    assert back(1.0) == expected
+    assert back(1.0) == expected  # a second call gives the same
+    if not change_after:
+        assert xs == after  # the backward pass changes nothing of the caller's
+    h = 1e-6
+    for i in range(3):
+        up, down = [1.5, 2.5, -0.5], [1.5, 2.5, -0.5]
+        up[i] += h
+        down[i] -= h
+        slope = (f(up, 0.7) - f(down, 0.7)) / (2 * h)
+        assert (expected[0][i] or 0.0) == pytest.approx(slope, rel=1e-6, abs=1e-9)
