@@ -18,7 +18,8 @@ from flux.examples import mnist
     (["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
     (["--data-dir", "/missing/path"], "--data-dir /missing/path: no such directory"),
     (["--model", "vit", "--decay", "0.5"], "--decay applies to --schedule epoch"),
-    (["--warmup", "1"], "--warmup applies to --schedule cosine"),
+    (["--model", "lstm", "--warmup", "1"], "--warmup applies to --schedule cosine"),
+    (["--decay", "0.5"], "--decay applies to --schedule epoch"),
     (["--schedule", "cosine", "--warmup", "-1"], "argument --warmup: must be 0 or more, got -1"),
     (["--schedule", "linear"], "argument --schedule: invalid choice: 'linear'"),
     (["--label-smoothing", "1"], "--label-smoothing 1.0: must lie in [0, 1)"),
@@ -58,4 +59,5 @@ def test_weight_decay_trains_with_adamw(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(mnist, "evaluate", lambda model, X, y: 0.0)
     mnist.main(["--weight-decay", "0.01", "--epochs", "1", "--train-size", "64",
                 "--out", str(tmp_path)])
-    assert "AdamW(decay=0.01); rate 0.003" in capsys.readouterr().out
+    assert "AdamW(decay=0.01); rate warmed up to 0.005 over 1 epochs, then a cosine to 0" \
+        in capsys.readouterr().out

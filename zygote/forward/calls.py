@@ -16,6 +16,7 @@ import functools
 import inspect
 import sys
 import types
+import weakref
 
 import numpy as np
 
@@ -283,12 +284,26 @@ def _env_mask(fn, dfn):
     return "".join(chars)
 
 
-_SIGNATURES = {}
+_SIGNATURES = weakref.WeakKeyDictionary()  # function -> (code, defaults, kwdefaults, signature)
+
+
+def _signature(fn):
+    """``inspect.signature(fn)``, computed again only when fn's code or defaults change."""
+    known = _SIGNATURES.get(fn)
+    if known is not None and known[0] is fn.__code__ and known[1] is fn.__defaults__ \
+            and known[2] is fn.__kwdefaults__:
+        return known[3]
+    signature = inspect.signature(fn, follow_wrapped=False)
+    _SIGNATURES[fn] = (fn.__code__, fn.__defaults__, fn.__kwdefaults__, signature)
+    return signature
 
 
 def _bind(fn, args, dargs, kwargs, dkwargs):
     """Values and tangents of every parameter, in the order of the forward function's parameters."""
-    signature = inspect.signature(fn, follow_wrapped=False)
+    bound = _bind_plain(fn, args, dargs, kwargs, dkwargs)
+    if bound is not None:
+        return bound
+    signature = _signature(fn)
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     dbound = signature.bind(*dargs, **{k: dkwargs.get(k, 0) for k in kwargs})
@@ -312,6 +327,47 @@ def _bind(fn, args, dargs, kwargs, dkwargs):
         else:
             tangents.append(0)
     return tuple(values), tuple(tangents)
+
+
+def _bind_plain(fn, args, dargs, kwargs, dkwargs):
+    """``_bind`` for a function of plain parameters (and ``*args`` called positionally), with
+    no ``**kwargs`` or keyword-only ones, called as Python allows; None for anything else,
+    which ``inspect`` binds (and refuses with Python's own error)."""
+    code = fn.__code__
+    if code.co_flags & 0x08 or code.co_kwonlyargcount:
+        return None
+    names = code.co_varnames[:code.co_argcount]
+    if code.co_flags & 0x04:
+        # ``*rest``: what the named parameters do not take, values and tangents alike.
+        if kwargs or len(args) < len(names):
+            return None
+        n = len(names)
+        return (tuple(args[:n]) + (tuple(args[n:]),), tuple(dargs[:n]) + (tuple(dargs[n:]),))
+    if len(args) > len(names):
+        return None
+    missing = len(names) - len(args)
+    values = list(args) + [_UNBOUND] * missing
+    tangents = list(dargs) + [0] * missing
+    for name, value in kwargs.items():
+        try:
+            i = names.index(name, code.co_posonlyargcount)
+        except ValueError:
+            return None
+        if values[i] is not _UNBOUND:
+            return None
+        values[i] = value
+        tangents[i] = dkwargs.get(name, 0)
+    defaults = fn.__defaults__ or ()
+    first_default = len(names) - len(defaults)
+    for i, value in enumerate(values):
+        if value is _UNBOUND:
+            if i < first_default:
+                return None
+            values[i] = defaults[i - first_default]
+    return tuple(values), tuple(tangents)
+
+
+_UNBOUND = object()
 
 
 def _by_transposition(rule, fn, args, dargs, kwargs, method=False, dkwargs=None):
