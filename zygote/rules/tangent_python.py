@@ -14,7 +14,9 @@ import numpy as np
 from .. import runtime
 from . import objects
 from ..cotangents import accum, public, unbroadcast
+from .complex import holomorphic
 from .numpy import expand_reduced
+from .operators import matmul_da, matmul_db
 from .tangent_table import _full, _zero
 from .tangents import JOINTLY_LINEAR, LAST_LINEAR, READS_TANGENTS, SHAPED, linear, tangent
 
@@ -157,7 +159,36 @@ def _make_namedtuple_tangent(dargs, cls, values):
     return y, cls(*(d[i] if i < len(d) else 0 for i in range(len(values))))
 
 
-linear(runtime.copy_for_write)
+linear(runtime.copy_for_write, holomorphic)
+
+
+@tangent(matmul_da)
+def _matmul_da_tangent(dargs, dy, a, b):
+    # dy @ conj(b)ᵀ: linear in dy and in b; a gives only the shapes
+    ddy, _, db = (tuple(dargs) + (0, 0, 0))[:3]
+    parts = [matmul_da(_full(ddy, dy), a, b) if not _zero(ddy) else 0,
+             matmul_da(dy, a, _full(db, b)) if not _zero(db) else 0]
+    return matmul_da(dy, a, b), _total(parts)
+
+
+@tangent(matmul_db)
+def _matmul_db_tangent(dargs, dy, a, b):
+    # conj(a)ᵀ @ dy: linear in dy and in a; b gives only the shapes (and the layout)
+    ddy, da, _ = (tuple(dargs) + (0, 0, 0))[:3]
+    parts = [matmul_db(_full(ddy, dy), a, b) if not _zero(ddy) else 0,
+             matmul_db(dy, _full(da, a), b) if not _zero(da) else 0]
+    return matmul_db(dy, a, b), _total(parts)
+
+
+def _total(parts):
+    """The sum of the tangents ``parts``, 0 (a zero tangent) standing for none."""
+    kept = [p for p in parts if not _zero(p)]
+    if not kept:
+        return 0
+    total = kept[0]
+    for part in kept[1:]:
+        total = total + part
+    return total
 SHAPED.update({unbroadcast, expand_reduced, public, runtime.split_cotangent, runtime.copy_for_write})
 LAST_LINEAR.add(runtime.getitem_back)
 JOINTLY_LINEAR.update({accum, runtime.add_cotangent})
