@@ -57,8 +57,34 @@ def products_of_a_float(x, y):
     return x * y * x + y ** 3 * x
 
 
+def complex_by_a_fractional_power(x):
+    z = (x - 1.0) ** 0.5  # complex for x < 1
+    w = z * z * x
+    return abs(w * z) + (w * x).real
+
+
+def complex_on_one_branch(x, y):
+    z = x * y if x > 0.0 else x * 1j
+    s = 0.0
+    for k in range(3):
+        s = s + (z * z).real * k + abs(z) * y
+    return s
+
+
+def loop_of_reals(x, y):
+    s = x
+    for k in range(4):
+        s = s * y + math.sin(s) / (1.0 + k)
+    return s ** 2 - x ** 3
+
+
 @pytest.mark.parametrize("function, args", [(rebound_to_complex, (0.7,)), (products_of_a_float, (0.7, 1.3)),
-                                            (products_of_a_float, (2, 1.3))])
+                                            (products_of_a_float, (2, 1.3)),
+                                            (complex_by_a_fractional_power, (0.4,)),
+                                            (complex_by_a_fractional_power, (1.7,)),
+                                            (complex_on_one_branch, (0.6, 1.2)),
+                                            (complex_on_one_branch, (-0.6, 1.2)),
+                                            (loop_of_reals, (0.3, 1.1))])
 def test_the_entry_point_of_numbers_agrees_with_central_differences(function, args):
     h = 1e-6
     for _ in range(api._CALLS_BEFORE_ENTRY + 2):

@@ -24,10 +24,11 @@ import gast
 import numpy as np
 
 from .. import nodes
-from ..cotangents import owned, public
+from ..cotangents import owned, public, seed_like
 from .compile import compile_trees
 from .fused import fusable, fused_tree
 from .names import Namer, names_in
+from .reals import drop_real_conjugates, real_names
 from .resolve import guard_terms
 
 MISS = object()
@@ -62,7 +63,11 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
         return None  # the general path serves it (a function that writes in place)
     tree, helper_cells = fused_tree(entry)
     params = [a.id for a in tree.args.args]
-    _drop_real_conjugates(tree, {p for p, kind in zip(params, kinds) if kind is float or kind is int})
+    resolve = _resolver(entry, helper_cells)
+    real = real_names(tree, {p for p, kind in zip(params, kinds) if kind is float or kind is int}, resolve)
+    if real:
+        drop_real_conjugates(tree, real, resolve)
+        _seed_real_result(tree, real, resolve)
     *body, fused_return = tree.body
     grads = fused_return.value.elts
     namer = Namer(names_in(tree) | set(helper_cells) | set(f.__code__.co_freevars))
@@ -132,25 +137,45 @@ def _owned_results(results, kinds, bind, args_name):
     return nodes.call(bind("owned", owned), [results, nodes.load(args_name)])
 
 
-def _drop_real_conjugates(tree, real_params):
-    """``x.conjugate()`` as ``x`` for each parameter in ``real_params`` that the body never
-    rebinds: the entry point checks that they are Python floats or ints, whose conjugate is
-    the number itself (the adjoints of ``*`` and ``**`` ask for it)."""
-    stored = {n.id for n in nodes.walk(tree) if isinstance(n, gast.Name) and type(n.ctx) is not gast.Load
-              and n not in tree.args.args}
-    real = real_params - stored
-    if not real:
-        return
+def _seed_real_result(tree, real, resolve):
+    """``dout = 1.0 if type(y) is float else seed_like(y)`` as ``dout = 1.0`` where ``y`` is
+    real: an int result is seeded with 1.0 as well."""
+    for stmt in tree.body:
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and isinstance(value, gast.IfExp) \
+                and isinstance(value.body, gast.Constant) and value.body.value == 1.0 \
+                and isinstance(value.orelse, gast.Call) and len(value.orelse.args) == 1 \
+                and isinstance(value.orelse.args[0], gast.Name) and value.orelse.args[0].id in real \
+                and isinstance(value.orelse.func, gast.Name) \
+                and resolve((value.orelse.func.id, ())) is seed_like:
+            stmt.value = nodes.const(1.0)
+            return
 
-    class Dropper(gast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            func = node.func
-            if (isinstance(func, gast.Attribute) and func.attr == "conjugate" and not node.args
-                    and not node.keywords and isinstance(func.value, gast.Name) and func.value.id in real):
-                return nodes.load(func.value.id)
-            return node
-    Dropper().visit(tree)
+
+def _resolver(entry, helper_cells):
+    """``resolve((root, path))`` for ``real_names``: a helper cell's object, or what the
+    transform found a global name or attribute chain to be (a guard, checked on every call)."""
+    guards = {(root, path): obj for root, path, obj in entry.guards}
+
+    def resolve(key):
+        if key is None:
+            return None
+        root, path = key
+        if not path and root in helper_cells:
+            try:
+                return helper_cells[root].cell_contents
+            except ValueError:
+                return None
+        if key in guards:
+            return guards[key]
+        # An attribute of a guarded module (``math.cos`` where ``math`` is checked).
+        obj = guards.get((root, ()))
+        if not isinstance(obj, types.ModuleType):
+            return None
+        for name in path:
+            obj = getattr(obj, name, None)
+        return obj
+    return resolve
 
 
 def _walrus_targets(terms):

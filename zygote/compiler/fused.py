@@ -101,6 +101,8 @@ def fused_tree(entry, select=None):
     if transformed.stack is not None and adjoint_body and _binds(adjoint_body[0], transformed.stack):
         adjoint_body.pop(0)  # one run of the adjoint: it may pop the primal's stack itself
     body += adjoint_body
+    if transformed.stack is not None:
+        body = _without_stack(body, transformed.stack)
     per_param = adjoint_return.value.elts[1:]
     if type(select) is int:
         result = per_param[select]
@@ -113,6 +115,96 @@ def fused_tree(entry, select=None):
     tree = nodes.function(name, nodes.clone(primal.args), body)
     nodes.at_line(tree, primal.lineno)
     return propagate_copies(tree), helper_cells
+
+
+def _without_stack(body, stack):
+    """``body`` without the stack of saved values, where every value it would pop back is
+    still in the local it was pushed from.
+
+    That holds when the body has no loop (each push and pop runs at most once) and every
+    push and pop moves plain names that nothing else rebinds: then ``cond = stack.pop()``
+    gives ``cond`` the value it already has. ``stack = []``, the pushes and the pops go;
+    anything else (a loop, a pushed expression, a name bound twice) keeps the stack.
+    """
+    pushed, popped, stores = [], [], {}
+    for node in nodes.walk(nodes.module(body)):
+        if isinstance(node, (gast.For, gast.While, gast.AsyncFor, gast.FunctionDef, gast.Lambda,
+                             gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)):
+            return body
+        if isinstance(node, gast.Name) and type(node.ctx) is gast.Store:
+            stores[node.id] = stores.get(node.id, 0) + 1
+    uses = []
+
+    def names_of(node):
+        if isinstance(node, gast.Name):
+            return [node.id]
+        if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Name) for e in node.elts):
+            return [e.id for e in node.elts]
+        return None
+
+    def role(stmt):
+        # "new", "push" or "pop" for the three statements the transform writes, else None
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            if isinstance(target, gast.Name) and target.id == stack and isinstance(value, gast.List) \
+                    and not value.elts:
+                return "new"
+            if isinstance(value, gast.Call) and _is_stack_method(value, stack, "pop") and not value.args:
+                names = names_of(target)
+                if names is not None:
+                    popped.append(names)
+                    return "pop"
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+                and _is_stack_method(stmt.value, stack, "append") and len(stmt.value.args) == 1:
+            names = names_of(stmt.value.args[0])
+            if names is not None:
+                pushed.append(names)
+                return "push"
+        return None
+
+    def visit(stmts):
+        for stmt in stmts:
+            uses.append((stmt, role(stmt)))
+            for field in ("body", "orelse", "finalbody"):
+                visit(getattr(stmt, field, None) or [])
+            for handler in getattr(stmt, "handlers", None) or []:
+                visit(handler.body)
+    visit(body)
+    roles = {id(stmt): r for stmt, r in uses if r is not None}
+    mentions = sum(1 for node in nodes.walk(nodes.module(body))
+                   if isinstance(node, gast.Name) and node.id == stack)
+    if mentions != len(roles):
+        return body  # the stack is read some other way
+    moved = {name for names in pushed + popped for name in names}
+    popped_counts = {}
+    for names in popped:
+        for name in names:
+            popped_counts[name] = popped_counts.get(name, 0) + 1
+    if any(stores.get(name, 0) - popped_counts.get(name, 0) != 1 for name in moved):
+        return body
+    if any(names not in pushed for names in popped):
+        return body
+
+    def strip(stmts):
+        kept = []
+        for stmt in stmts:
+            if id(stmt) in roles:
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if inner:
+                    setattr(stmt, field, strip(inner) or ([nodes.pass_()] if field != "orelse" else []))
+            for handler in getattr(stmt, "handlers", None) or []:
+                handler.body = strip(handler.body) or [nodes.pass_()]
+            kept.append(stmt)
+        return kept
+    return strip(body)
+
+
+def _is_stack_method(call, stack, method):
+    func = call.func
+    return (isinstance(func, gast.Attribute) and func.attr == method and isinstance(func.value, gast.Name)
+            and func.value.id == stack and not call.keywords)
 
 
 def _fresh(name, taken, helper_cells, obj):
