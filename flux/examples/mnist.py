@@ -30,8 +30,10 @@ The models:
   network trained on raw scores. Drop the final ``σ`` and ``softmax`` (the ``mlp`` model
   does), or keep ``softmax`` and use ``crossentropy``.
 * ``lstm``: each image as a sequence of its 28 rows of 28 pixels, read by ``LSTM(28, 128)``;
-  the last hidden state goes to ``Dense(128, 10)``. ``logitcrossentropy``, ``Adam(0.002)``,
-  batch 128; it passes 97 % test accuracy in the second epoch.
+  the last hidden state goes to ``Dense(128, 10)``. ``logitcrossentropy`` and ``Adam`` at a
+  rate warmed up to 0.004 over half an epoch and annealed to 0 along a cosine, batch 128,
+  4 epochs; over the seeds 0 to 4 it reaches 98.64 % test accuracy on average (98.58 to
+  98.68 %), where a constant 0.002 ended between 97.78 and 98.24 %.
 * ``cnn``: LeNet-5 on images reshaped to NHWC ``(N, 28, 28, 1)``: ``Conv((5, 5), 1 => 6,
   relu, pad=2)``, ``MaxPool((2, 2))``, ``Conv((5, 5), 6 => 16, relu)``, ``MaxPool((2, 2))``,
   ``flatten`` (400 features), ``Dense(400, 120, relu)``, ``Dense(120, 84, relu)``,
@@ -64,15 +66,15 @@ from flux.examples.outputs import pyplot, save_run
 from flux.examples.vit import build_vit
 
 LAUNCH = "mpiexec -n 2 python -m flux.examples.mnist --distributed"
-DEFAULT_LR = {"mlp": 0.005, "seed": 0.005, "lstm": 0.002, "cnn": 0.002, "vit": 0.002}
+DEFAULT_LR = {"mlp": 0.005, "seed": 0.005, "lstm": 0.004, "cnn": 0.002, "vit": 0.002}
 # Settings a model needs other than the MLP's 20 epochs at batch 1024.
 DEFAULT_EPOCHS = {"lstm": 4, "cnn": 10, "vit": 10}
 DEFAULT_BATCHSIZE = {"lstm": 128, "cnn": 128, "vit": 128}
 # The learning rate is multiplied by this after every epoch (1: constant)...
 DEFAULT_DECAY = {"cnn": 0.75}
 # ... unless it follows a warm-up and a cosine, batch by batch.
-DEFAULT_SCHEDULE = {"mlp": "cosine", "vit": "cosine"}
-DEFAULT_WARMUP = {"vit": 1.0}          # epochs
+DEFAULT_SCHEDULE = {"mlp": "cosine", "lstm": "cosine", "vit": "cosine"}
+DEFAULT_WARMUP = {"lstm": 0.5, "vit": 1.0}          # epochs
 DEFAULT_SMOOTHING = {"vit": 0.1}
 DEFAULT_SHIFT = {"vit": 2}             # pixels
 LSTM_HIDDEN = 128
@@ -188,17 +190,17 @@ def parse_args(argv=None):
     parser.add_argument("--batchsize", type=positive(int), default=None,
                         help="default 1024 (128 for lstm, cnn and vit)")
     parser.add_argument("--lr", type=positive(float), default=None,
-                        help="Adam learning rate (default 0.005 for seed, 0.002 for lstm and cnn; "
-                             "for mlp and vit the peak of the schedule, 0.005 and 0.002)")
+                        help="Adam learning rate (default 0.005 for seed, 0.002 for cnn; for mlp, "
+                             "lstm and vit the peak of the schedule, 0.005, 0.004 and 0.002)")
     parser.add_argument("--decay", type=positive(float), default=None,
                         help="with --schedule epoch, multiply the learning rate by this after "
                              "every epoch (default 1, 0.75 for cnn)")
     parser.add_argument("--schedule", choices=["epoch", "cosine"], default=None,
                         help="epoch: --lr times --decay after every epoch; cosine: a linear "
                              "warm-up to --lr, then a cosine down to 0 at the last batch "
-                             "(default epoch, cosine for mlp and vit)")
+                             "(default epoch, cosine for mlp, lstm and vit)")
     parser.add_argument("--warmup", type=non_negative(float), default=None,
-                        help="epochs of the cosine schedule's warm-up (default 1)")
+                        help="epochs of the cosine schedule's warm-up (default 1, 0.5 for lstm)")
     parser.add_argument("--label-smoothing", type=non_negative(float), default=None,
                         help="train on targets smoothed by this (default 0, 0.1 for vit)")
     parser.add_argument("--shift", type=non_negative(int), default=None,

@@ -18,7 +18,7 @@ from flux.examples import mnist
     (["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
     (["--data-dir", "/missing/path"], "--data-dir /missing/path: no such directory"),
     (["--model", "vit", "--decay", "0.5"], "--decay applies to --schedule epoch"),
-    (["--model", "lstm", "--warmup", "1"], "--warmup applies to --schedule cosine"),
+    (["--model", "cnn", "--warmup", "1"], "--warmup applies to --schedule cosine"),
     (["--decay", "0.5"], "--decay applies to --schedule epoch"),
     (["--schedule", "cosine", "--warmup", "-1"], "argument --warmup: must be 0 or more, got -1"),
     (["--schedule", "linear"], "argument --schedule: invalid choice: 'linear'"),
