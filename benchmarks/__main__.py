@@ -15,12 +15,13 @@ from pathlib import Path
 from . import harness
 
 CASES = ("overhead", "arrays", "first_gradient", "no_source", "higher_order", "loops", "mnist",
-         "conv", "distributed", "transformers", "writes", "compiled")
+         "conv", "recurrent", "distributed", "transformers", "writes", "compiled")
 TITLES = {"overhead": "Gradient call overhead on small functions",
           "arrays": "Gradients of array code", "first_gradient": "Time to first gradient",
           "no_source": "Time to first gradient without source",
           "higher_order": "Higher order", "loops": "Loops: time and memory",
           "mnist": "MNIST MLP training", "conv": "Convolutions",
+          "recurrent": "Recurrent: the MNIST LSTM's training step",
           "distributed": "Data-parallel training on MPI",
           "transformers": "Transformers: a ViT on MNIST, and attention's memory",
           "writes": "In-place writes in a loop",

@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = ("overhead", "arrays", "first_gradient", "no_source", "higher_order", "loops", "mnist",
-         "conv", "distributed", "transformers", "writes", "compiled")
+         "conv", "recurrent", "distributed", "transformers", "writes", "compiled")
 
 
 def run_suite(out, *args, env=None, timeout=300):
