@@ -117,3 +117,44 @@ def test_cache_of_code_made_at_run_time_is_bounded(monkeypatch):
     assert len(TRANSFORMS.entries) <= limit
     # the oldest transforms were evicted, and the trees of their generated code with them
     assert not any(code in parse.GENERATED_TREES for code in first_trees)
+
+def _counting_builds(monkeypatch):
+    built = []
+    original = cache.build
+
+    def counted(fn, *args, **kwargs):
+        built.append(fn.__qualname__)
+        return original(fn, *args, **kwargs)
+    monkeypatch.setattr(cache, "build", counted)
+    return built
+
+
+def test_repeated_calls_transform_nothing_again(monkeypatch):
+    # Planned calls carry the guards of their callees, builtins of other modules (``type`` in
+    # zygote.cotangents) among them: those must hold, or every call transforms again.
+    rng = np.random.default_rng(0)
+    z, v = rng.standard_normal((8, 5)), rng.standard_normal((8, 5))
+
+    def softmax_loss(z):
+        shifted = z - np.max(z, axis=1, keepdims=True)
+        return -np.sum(shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)))
+    calls = [lambda: zygote.jvp(softmax_loss, (z,), (v,)), lambda: zygote.gradient(softmax_loss, z),
+             lambda: zygote.hvp(softmax_loss, z, v)]
+    for call in calls:
+        call()
+    built = _counting_builds(monkeypatch)
+    for call in calls * 3:
+        call()
+    assert built == []
+
+
+def test_a_guard_on_a_builtin_of_another_module_holds_until_that_module_shadows_it():
+    from zygote.compiler.resolve import ForeignName
+    namespace = {"__builtins__": __builtins__}
+    guards = ((ForeignName(namespace, "len"), (), len),)
+    assert cache._guards_hold_in(guards, globals())
+    check = cache._guard_function(guards, globals())
+    assert check()
+    namespace["len"] = lambda x: 0
+    assert not cache._guards_hold_in(guards, globals())
+    assert not check()

@@ -19,7 +19,7 @@ from ..activity import argument_kinds, callee_active, category, keyword_kinds
 from ..params import params_mode, views_a_param
 from ..runtime import dict_back, split_cotangent
 from . import planned
-from .resolve import ForeignName, guard_terms
+from .resolve import ForeignName, foreign_value, guard_terms
 from .compile import closure_function
 from .parse import GENERATED_HELPERS, GENERATED_TREES
 from .pipeline import _ENV_NAMES, build, env_names
@@ -126,7 +126,7 @@ def _guards_hold_in(guards, namespace):
     for root, path, obj in guards:
         try:
             if isinstance(root, ForeignName):
-                value = root.namespace[root.name]
+                value = foreign_value(root)
             else:
                 value = namespace[root] if root in namespace else names[root]
             for attr in path:

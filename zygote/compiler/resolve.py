@@ -102,6 +102,14 @@ def guard_terms(guards):
                 space = namespaces.setdefault(id(root.namespace), f"namespace_{len(namespaces)}")
                 objects[space] = root.namespace
                 read = nodes.subscript(nodes.load(space), nodes.const(root.name))
+                if root.name not in root.namespace:
+                    # A builtin of the other module (``type``): its global if it defines one
+                    # later, else the builtin, as the module's own code reads it.
+                    builtins_space = f"{space}_builtins"
+                    objects[builtins_space] = builtins_of(root.namespace)
+                    read = nodes.call(nodes.attribute(nodes.load(space), "get"),
+                                      [nodes.const(root.name),
+                                       nodes.subscript(nodes.load(builtins_space), nodes.const(root.name))])
             else:
                 read = nodes.load(root)
             if counts[key] > 1 and path:
@@ -112,6 +120,20 @@ def guard_terms(guards):
         objects[f"expected_{i}"] = obj
         terms.append(nodes.compare(read, gast.Is(), nodes.load(f"expected_{i}")))
     return terms, objects
+
+
+def builtins_of(namespace):
+    """The dict of builtins that code with the globals ``namespace`` reads."""
+    found = namespace.get("__builtins__", builtins)
+    return found if isinstance(found, dict) else vars(found)
+
+
+def foreign_value(root):
+    """The value the ``ForeignName`` ``root`` names now: the module's global, else its builtin."""
+    namespace = root.namespace
+    if root.name in namespace:
+        return namespace[root.name]
+    return builtins_of(namespace)[root.name]
 
 
 def _root_key(root):
