@@ -212,8 +212,9 @@ def limit_threads(n):
     xla = [flag for flag in os.environ.get("XLA_FLAGS", "").split()
            if "multi_thread_eigen" not in flag and "intra_op_parallelism" not in flag]
     if n == 1:
-        xla.append("--xla_cpu_multi_thread_eigen=false")
-    xla.append(f"intra_op_parallelism_threads={n}")
+        # The known recipe for one XLA thread (the second item is read only after a flag:
+        # alone, XLA takes the variable for the name of a file of flags).
+        xla += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
     os.environ["XLA_FLAGS"] = " ".join(xla)
     os.environ["JAX_PLATFORMS"] = "cpu"
     os.environ["BENCH_THREADS"] = str(n)
