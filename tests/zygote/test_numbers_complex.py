@@ -83,11 +83,9 @@ def test_the_parts_of_holomorphic_functions():
 # give a wrong number (psi: a TypeError from scipy's polygamma), listed here so that the test
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
-    "test_rules_builtins": {"complex", "float"},
     "test_rules_linalg": {"eig", "lstsq", "qr"},
     "test_rules_scipy": {"cho_factor", "cho_solve", "correlate", "expm", "logm", "logpdf", "psi",
                          "solve_triangular", "sqrtm"},
-    "test_rules_construction": {"gradient", "nan_to_num"},
     "test_rules_numpy": {"cholesky", "eigh", "eigvalsh"},
 }
 TABLES = sample_tables()
@@ -135,3 +133,32 @@ def test_every_rule_follows_the_convention_with_complex_arguments(table):
             wrong.setdefault(row_id(row).rsplit("-", 1)[0], []).append(failure)
     assert set(wrong) == NOT_YET_COMPLEX.get(table, set()), \
         {name: wrong.get(name) for name in set(wrong) ^ NOT_YET_COMPLEX.get(table, set())}
+
+
+def test_nan_to_num_of_complex_values_replaces_each_part_on_its_own():
+    rng = np.random.default_rng(5)
+    z = np.array([complex(1.0, np.nan), complex(np.inf, 0.5), complex(0.3, -0.2), complex(np.nan, np.inf)])
+    w = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+
+    def loss(z, fill, big):
+        out = np.nan_to_num(z, nan=fill, posinf=big)
+        return np.real(np.sum(w * out))
+    gz, gfill, gbig = zygote.gradient(loss, z, 0.25, 7.0)
+    finite = np.array([1, 0, 1, 0]) + 1j * np.array([0, 1, 1, 0])
+    np.testing.assert_allclose(gz, np.real(w) * np.real(finite) - 1j * np.imag(w) * np.imag(finite))
+    h = 1e-6
+    assert gfill == pytest.approx((loss(z, 0.25 + h, 7.0) - loss(z, 0.25 - h, 7.0)) / (2 * h), rel=1e-6)
+    assert gbig == pytest.approx((loss(z, 0.25, 7.0 + h) - loss(z, 0.25, 7.0 - h)) / (2 * h), rel=1e-6)
+
+
+def test_complex_and_float_of_complex_parts_follow_the_convention():
+    rng = np.random.default_rng(6)
+    def both(a, b):
+        return abs(complex(a, b)) + complex(a, b).imag
+
+    def real_part(a, b):
+        return (float(a) * complex(b, 1.5)).real  # float of a numpy complex: its real part
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's ComplexWarning for float(a)
+        assert check_convention(both, (complex(0.4, -0.3), complex(-0.2, 0.7)), [0, 1], rng) is None
+        assert check_convention(real_part, (np.complex128(0.4 - 0.3j), complex(-0.2, 0.7)), [0, 1], rng) is None

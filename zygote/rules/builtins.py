@@ -12,8 +12,11 @@ from ..runtime import getitem_back
 
 # -- numbers -----------------------------------------------------------------------------------
 expr_rule(builtins.abs, lambda x, y, dy: dy * np.sign(x))
-expr_rule(builtins.float, lambda x=0.0, y=None, dy=None: dy)
-expr_rule(builtins.complex, lambda real=0.0, imag=0.0, y=None, dy=None: (np.real(dy), np.imag(dy)))
+# float(z) of a numpy complex is its real part; the cotangent of a real result is real.
+expr_rule(builtins.float, lambda x=0.0, y=None, dy=None: np.real(dy))
+# complex(a, b) = a + 1j b, holomorphic in each part: conj(1) dy and conj(1j) dy, real for a real part.
+expr_rule(builtins.complex, lambda real=0.0, imag=0.0, y=None, dy=None: (
+    dy if isinstance(real, complex) else np.real(dy), -1j * dy if isinstance(imag, complex) else np.imag(dy)))
 expr_rule(builtins.pow, lambda base, exp, mod=None, y=None, dy=None: (
     dy * power_slope(base, exp), dy * exponent_slope(base, y), None))
 

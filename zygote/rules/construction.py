@@ -285,9 +285,13 @@ def gradient_rule(f, *varargs, axis=None, edge_order=1):
                 dspacings.append(0.0)
                 continue
             matrix = gradient_matrix(np.shape(f)[ax], h, edge_order, float_dtype(f))
-            df = df + along(matrix.T, part, ax)
-            dspacings.append(-np.sum(part * out) / h)
+            # y = G f and y = G₀ f / h: the cotangents are Gᴴ dy and -Σ dy·conj(y / h)
+            # (the conjugates change nothing for real values)
+            df = df + along(np.conj(matrix).T, part, ax)
+            dspacings.append(-np.sum(part * np.conj(out)) / np.conj(h))
         if len(varargs) == 1:
+            if any(np.iscomplexobj(d) for d in dspacings):
+                return (df, sum(dspacings))
             return (df, math.fsum(dspacings) if dspacings else 0.0)
         return (df,) + tuple(dspacings[:len(varargs)])
     return y, gradient_back
@@ -299,6 +303,21 @@ def gradient_rule(f, *varargs, axis=None, edge_order=1):
 def nan_to_num_rule(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """Finite entries pass through; the replacements get the cotangents of the places they fill."""
     y = np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    if np.iscomplexobj(x):
+        # The real and imaginary parts are replaced each on its own: a part's cotangent is
+        # the matching part of dy, and a replacement in the imaginary part gets Im(dy).
+        parts = (np.real(x), np.imag(x))
+
+        def complex_back(dy):
+            re, im = np.real(dy), np.imag(dy)
+            dx = np.where(np.isfinite(parts[0]), re, 0) + 1j * np.where(np.isfinite(parts[1]), im, 0)
+
+            def filled(test):
+                return np.sum(np.where(test(parts[0]), re, 0)) + np.sum(np.where(test(parts[1]), im, 0))
+            return (dx.astype(float_dtype(x)), None, filled(np.isnan),
+                    None if posinf is None else filled(np.isposinf),
+                    None if neginf is None else filled(np.isneginf))
+        return y, complex_back
     finite, is_nan = np.isfinite(x), np.isnan(x)
 
     def nan_to_num_back(dy):
