@@ -86,7 +86,7 @@ NOT_YET_COMPLEX = {
     "test_rules_linalg": {"eig", "lstsq", "qr"},
     "test_rules_scipy": {"cho_factor", "cho_solve", "correlate", "expm", "logm", "logpdf", "psi",
                          "solve_triangular", "sqrtm"},
-    "test_rules_numpy": {"cholesky", "eigh", "eigvalsh"},
+    "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()
 
@@ -162,3 +162,14 @@ def test_complex_and_float_of_complex_parts_follow_the_convention():
         warnings.simplefilter("ignore")  # numpy's ComplexWarning for float(a)
         assert check_convention(both, (complex(0.4, -0.3), complex(-0.2, 0.7)), [0, 1], rng) is None
         assert check_convention(real_part, (np.complex128(0.4 - 0.3j), complex(-0.2, 0.7)), [0, 1], rng) is None
+
+
+@pytest.mark.parametrize("loss", [
+    lambda a: np.sum(np.linalg.eigvalsh(a) * np.array([1.0, -2.0, 0.5])),
+    lambda a: np.real(np.sum(np.linalg.cholesky(a) * np.array([[1.0, 0, 0], [0.3j, 2.0, 0], [-1.0, 0.5j, 1.5]]))),
+])
+def test_hermitian_matrix_functions_follow_the_convention(loss):
+    rng = np.random.default_rng(7)
+    b = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    a = b @ b.conj().T + 3 * np.eye(3)  # Hermitian, positive definite
+    assert check_convention(loss, (a,), [0], rng) is None

@@ -788,9 +788,10 @@ def lower_halving_diagonal(m):
 
 def lower_triangle_back(grad):
     """The cotangent of a matrix read through its lower triangle, as numpy's symmetric and
-    Cholesky routines read it, from the gradient ``grad`` with respect to the symmetric matrix:
-    the two halves of an off-diagonal pair both land below the diagonal, once on it."""
-    return lower_halving_diagonal(grad + matrix_transpose(grad))
+    Cholesky routines read it, from the gradient ``grad`` with respect to the symmetric
+    (Hermitian) matrix: the two halves of an off-diagonal pair both land below the diagonal,
+    the second conjugated, once on it (where only the real part is read)."""
+    return lower_halving_diagonal(grad + adjoint_matrix(grad))
 
 
 def triangle_back(grad, UPLO):
@@ -802,11 +803,12 @@ def triangle_back(grad, UPLO):
 
 @adjoint(np.linalg.eigvalsh)
 def eigvalsh_rule(a, UPLO="L"):
-    """Eigenvalues of a symmetric matrix: ``dA = V diag(dw) Vᵀ``."""
+    """Eigenvalues of a symmetric (Hermitian) matrix: ``dA = V diag(dw) Vᴴ``; they are real,
+    and so is their cotangent."""
     w, v = np.linalg.eigh(a, UPLO=UPLO)
 
     def eigvalsh_back(dw):
-        grad = (v * np.asarray(dw)[..., None, :]) @ matrix_transpose(v)
+        grad = (v * np.real(np.asarray(dw))[..., None, :]) @ adjoint_matrix(v)
         return triangle_back(grad, UPLO), None
     return w, eigvalsh_back
 
@@ -835,13 +837,13 @@ def eigh_rule(a, UPLO="L"):
 
 @adjoint(np.linalg.cholesky)
 def cholesky_rule(a):
-    """``A = L Lᵀ``: ``dA = L⁻ᵀ Φ(Lᵀ dL) L⁻¹`` with Φ the lower triangle, diagonal halved."""
+    """``A = L Lᴴ``: ``dA = L⁻ᴴ Φ(Lᴴ dL) L⁻¹`` with Φ the lower triangle, diagonal halved."""
     chol = np.linalg.cholesky(a)
 
     def cholesky_back(dchol):
-        phi = lower_halving_diagonal(matrix_transpose(chol) @ dchol)
+        phi = lower_halving_diagonal(adjoint_matrix(chol) @ dchol)
         inverse = np.linalg.inv(chol)
-        grad = matrix_transpose(inverse) @ phi @ inverse
+        grad = adjoint_matrix(inverse) @ phi @ inverse
         return (lower_triangle_back(grad),)
     return chol, cholesky_back
 
