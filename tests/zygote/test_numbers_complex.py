@@ -84,8 +84,7 @@ def test_the_parts_of_holomorphic_functions():
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
     "test_rules_linalg": {"eig", "lstsq", "qr"},
-    "test_rules_scipy": {"cho_factor", "cho_solve", "correlate", "expm", "logm", "logpdf", "psi",
-                         "solve_triangular", "sqrtm"},
+    "test_rules_scipy": {"correlate", "logpdf", "psi"},
     "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()
@@ -173,3 +172,32 @@ def test_hermitian_matrix_functions_follow_the_convention(loss):
     b = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
     a = b @ b.conj().T + 3 * np.eye(3)  # Hermitian, positive definite
     assert check_convention(loss, (a,), [0], rng) is None
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+@pytest.mark.parametrize("lower", [True, False])
+def test_solve_triangular_of_complex_matrices_in_every_orientation(trans, lower):
+    linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(8)
+    a = np.triu(rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    a = a.T if lower else a
+    b = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    w = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+
+    def loss(a, b):
+        return np.real(np.sum(w * linalg.solve_triangular(a, b, trans=trans, lower=lower)))
+    assert check_convention(loss, (a, b), [0, 1], rng) is None
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_cholesky_factor_and_solve_of_a_complex_hermitian_matrix(lower):
+    linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(9)
+    m = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    a = m @ m.conj().T + 3 * np.eye(3)
+    b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    w = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+
+    def loss(a, b):
+        return np.real(np.sum(w * linalg.cho_solve(linalg.cho_factor(a, lower=lower), b)))
+    assert check_convention(loss, (a, b), [0, 1], rng) is None
