@@ -287,7 +287,7 @@ def pinv_rule(a, rcond=None, hermitian=False, *, rtol=None):
 def lstsq_rule(a, b, rcond=None):
     """``x = a⁺ b`` with the residual sums and singular values: at the optimum a residual
     ``r = b - a x`` is orthogonal to the columns of a, so ``‖r‖²`` moves with ``db = 2 r``
-    and ``da = -2 r xᵀ``."""
+    and ``da = -2 r xᴴ``."""
     result = np.linalg.lstsq(a, b, rcond=rcond)
     x, residuals, rank, s = result
     inverse = np.linalg.pinv(a)
@@ -300,12 +300,13 @@ def lstsq_rule(a, b, rcond=None):
         db = np.zeros(np.shape(b_columns), dtype=da.dtype)
         if not is_zero(dx):
             dx_columns = dx[:, None] if vector else dx
-            da = da + pinv_back(a, inverse, dx_columns @ matrix_transpose(b_columns))
-            db = db + matrix_transpose(inverse) @ dx_columns
+            da = da + pinv_back(a, inverse, dx_columns @ conj_transpose(b_columns))
+            db = db + conj_transpose(inverse) @ dx_columns
         if not is_zero(dresiduals) and np.size(residuals):
             residual = b_columns - a @ x_columns
-            da = da - 2 * (residual * dresiduals) @ matrix_transpose(x_columns)
-            db = db + 2 * residual * dresiduals
+            weights = np.real(dresiduals)  # the residual sums are real, so is their cotangent
+            da = da - 2 * (residual * weights) @ conj_transpose(x_columns)
+            db = db + 2 * residual * weights
         if not is_zero(ds):
             u, sv, vh = np.linalg.svd(a, full_matrices=False)
             da = da + svd_back(a, u, sv, vh, 0, ds, 0)
