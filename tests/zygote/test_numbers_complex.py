@@ -84,7 +84,7 @@ def test_the_parts_of_holomorphic_functions():
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
     "test_rules_linalg": {"eig", "qr"},
-    "test_rules_scipy": {"correlate", "logpdf", "psi"},
+    "test_rules_scipy": {"logpdf"},
     "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()
@@ -201,3 +201,21 @@ def test_cholesky_factor_and_solve_of_a_complex_hermitian_matrix(lower):
     def loss(a, b):
         return np.real(np.sum(w * linalg.cho_solve(linalg.cho_factor(a, lower=lower), b)))
     assert check_convention(loss, (a, b), [0, 1], rng) is None
+
+
+def test_correlate_is_conjugate_linear_in_its_second_argument():
+    signal = pytest.importorskip("scipy.signal")
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal(6) + 1j * rng.standard_normal(6)
+    b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    w = rng.standard_normal(8) + 1j * rng.standard_normal(8)
+    for mode, n in (("full", 8), ("same", 6), ("valid", 4)):
+        def loss(a, b):
+            return np.real(np.sum(w[:n] * signal.correlate(a, b, mode)))
+        assert check_convention(loss, (a, b), [0, 1], rng) is None
+
+
+def test_digamma_at_a_complex_argument_says_what_is_missing():
+    special = pytest.importorskip("scipy.special")
+    with pytest.raises(NotImplementedError, match="polygamma"):
+        zygote.gradient(lambda z: np.real(special.digamma(z)), np.array([1.5 + 0.5j]))

@@ -1,4 +1,4 @@
-"""Rules for ``scipy.signal``: N-dimensional convolution and correlation of real arrays.
+"""Rules for ``scipy.signal``: N-dimensional convolution and correlation.
 
 Every ``mode`` is a window of the full result, so a cotangent is padded back to the full
 result's shape and then correlated (or convolved) with the other input in ``'valid'`` mode.
@@ -47,11 +47,12 @@ def convolve_rule(in1, in2, mode="full", method="auto"):
 
 @adjoint(signal.correlate)
 def correlate_rule(in1, in2, mode="full", method="auto"):
-    """``y = in1 ⋆ in2 = in1 ∗ flip(in2)``: ``d in1 = dy ∗ in2``, ``d in2 = flip(dy ⋆ in1)``."""
+    """``y = in1 ⋆ in2 = in1 ∗ flip(conj(in2))``: ``d in1 = dy ∗ in2``, and, y being
+    conjugate-linear in in2, ``d in2 = conj(flip(dy ⋆ in1))``."""
     y = signal.correlate(in1, in2, mode, method)
 
     def correlate_back(dy):
         dfull = padded_to_full(dy, mode, in1, in2)
         return (signal.convolve(dfull, in2, "valid", method),
-                np.flip(signal.correlate(dfull, in1, "valid", method)), None, None)
+                np.conj(np.flip(signal.correlate(dfull, in1, "valid", method))), None, None)
     return y, correlate_back

@@ -26,6 +26,10 @@ def xlogy_slope(a, b):
 
 def polygamma_like(n, x):
     """``polygamma(n, x)`` in x's float dtype (scipy computes it in float64)."""
+    if np.iscomplexobj(x):
+        # scipy's polygamma takes real arguments only (its digamma takes complex ones)
+        raise NotImplementedError(f"the derivative of scipy.special's digamma/polygamma at a complex "
+                                  f"argument (polygamma({n}, z) for complex z is not in scipy)")
     return special.polygamma(n, x).astype(float_dtype(x))
 
 
