@@ -84,7 +84,6 @@ def test_the_parts_of_holomorphic_functions():
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
     "test_rules_linalg": {"eig", "qr"},
-    "test_rules_scipy": {"logpdf"},
     "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()

@@ -292,6 +292,9 @@ def multivariate_normal_logpdf_rule(x, mean=None, cov=1, allow_singular=False):
     triangle gets none.
     """
     y = stats.multivariate_normal.logpdf(x, mean, cov, allow_singular)
+    # scipy reads complex values through their real parts (with a ComplexWarning), so the
+    # imaginary parts move nothing and the cotangents are real
+    x, mean, cov = (v if v is None or not np.iscomplexobj(v) else np.real(v) for v in (x, mean, cov))
     # scipy's dimension: the mean's length, else the covariance's, else 1 (x then holds numbers)
     d = np.size(mean) if mean is not None else (np.shape(cov)[0] if np.ndim(cov) else 1)
     points = x if d > 1 or np.shape(x)[-1:] == (1,) else np.reshape(x, np.shape(x) + (1,))
