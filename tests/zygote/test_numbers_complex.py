@@ -83,7 +83,7 @@ def test_the_parts_of_holomorphic_functions():
 # give a wrong number (psi: a TypeError from scipy's polygamma), listed here so that the test
 # notices both a regression and a fix.
 NOT_YET_COMPLEX = {
-    "test_rules_linalg": {"eig", "qr"},
+    "test_rules_linalg": {"eig"},
     "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()

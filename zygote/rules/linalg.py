@@ -228,9 +228,11 @@ def svd_rule(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 def copy_lower_to_upper(m):
-    """The lower triangle of ``m`` with its strict part mirrored above the diagonal."""
-    lower = np.tril(m)
-    return lower + matrix_transpose(np.tril(m, -1))
+    """The strict lower triangle of ``m`` mirrored above the diagonal, conjugated, and the
+    real part of its diagonal (R's diagonal is real, for complex matrices too)."""
+    strict = np.tril(m, -1)
+    diagonal = np.real(np.diagonal(m, axis1=-2, axis2=-1))
+    return strict + conj_transpose(strict) + diagonal[..., None] * np.eye(np.shape(m)[-1], dtype=diagonal.dtype)
 
 
 def qr_square_back(a, q, r, dq, dr):
