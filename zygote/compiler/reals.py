@@ -81,9 +81,11 @@ def real_names(tree, real_params, resolve):
     for name in params - set(real_params):
         bind(name, _UNKNOWN)
 
-    # Lists made empty here and only pushed to: a pop gives back one of the values pushed.
+    # Lists made empty here and used only to push onto and pop from (no alias, item write or
+    # other method): a pop gives back one of the values pushed.
     lists = {name: values for name, values in pushes.items()
-             if all(isinstance(v, gast.List) and not v.elts for v in bindings.get(name, [_UNKNOWN]))}
+             if all(isinstance(v, gast.List) and not v.elts for v in bindings.get(name, [_UNKNOWN]))
+             and _only_pushed_and_popped(tree, name)}
     real = (set(bindings) | set(real_params)) - set(lists)
     changed = True
     while changed:
@@ -93,6 +95,19 @@ def real_names(tree, real_params, resolve):
                 real.discard(name)
                 changed = True
     return real
+
+
+def _only_pushed_and_popped(tree, name):
+    """Whether every read of the list ``name`` is ``name.append(v)`` or ``name.pop()``."""
+    receivers = set()
+    for node in nodes.walk(tree):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and isinstance(node.func.value, gast.Name) and node.func.value.id == name \
+                and not node.keywords and (node.func.attr == "append" and len(node.args) == 1
+                                           or node.func.attr == "pop" and not node.args):
+            receivers.add(id(node.func.value))
+    return all(id(node) in receivers for node in nodes.walk(tree)
+               if isinstance(node, gast.Name) and node.id == name and type(node.ctx) is gast.Load)
 
 
 def _is_real(node, real, resolve, pushes):
