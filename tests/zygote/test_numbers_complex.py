@@ -80,11 +80,9 @@ def test_the_parts_of_holomorphic_functions():
 
 # -- every rule of the sample tables, with complex arguments ---------------------------------------
 # The rules whose pullbacks are still written for real arguments only: with complex ones they
-# give a wrong number (psi: a TypeError from scipy's polygamma), listed here so that the test
-# notices both a regression and a fix.
+# give a wrong number, listed here so that the test notices both a regression and a fix.
 NOT_YET_COMPLEX = {
     "test_rules_linalg": {"eig"},
-    "test_rules_numpy": {"eigh"},
 }
 TABLES = sample_tables()
 
@@ -218,3 +216,23 @@ def test_digamma_at_a_complex_argument_says_what_is_missing():
     special = pytest.importorskip("scipy.special")
     with pytest.raises(NotImplementedError, match="polygamma"):
         zygote.gradient(lambda z: np.real(special.digamma(z)), np.array([1.5 + 0.5j]))
+
+
+def test_eigh_of_a_complex_hermitian_matrix_through_phase_free_forms():
+    rng = np.random.default_rng(11)
+    m = rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4))
+    a = m + m.conj().T
+    c = rng.standard_normal((4, 4))
+
+    def loss(a):
+        w, v = np.linalg.eigh(a)
+        return np.sum(c * np.abs(v) ** 2) + np.sum(w * np.arange(4.0))
+    assert check_convention(loss, (a,), [0], rng) is None
+
+
+def test_eigh_refuses_a_loss_of_the_eigenvectors_phases():
+    rng = np.random.default_rng(12)
+    m = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    a = m + m.conj().T
+    with pytest.raises(zygote.errors.ZygoteError, match="phases"):
+        zygote.gradient(lambda a: np.real(np.sum(np.linalg.eigh(a)[1])), a)

@@ -8,6 +8,7 @@ from . import METHOD_RULES, RULES, adjoint, constant, expr_rule, nograd
 from .complex import holomorphic
 from .operators import exponent_slope, log_positive, matmul_da, matmul_db, power_slope
 from ..cotangents import is_zero, unbroadcast
+from ..errors import ZygoteError
 from ..runtime import getitem_back
 
 LN2 = float(np.log(2.0))
@@ -815,8 +816,14 @@ def eigvalsh_rule(a, UPLO="L"):
 
 @adjoint(np.linalg.eigh, output_kind="a")
 def eigh_rule(a, UPLO="L"):
-    """Eigenvalues and eigenvectors of a symmetric matrix with distinct eigenvalues:
-    ``dA = V (diag(dw) + F ∘ Vᵀ dV) Vᵀ``, ``F_ij = 1 / (w_j - w_i)`` off the diagonal."""
+    """Eigenvalues and eigenvectors of a symmetric (Hermitian) matrix with distinct
+    eigenvalues: ``dA = V (diag(dw) + F ∘ Vᴴ dV) Vᴴ``, ``F_ij = 1 / (w_j - w_i)`` off the
+    diagonal.
+
+    A complex eigenvector is defined up to a phase ``e^{iφ}``; LAPACK picks one. A loss that
+    depends on that choice has no gradient (``Im diag(Vᴴ dV)`` is not zero): it is refused
+    with an error instead of a number for LAPACK's choice of the moment.
+    """
     w, v = result = np.linalg.eigh(a, UPLO=UPLO)
 
     def eigh_back(dresult):
@@ -824,13 +831,21 @@ def eigh_rule(a, UPLO="L"):
             if isinstance(dresult, dict) else dresult
         inner = np.zeros(np.shape(a), dtype=float_dtype(a))
         if not is_zero(dw):
-            inner = inner + np.asarray(dw)[..., None, :] * np.eye(np.shape(a)[-1])
+            inner = inner + np.real(np.asarray(dw))[..., None, :] * np.eye(np.shape(a)[-1])
         if not is_zero(dv):
             gaps = w[..., None, :] - w[..., :, None]
             off = ~np.eye(np.shape(a)[-1], dtype=bool)
             f = np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
-            inner = inner + f * (matrix_transpose(v) @ dv)
-        grad = v @ inner @ matrix_transpose(v)
+            projected = adjoint_matrix(v) @ dv
+            if np.iscomplexobj(projected):
+                phase = np.abs(np.imag(np.diagonal(projected, axis1=-2, axis2=-1)))
+                if np.max(phase, initial=0.0) > 1e-8 * max(1.0, float(np.max(np.abs(projected)))):
+                    raise ZygoteError(
+                        "the loss depends on the phases of np.linalg.eigh's complex eigenvectors, "
+                        "which are arbitrary (any v·e^{iφ} is an eigenvector): its gradient is not "
+                        "defined; use the eigenvectors through |v|², v vᴴ or other phase-free forms")
+            inner = inner + f * projected
+        grad = v @ inner @ adjoint_matrix(v)
         return triangle_back(grad, UPLO), None
     return result, eigh_back
 
