@@ -80,10 +80,9 @@ def test_the_parts_of_holomorphic_functions():
 
 # -- every rule of the sample tables, with complex arguments ---------------------------------------
 # The rules whose pullbacks are still written for real arguments only: with complex ones they
-# give a wrong number, listed here so that the test notices both a regression and a fix.
-NOT_YET_COMPLEX = {
-    "test_rules_linalg": {"eig"},
-}
+# would give a wrong number, listed here so that the test notices both a regression and a fix
+# (none at the moment).
+NOT_YET_COMPLEX = {}
 TABLES = sample_tables()
 
 
@@ -236,3 +235,23 @@ def test_eigh_refuses_a_loss_of_the_eigenvectors_phases():
     a = m + m.conj().T
     with pytest.raises(zygote.errors.ZygoteError, match="phases"):
         zygote.gradient(lambda a: np.real(np.sum(np.linalg.eigh(a)[1])), a)
+
+
+@pytest.mark.parametrize("complex_matrix", [False, True])
+def test_eig_gives_phase_free_losses_and_refuses_the_phases(complex_matrix):
+    rng = np.random.default_rng(13)
+    a = np.array([[0.5, -2.0, 0.1], [1.5, 0.3, 0.2], [0.1, 0.4, -1.0]])  # complex eigenvalues
+    if complex_matrix:
+        a = a + 0.3j * rng.standard_normal((3, 3))
+    c = np.array([[1.0], [2.0], [3.0]])
+
+    def phase_free(a):
+        w, v = np.linalg.eig(a)
+        return np.sum(np.abs(v) ** 2 * c) + np.real(np.sum(w * np.array([1.0, 2.0, -1.0])))
+    grads = zygote.gradient(phase_free, a)[0]
+    for _ in range(2):
+        d = rng.standard_normal((3, 3)) + (1j * rng.standard_normal((3, 3)) if complex_matrix else 0)
+        expected = (phase_free(a + 1e-6 * d) - phase_free(a - 1e-6 * d)) / 2e-6
+        assert np.real(np.sum(np.conj(grads) * d)) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(zygote.errors.ZygoteError, match="phases"):
+        zygote.gradient(lambda a: np.real(np.sum(np.linalg.eig(a)[1] * c.T)), a)

@@ -14,6 +14,7 @@ import numpy as np
 from . import adjoint, expr_rule
 from .complex import holomorphic
 from .numpy import expand_reduced, float_dtype, matrix_transpose
+from ..errors import ZygoteError
 from ..runtime import is_zero, unbroadcast
 
 
@@ -326,6 +327,13 @@ def eig_back(a, w, v, dw, dv):
     inner = np.zeros(np.shape(v), dtype=np.result_type(v.dtype, w.dtype))
     if not is_zero(dv):
         vh_dv = v_h @ dv
+        phase = np.abs(np.imag(np.diagonal(vh_dv, axis1=-2, axis2=-1)))
+        if np.max(phase, initial=0.0) > 1e-8 * max(1.0, float(np.max(np.abs(vh_dv)))):
+            raise ZygoteError(
+                "the loss depends on the phases of np.linalg.eig's complex eigenvectors, which are "
+                "arbitrary (any v·e^{iφ} is an eigenvector, numpy's choice makes the largest entry "
+                "real): its gradient is not defined; use the eigenvectors through |v|², v vᴴ or "
+                "other phase-free forms")
         normalise = v_h @ (v * np.real(np.diagonal(vh_dv, axis1=-2, axis2=-1))[..., None, :])
         inner = inner + np.conj(inverse_gaps(w)) * (vh_dv - normalise)
     if not is_zero(dw):
@@ -336,7 +344,7 @@ def eig_back(a, w, v, dw, dv):
 @adjoint(np.linalg.eig, output_kind="a")
 def eig_rule(a):
     """Eigenvalues and unit eigenvectors of a general matrix with distinct eigenvalues (the
-    phase of each eigenvector is numpy's choice, so a loss should not depend on it)."""
+    phase of each complex eigenvector is numpy's choice: a loss that depends on it is refused)."""
     result = np.linalg.eig(a)
 
     def eig_pullback(dresult):
