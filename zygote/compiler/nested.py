@@ -277,6 +277,18 @@ def forward_method(transforms, mask, obj, name, /, *args, **kwargs):
             return (0, 0, parts[2], 0) + parts[4:]
         return (call_method_rule_pair, (rule.impl, obj, name) + tuple(args), "-" + mask[:1] + "-" + mask[1:],
                 through_method_rule)
+    if type(method) is not types.MethodType and callable(method) and not isinstance(method, type) \
+            and name in getattr(obj, "__dict__", ()):
+        # An attribute that holds a function (a layer's activation, ``self.act(z)``): the call
+        # of that function, whose own cotangent is the attribute's in the object's
+        target, new_args, new_mask, through_call = forward_call(transforms, mask, method, *args)
+
+        def through_attribute(parts):
+            # (dtarget, *dnew_args) -> (dcall, dmask, dfn, *dargs) -> (dcall_method, dmask, dobj, dname, *dargs)
+            back = through_call(parts)
+            dfn = back[2]
+            return (0, 0, 0 if type(dfn) is int and dfn == 0 else {name: dfn}, 0) + tuple(back[3:])
+        return target, new_args, new_mask, through_attribute
     if type(method) is not types.MethodType or method.__self__ is not obj:
         raise ZygoteError(f"nested differentiation through the method {name} of a "
                           f"{type(obj).__name__} is not supported; call it from a Python function")
