@@ -60,8 +60,8 @@ def jvp_call(fn, dfn, args, dargs):
         else:
             if fn not in _READS_TANGENTS:
                 return fn(*args), 0
-        direct = _DIRECT.get(fn, _UNKNOWN) if type(fn) is types.FunctionType else None
-        if direct is _UNKNOWN:
+        direct = _DIRECT.get(fn, _MISSING) if type(fn) is types.FunctionType else None
+        if direct is _MISSING:
             direct = _direct_rule(fn)
         if direct is not None and _TANGENTS.get(fn) is direct:
             result = direct(tuple(dargs), *args)
@@ -72,7 +72,7 @@ def jvp_call(fn, dfn, args, dargs):
 
 _TANGENTS = tangent_rules.TANGENTS
 _DIRECT = {}  # function -> its own tangent rule, where calling it is all _dispatch would do
-_UNKNOWN = object()
+_MISSING = object()  # not found (a dict lookup's default, a parameter not bound yet)
 rules.on_change(lambda fn: _DIRECT.clear())
 
 
@@ -375,28 +375,26 @@ def _bind_plain(fn, args, dargs, kwargs, dkwargs):
     if len(args) > len(names):
         return None
     missing = len(names) - len(args)
-    values = list(args) + [_UNBOUND] * missing
+    values = list(args) + [_MISSING] * missing
     tangents = list(dargs) + [0] * missing
     for name, value in kwargs.items():
         try:
             i = names.index(name, code.co_posonlyargcount)
         except ValueError:
             return None
-        if values[i] is not _UNBOUND:
+        if values[i] is not _MISSING:
             return None
         values[i] = value
         tangents[i] = dkwargs.get(name, 0)
     defaults = fn.__defaults__ or ()
     first_default = len(names) - len(defaults)
     for i, value in enumerate(values):
-        if value is _UNBOUND:
+        if value is _MISSING:
             if i < first_default:
                 return None
             values[i] = defaults[i - first_default]
     return tuple(values), tuple(tangents)
 
-
-_UNBOUND = object()
 
 
 def _by_transposition(rule, fn, args, dargs, kwargs, method=False, dkwargs=None):

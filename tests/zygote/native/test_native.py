@@ -201,7 +201,9 @@ def test_a_second_process_loads_the_machine_code_from_disk(tmp_path):
     assert (oct((tmp_path / "cache").stat().st_mode & 0o777)) == "0o700"
 
 
-def test_a_compiled_gradient_inside_a_differentiated_function_has_a_derivative():
+def _compiled_inside():
+    """``(g, dg, f, expected)``: g, its compiled gradient, a function f calling that, and the
+    derivative of f at 0.7 by zygote's interpreted nested gradient."""
     def g(x):
         return math.sin(x) * x * x
 
@@ -210,18 +212,16 @@ def test_a_compiled_gradient_inside_a_differentiated_function_has_a_derivative()
     def f(x):
         return dg(x) * x
     expected = zygote.gradient(lambda x: zygote.gradient(g, x)[0] * x, 0.7)[0]
+    return g, dg, f, expected
+
+
+def test_a_compiled_gradient_inside_a_differentiated_function_has_a_derivative():
+    _, _, f, expected = _compiled_inside()
     assert zygote.gradient(f, 0.7)[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_compiled_gradient_inside_a_compiled_function_is_named_and_auto_falls_back():
-    def g(x):
-        return math.sin(x) * x * x
-
-    dg = native.grad(g)
-
-    def f(x):
-        return dg(x) * x
-    expected = zygote.gradient(lambda x: zygote.gradient(g, x)[0] * x, 0.7)[0]
+    g, dg, f, expected = _compiled_inside()
     with pytest.raises(native.NativeUnsupportedError, match=r"test_native\.py:\d+: the derivative of the compiled gradient dg"):
         native.grad(f)(0.7)
     with pytest.raises(native.NativeUnsupportedError, match=r"the derivative of the compiled gradient grad\(.*g\)"):
