@@ -396,7 +396,6 @@ def _bind_plain(fn, args, dargs, kwargs, dkwargs):
     return tuple(values), tuple(tangents)
 
 
-
 def _by_transposition(rule, fn, args, dargs, kwargs, method=False, dkwargs=None):
     """``J v`` from a rule's pullback ``v ↦ Jᵀ v``: the derivative of ``u ↦ <back(u), v>``."""
     if rule is None or rule.kind not in ("expr", "pullback"):
