@@ -15,6 +15,7 @@ from .activity import category
 from .cotangents import is_zero, published as _published, seed as _seed, unbroadcast
 from .errors import GradientUsageError
 from .ownership import own
+from .recursion import active as headroom_active, back_with_headroom, with_headroom
 from .params import Grads, Params, params_mode, params_scope, through_view
 
 _TRANSFORMS = protocol.TRANSFORMS
@@ -37,6 +38,11 @@ def pullback(f, *args, **kwargs):
     (array([ 2., 40.]),)
     """
     _check_callable(f)
+    y, back = with_headroom(_owned_pullback, f, args, kwargs)
+    return y, back_with_headroom(back)
+
+
+def _owned_pullback(f, args, kwargs):
     if len(args) == 1 and isinstance(args[0], Params) and not kwargs:
         y, back = _pullback_params(f, args[0], owned=True)
         return y, back
@@ -140,6 +146,8 @@ def gradient(f, *args, **kwargs):
         entry, primal = _hot_path(f, args)
         adjoint = entry.adjoint if entry is not None else None
         if adjoint is not None:
+            if entry.reaches_out and not headroom_active():
+                return with_headroom(gradient, f, *args)  # it may recurse (zygote.recursion)
             as_passed = _as_passed(args)
             y, saved = primal(*args)
             parts = adjoint(saved, 1.0 if type(y) is float else _seed(y))

@@ -102,55 +102,65 @@ class _Rebuild:
         self._keep = []
 
     def value(self, value):
+        # One frame per level of nesting, with loops rather than generators: a recursion's
+        # saved values nest as deep as the recursion went (zygote.recursion).
         key = id(value)
-        if key in self.done:
-            return self.done[key]
+        done = self.done
+        if key in done:
+            return done[key]
         self._keep.append(value)
-        rebuilt = self._rebuild(value)
-        self.done[key] = rebuilt
-        return rebuilt
-
-    def _rebuild(self, value):
         kind = type(value)
         if kind is np.ndarray:
-            return value.copy() if id(_root(value)) in self.found.roots else value
-        if kind is tuple:
-            items = tuple(self.value(v) for v in value)
-            return value if all(a is b for a, b in zip(items, value)) else items
-        if kind is list:
-            copy = []
-            self.done[id(value)] = copy  # a list may hold itself
-            copy.extend(self.value(v) for v in value)
-            mine = id(value) not in self.found.containers
-            return value if mine and all(a is b for a, b in zip(copy, value)) else copy
-        if kind is dict:
-            copy = {}
-            self.done[id(value)] = copy
-            copy.update((k, self.value(v)) for k, v in value.items())
-            mine = id(value) not in self.found.containers
-            return value if mine and all(copy[k] is v for k, v in value.items()) else copy
-        if kind is Log:
+            rebuilt = value.copy() if id(_root(value)) in self.found.roots else value
+        elif kind is tuple:
+            items = []
+            for v in value:
+                items.append(self.value(v))
+            rebuilt = value if all(a is b for a, b in zip(items, value)) else tuple(items)
+        elif kind is list:
+            copy = done[key] = []  # a list may hold itself
+            for v in value:
+                copy.append(self.value(v))
+            mine = key not in self.found.containers
+            rebuilt = value if mine and all(a is b for a, b in zip(copy, value)) else copy
+        elif kind is dict:
+            copy = done[key] = {}
+            for k, v in value.items():
+                copy[k] = self.value(v)
+            mine = key not in self.found.containers
+            rebuilt = value if mine and all(copy[k] is v for k, v in value.items()) else copy
+        elif kind is Log:
             # The writes of the call name the objects they changed: the log must name the
             # copies that replace them everywhere else in ``back``, or the backward pass
             # undoes the writes on objects it no longer reads.
-            entries = [self.value(entry) for entry in value]
+            entries = []
+            for entry in value:
+                entries.append(self.value(entry))
             if all(a is b for a, b in zip(entries, value)):
-                return value
-            copy = Log(())
-            copy.inputs, copy.external = value.inputs, value.external
-            copy.extend(entries)
-            return copy
-        if kind is functools.partial:
+                rebuilt = value
+            else:
+                rebuilt = Log(())
+                rebuilt.inputs, rebuilt.external = value.inputs, value.external
+                rebuilt.extend(entries)
+        elif kind is functools.partial:
             func = self.value(value.func)
-            args = tuple(self.value(a) for a in value.args)
-            keywords = {k: self.value(v) for k, v in value.keywords.items()}
+            args = []
+            for a in value.args:
+                args.append(self.value(a))
+            keywords = {}
+            for k, v in value.keywords.items():
+                keywords[k] = self.value(v)
             if func is value.func and all(a is b for a, b in zip(args, value.args)) \
                     and all(keywords[k] is v for k, v in value.keywords.items()):
-                return value
-            return functools.partial(func, *args, **keywords)
-        if kind is types.FunctionType and value.__closure__:
-            return self._function(value)
-        return value
+                rebuilt = value
+            else:
+                rebuilt = functools.partial(func, *args, **keywords)
+        elif kind is types.FunctionType and value.__closure__:
+            rebuilt = self._function(value)
+        else:
+            rebuilt = value
+        done[key] = rebuilt
+        return rebuilt
 
     def _function(self, fn):
         fresh = [id(c) not in self.cells for c in fn.__closure__]

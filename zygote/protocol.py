@@ -23,7 +23,7 @@ import numpy as np
 from . import rules, runtime, structure
 from .compiler import nested
 from .compiler.cache import TransformCache
-from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active
+from .activity import ANY, CONSTANT, any_active, argument_kinds, callee_active, category
 from .cotangents import is_zero, unbroadcast
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .params import Params
@@ -97,8 +97,20 @@ def index_back(x, index, dy):
     raise MissingRuleError(method if method is not None else x)
 
 
+def _class_item_back(method, x, index, dy):
+    """``getitem_back`` through a class's own ``__getitem__``, as Python that zygote
+    differentiates (its derivative is a second derivative of that method)."""
+    _, back = call("-a-", method, x, index)
+    return back(dy)[1]
+
+
 @rules.adjoint(getitem_back, output_kind="a")
 def _getitem_back_rule(x, index, dy):
+    method = getattr(type(x), "__getitem__", None)
+    if isinstance(method, types.FunctionType) and not is_zero(dy):
+        # Not linear in dy alone: the method may be nonlinear in the object's fields.
+        y, back = call("--" + category(x) + "-" + category(dy), _class_item_back, method, x, index, dy)
+        return y, lambda d: back(d)[2:]
     return getitem_back(x, index, dy), functools.partial(getitem_back_back, index, dy)
 
 

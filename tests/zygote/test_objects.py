@@ -176,6 +176,46 @@ def test_a_class_with_its_own_getitem():
     np.testing.assert_allclose(gs[box.items[0]], 4.0 * box.items[1])
 
 
+class Curved:
+    """A __getitem__ that is nonlinear in the object's field."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def __getitem__(self, i):
+        return self.c[i] ** 2 * np.sin(self.c[i])
+
+    def __len__(self):
+        return len(self.c)
+
+
+def _curved_loss(c):
+    curved = Curved(c)
+    return sum(curved[i] * (i + 1.0) for i in range(len(curved)))
+
+
+def _central_jacobian(f, x, eps=1e-6):
+    return np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(x.size)], axis=-1)
+
+
+def test_a_class_with_its_own_getitem_inside_a_nested_gradient():
+    c = np.array([0.3, -0.7, 1.1])
+    gradient_of = lambda c: zygote.gradient(_curved_loss, c)[0]  # noqa: E731
+    expected = _central_jacobian(gradient_of, c)
+    (hessian,) = zygote.jacobian(gradient_of, c)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-8)
+    squared = lambda c: np.sum(gradient_of(c) ** 2)  # noqa: E731
+    (g,) = zygote.gradient(squared, c)
+    np.testing.assert_allclose(g, _central_jacobian(lambda c: np.array([squared(c)]), c)[0], rtol=1e-6)
+
+    def inner(y):
+        return zygote.gradient(lambda y: Curved([y, 2.0 * y])[1] + y * Curved([y])[0], y)[0]
+    # d/dy (8 y^2 sin 2y + y^3 sin y), differentiated once more
+    (second,) = zygote.gradient(inner, 0.4)
+    assert second == pytest.approx(_central_jacobian(lambda y: np.array([inner(y[0])]), np.array([0.4]))[0, 0],
+                                   rel=1e-6)
+
+
 class Holds:
     """Iterates over what it holds, or over values it computes."""
 

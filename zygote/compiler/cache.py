@@ -9,7 +9,6 @@ import builtins
 import contextlib
 import gc
 import functools
-import resource
 import threading
 import types
 import weakref
@@ -17,6 +16,7 @@ import weakref
 from .. import nodes, rules
 from ..activity import argument_kinds, callee_active, category, keyword_kinds
 from ..params import params_mode, views_a_param
+from ..recursion import NESTING as _NESTING, active as headroom_active, back_with_headroom, too_deep, with_headroom
 from ..runtime import dict_back, split_cotangent
 from . import planned
 from .resolve import ForeignName, foreign_value, guard_terms
@@ -32,7 +32,7 @@ class Entry:
 
     __slots__ = ("code", "primal_code", "adjoint", "helper_cells", "guards", "globals_ref",
                  "primal_plain", "transformed", "n_positional", "simple", "guard_check",
-                 "fused", "guard_uses", "__weakref__")
+                 "fused", "guard_uses", "reaches_out", "__weakref__")
 
     def __init__(self, fn, transformed, compiled):
         self.code = fn.__code__
@@ -53,6 +53,9 @@ class Entry:
         self.guard_check = None
         self.guard_uses = 0
         self.fused = None  # the fused gradient function (compiler.fused), made on demand
+        # Whether the generated code calls other generated code directly, bypassing
+        # pullback_function, and so may recurse (zygote.recursion).
+        self.reaches_out = any(_generated(obj) for obj in transformed.helpers.values())
 
     def guards_hold(self, fn):
         """Whether the names the transform resolved still denote the same objects.
@@ -94,6 +97,11 @@ class Entry:
             self.globals_ref = fn.__globals__
             self.primal_plain = primal
         return primal
+
+
+def _generated(obj):
+    """Whether ``obj`` is a function of generated code (a planned call's primal or adjoint)."""
+    return type(obj) is types.FunctionType and obj.__code__ in GENERATED_TREES
 
 
 def _necessary_guards(guards):
@@ -233,6 +241,11 @@ class TransformCache:
 
     def pullback_function(self, fn, mask, args, kwargs):
         """``(y, back)`` for a user function, with ``back(dy) -> (dfn, *dargs[, dkwargs])``."""
+        if not headroom_active():
+            # The outermost differentiated call of a user function: its recursion may go as
+            # deep as the plain call's, in the forward pass and in the backward one.
+            y, back = with_headroom(self.pullback_function, fn, mask, args, kwargs)
+            return y, back_with_headroom(back)
         param_mask = param_mask_for(fn, mask, args, kwargs)
         env = env_mask(fn, callee_active(mask))
         entry = self.entry_for(fn, param_mask, env)
@@ -241,7 +254,7 @@ class TransformCache:
         depth = nesting.depth = nesting.depth + 1
         try:
             if depth > nesting.most:
-                raise _too_deep(fn, nesting.most)
+                raise too_deep(fn, nesting.most)
             y, saved = primal(*args, **kwargs)
         finally:
             nesting.depth = depth - 1
@@ -284,38 +297,6 @@ class TransformCache:
     def _rule_registered(self, fn):
         if fn is not None and fn in self.planned:
             self.clear()
-
-
-class _Nesting(threading.local):
-    """How many calls of user functions are being differentiated inside each other on this
-    thread, and how many its C stack holds. Each costs some C stack (the interpreter recurses
-    through the generated code's calls), so a recursion deeper than plain Python's would
-    crash the interpreter once a raised ``sys.setrecursionlimit`` let it run past the stack;
-    zygote raises ``RecursionError`` first."""
-
-    depth = 0
-
-    def __init__(self):
-        if threading.current_thread() is threading.main_thread():
-            stack = resource.getrlimit(resource.RLIMIT_STACK)[0]
-        else:
-            stack = threading.stack_size()
-        if stack <= 0:  # unlimited, or the platform's default for threads
-            stack = _DEFAULT_STACK
-        self.most = max(64, stack // _STACK_PER_CALL)
-
-
-_DEFAULT_STACK = 8 << 20
-_STACK_PER_CALL = 2048  # bytes of C stack one differentiated call may take, with a margin
-_NESTING = _Nesting()
-
-
-def _too_deep(fn, most):
-    return RecursionError(
-        f"maximum recursion depth exceeded while differentiating {getattr(fn, '__qualname__', fn)!r}: "
-        f"zygote differentiates at most {most} calls nested inside each other on this thread's "
-        "stack; run the computation in a thread with a larger stack (threading.stack_size) "
-        "to go deeper")
 
 
 @contextlib.contextmanager

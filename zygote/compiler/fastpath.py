@@ -18,6 +18,7 @@ guards; it answers ``MISS`` when any of them no longer holds.
 >>> fast((2, 0.0)) is MISS
 True
 """
+import functools
 import types
 
 import gast
@@ -25,6 +26,7 @@ import numpy as np
 
 from .. import nodes
 from ..cotangents import owned, public, seed_like
+from ..recursion import with_headroom
 from .compile import compile_trees
 from .fused import fusable, fused_tree
 from .names import Namer, names_in
@@ -126,7 +128,10 @@ def entry_point(f, entry, kinds, select=None, made_from=()):
     code, = compile_trees([entry_tree], f.__code__.co_filename, list(cells), f.__code__.co_freevars)
     closure = tuple(cells[n] if n in cells else user_cells[n] for n in code.co_freevars)
     # The guards and the gradient's code read f's globals, as the transform resolved them there.
-    return types.FunctionType(code, f.__globals__, code.co_name, None, closure)
+    made = types.FunctionType(code, f.__globals__, code.co_name, None, closure)
+    if entry.reaches_out or any(its_entry.reaches_out for _, its_entry in made_from):
+        return functools.partial(with_headroom, made)  # it may recurse (zygote.recursion)
+    return made
 
 
 def _owned_results(results, kinds, bind, args_name):

@@ -26,6 +26,7 @@ from ..compiler.forward_cache import ForwardCache
 from ..cotangents import seed, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from ..protocol import call
+from ..recursion import NESTING, active as headroom_active, too_deep, with_headroom
 from ..rules import tangents as tangent_rules
 from ..rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
 from ..rules.tangents import READS_TANGENTS as _READS_TANGENTS
@@ -288,6 +289,10 @@ def _keywords_as_positions(fn, rule, args, dargs, kwargs, dkwargs):
 
 
 def _call_function(fn, dfn, args, dargs, kwargs, dkwargs):
+    if not headroom_active():
+        # The outermost user function of a forward pass: room for a recursion as deep as the
+        # plain call's (zygote.recursion).
+        return with_headroom(_call_function, fn, dfn, args, dargs, kwargs, dkwargs)
     code = fn.__code__
     if not kwargs and len(args) == code.co_argcount and not code.co_flags & 0x0C \
             and not code.co_kwonlyargcount:
@@ -297,7 +302,14 @@ def _call_function(fn, dfn, args, dargs, kwargs, dkwargs):
     mask = "".join(["-" if _zero(d) else category(v) for v, d in zip(values, tangents)])
     env = _env_mask(fn, dfn)
     entry = FORWARD.entry_for(fn, mask, env)
-    return entry.function_for(fn)(dfn if type(dfn) is dict else 0, *values, *tangents)
+    nesting = NESTING
+    depth = nesting.depth = nesting.depth + 1
+    try:
+        if depth > nesting.most:
+            raise too_deep(fn, nesting.most)
+        return entry.function_for(fn)(dfn if type(dfn) is dict else 0, *values, *tangents)
+    finally:
+        nesting.depth = depth - 1
 
 
 def _env_mask(fn, dfn):
