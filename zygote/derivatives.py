@@ -13,8 +13,9 @@ import numpy as np
 from . import api, rules
 from .activity import category
 from .cotangents import is_zero
-from .errors import GradientUsageError
-from .forward import FORWARD, float_jvp, jvp_call, _bind
+from .errors import GradientUsageError, UnsupportedSyntaxError
+from .writes import InPlaceWriteError
+from .forward import FORWARD, MissingTangentError, float_jvp, jvp_call, _bind
 from .compiler.codegen import render
 from .rules.tangents import tangent
 
@@ -126,7 +127,9 @@ def jacobian(f, *args):
 def hvp(f, x, v):
     """The Hessian of scalar ``f`` at ``x`` times ``v``: the tangent of ``∇f`` along ``v``.
 
-    One forward pass through zygote's gradient code (forward over reverse).
+    One forward pass through zygote's gradient code (forward over reverse); where forward
+    mode cannot follow that code (writes into objects that other names see), one reverse
+    pass over it instead (``f`` then runs again from the start).
 
     >>> import numpy as np, zygote
     >>> zygote.hvp(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]), np.array([1.0, 0.0]))
@@ -135,11 +138,43 @@ def hvp(f, x, v):
     api._check_callable(f)
     if not (isinstance(v, np.ndarray) and v.shape == np.shape(x) or type(v) is float):
         v = _as_tangent(v, x)
+    try:
+        return hvp_forward_over_reverse(f, x, v)
+    except FORWARD_REFUSALS as refused:
+        if not _forward_refused(refused) or not _arrays_or_numbers(x, v):
+            raise
+        return _hvp_reverse_over_reverse(f, x, v)
+
+
+def hvp_forward_over_reverse(f, x, v):
+    """``hvp`` by one forward pass through the gradient code, without the reverse fallback."""
     _, dg = jvp_call(api.gradient, 0, (f, x), (0, v))
     g = dg[0] if type(dg) is tuple else 0
     if type(g) is float or isinstance(g, np.ndarray) and g.shape == np.shape(x):
         return g  # (the common case, kept simple enough to be differentiated in reverse)
     return public_tangent(g, x)
+
+
+FORWARD_REFUSALS = (InPlaceWriteError, UnsupportedSyntaxError, MissingTangentError)
+
+
+def _forward_refused(error):
+    """Whether ``error`` is forward mode declining a construct (not the user's own error)."""
+    return isinstance(error, MissingTangentError) or "forward mode" in str(error)
+
+
+def _arrays_or_numbers(*values):
+    return all(isinstance(v, (float, int, np.ndarray)) and not isinstance(v, bool) for v in values)
+
+
+def _hvp_reverse_over_reverse(f, x, v):
+    """``hvp`` as the gradient of ``⟨∇f(x), v⟩`` (reverse over reverse)."""
+    v = np.asarray(v, dtype=float) if isinstance(x, np.ndarray) else float(v)
+
+    def along_v(x):
+        return np.sum(api.gradient(f, x)[0] * v)
+    (h,) = api.gradient(along_v, x)
+    return h if h is not None else np.zeros_like(v)
 
 
 def hessian(f, x):
@@ -158,7 +193,13 @@ def hessian(f, x):
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return float(hvp(f, float(x), 1.0))
     x = np.asarray(x)
-    columns = [hvp(f, x, basis) for _, basis in _basis(x)]
+    bases = [basis for _, basis in _basis(x)]
+    try:
+        columns = [hvp_forward_over_reverse(f, x, basis) for basis in bases]
+    except FORWARD_REFUSALS as refused:
+        if not _forward_refused(refused):
+            raise
+        columns = [_hvp_reverse_over_reverse(f, x, basis) for basis in bases]
     H = np.stack(columns, axis=-1) if columns else np.zeros(x.shape * 2)
     return H.reshape(x.shape + x.shape)
 

@@ -63,6 +63,16 @@ def active():
     return _STATE.active
 
 
+_UNWIND = []  # (mark, unwind): what the outermost differentiated call restores if it raises
+
+
+def on_unwind(mark, unwind):
+    """Register bookkeeping to put back when the outermost differentiated call raises:
+    ``mark()`` is taken as it starts, ``unwind(marked)`` runs if it raises (a backward pass's
+    store that an error left open is closed)."""
+    _UNWIND.append((mark, unwind))
+
+
 def with_headroom(fn, *args):
     """``fn(*args)`` with the recursion limit raised for zygote's frames (once per thread)."""
     state = _STATE
@@ -70,8 +80,13 @@ def with_headroom(fn, *args):
         return fn(*args)
     state.active = True
     _raise_limit()
+    marks = [mark() for mark, _ in _UNWIND]
     try:
         return fn(*args)
+    except BaseException:
+        for (_, unwind), marked in zip(_UNWIND, marks):
+            unwind(marked)
+        raise
     finally:
         state.active = False
         _restore_limit()

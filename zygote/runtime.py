@@ -14,7 +14,7 @@ from .cotangents import (_float_dtype, accum, add_cotangent, is_zero,  # noqa: F
 from .errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from . import structure
 from .params import Params
-from .writes import (augment, close_store, delete_item, held_for, open_store, undo, write_item,  # noqa: F401
+from .writes import (augment, close_store, delete_item, held_for, open_store, undo, undo_attribute, write_item,  # noqa: F401
                      write_log)
 
 sort_array = np.sort  # ndarray.sort(), as the value it leaves behind

@@ -34,6 +34,7 @@ import numpy as np
 
 from .cotangents import _float_dtype, accum, is_zero, unbroadcast
 from .errors import ZygoteError
+from .recursion import on_unwind
 
 _MISSING = object()
 # values that are never shared: their cotangents stay with the names that hold them
@@ -65,8 +66,15 @@ def held_for(x, dx):
 
 
 def _shared(x):
-    """Whether ``x`` is a mutable object whose cotangent the store keeps by identity."""
+    """Whether ``x`` is a mutable container whose cotangent the store keeps by identity."""
     return isinstance(x, (np.ndarray, list, dict))
+
+
+def _held(x):
+    """Whether the store keeps ``x``'s cotangent in its own place when a container or an
+    object holds it: a mutable container, or a user object (its attributes may be written
+    through another name)."""
+    return isinstance(x, (np.ndarray, list, dict)) or _is_object(x)
 
 
 # -- the primal's record -----------------------------------------------------------------------
@@ -280,7 +288,7 @@ class Store:
                 return accum(dx, g)  # a rule's array cotangent for a list it read (np.asarray)
             slot = self._slot(x)
             for i, (item, part) in enumerate(zip(x, g)):
-                if _shared(item):
+                if _held(item):
                     self.add(item, 0, part)
                 else:
                     slot[i] = accum(slot[i], part)
@@ -291,30 +299,28 @@ class Store:
             slot = self._slot(x)
             for key, part in g.items():
                 item = x.get(key, _MISSING)
-                if _shared(item):
+                if _held(item):
                     self.add(item, 0, part)
                 else:
                     slot[key] = accum(slot.get(key, 0), part)
             return dx
         if type(g) is dict and _is_object(x):
-            # an object's cotangent (a dict by attribute) is kept by identity too, so that
-            # every name bound to it meets the writes its methods make
-            slot = self._slot(x)
-            for key, part in g.items():
-                slot[key] = accum(slot.get(key, 0), part)
+            add_to_object(self, x, g)
             return dx
         if isinstance(x, tuple) and type(g) in (tuple, list) and len(g) == len(x):
             rest = list(g)
             for i, item in enumerate(x):
-                if _shared(item) or isinstance(item, tuple):
+                if _held(item) or isinstance(item, tuple):
                     rest[i] = self.add(item, 0, g[i])
             return accum(dx, tuple(rest)) if any(not is_zero(r) for r in rest) else dx
         if isinstance(x, (float, int, complex, np.generic)):
             g = unbroadcast(g, x)
         return accum(dx, g)
 
-    def take(self, x, dx):
-        """The whole cotangent of value ``x`` (what ``add`` gave it, plus ``dx``), cleared."""
+    def take(self, x, dx, seen=()):
+        """The whole cotangent of value ``x`` (what ``add`` gave it, plus ``dx``), cleared;
+        ``seen`` are the ids of the objects around ``x`` whose parts are being gathered (an
+        object may hold itself, or what holds it)."""
         if type(x) in _NUMBERS:
             return dx
         if isinstance(x, np.ndarray):
@@ -326,7 +332,7 @@ class Store:
             return accum(dx, out)
         if isinstance(x, list):
             slot = self._slot(x, make=False)
-            parts = [self.take(item, 0) if _shared(item) else (slot[i] if slot else 0)
+            parts = [self.take(item, 0, seen) if _held(item) else (slot[i] if slot else 0)
                      for i, item in enumerate(x)]
             if slot:
                 slot[:] = [0] * len(x)
@@ -335,21 +341,16 @@ class Store:
             slot = self._slot(x, make=False)
             parts = {}
             for key, item in x.items():
-                part = self.take(item, 0) if _shared(item) else (slot.pop(key, 0) if slot else 0)
+                part = self.take(item, 0, seen) if _held(item) else (slot.pop(key, 0) if slot else 0)
                 if not is_zero(part):
                     parts[key] = part
             return accum(dx, parts) if parts else dx
-        if isinstance(x, tuple) and any(_shared(i) or isinstance(i, tuple) for i in x):
-            parts = tuple(self.take(item, 0) if _shared(item) or isinstance(item, tuple) else 0
+        if isinstance(x, tuple) and any(_held(i) or isinstance(i, tuple) for i in x):
+            parts = tuple(self.take(item, 0, seen) if _held(item) or isinstance(item, tuple) else 0
                           for item in x)
             return accum(dx, parts) if any(not is_zero(p) for p in parts) else dx
         if _is_object(x):
-            entry = self.slots.get(id(x))
-            if entry is None or entry[0] is not x:
-                return dx
-            del self.slots[id(x)]
-            parts = {key: part for key, part in entry[1].items() if not is_zero(part)}
-            return accum(dx, parts) if parts else dx
+            return take_from_object(self, x, dx, seen)
         return dx
 
     def take_env(self, x, dx):
@@ -372,13 +373,13 @@ class Store:
         if isinstance(x, list) and isinstance(index, slice):
             slot = self._slot(x, make=False)
             positions = range(*index.indices(len(x)))
-            parts = [self.take(x[i], 0) if _shared(x[i]) else (slot[i] if slot else 0)
+            parts = [self.take(x[i], 0) if _held(x[i]) else (slot[i] if slot else 0)
                      for i in positions]
             if slot:
                 for i in positions:
                     slot[i] = 0
             return parts
-        if _shared(item):
+        if _held(item):
             return self.take(item, 0)
         slot = self._slot(x, make=False)
         if not slot:
@@ -414,7 +415,7 @@ class Store:
                 self.add_item(x, i, 0, part, getitem_back)
             return dx
         item = x[index]
-        if _shared(item):
+        if _held(item):
             self.add(item, 0, g)
             return dx
         slot = self._slot(x)
@@ -444,6 +445,39 @@ class Store:
             else:
                 target[index] = new
         self.undone.clear()
+
+
+def add_to_object(store, x, g):
+    """``Store.add`` for a user object: its cotangent (a dict by attribute) is kept by
+    identity, so that every name bound to it meets the writes its methods make; an
+    attribute holding another object, a list or a dict passes its part on to that one's own
+    place (an array attribute's part stays here, by attribute)."""
+    slot = store._slot(x)
+    attributes = x.__dict__
+    for key, part in g.items():
+        item = attributes.get(key, _MISSING)
+        if _is_object(item) or isinstance(item, (list, dict)):
+            store.add(item, 0, part)
+        else:
+            slot[key] = accum(slot.get(key, 0), part)
+
+
+def take_from_object(store, x, dx, seen):
+    """``Store.take`` for a user object: what its own place holds and what its attributes'
+    objects hold, cleared."""
+    entry = store.slots.get(id(x))
+    parts = {}
+    if entry is not None and entry[0] is x:
+        del store.slots[id(x)]
+        parts = {key: part for key, part in entry[1].items() if not is_zero(part)}
+    if id(x) not in seen:
+        inside = seen + (id(x),)
+        for key, item in x.__dict__.items():
+            if _is_object(item) or isinstance(item, (list, dict)):
+                part = store.take(item, 0, inside)
+                if not is_zero(part):
+                    parts[key] = accum(parts.get(key, 0), part)
+    return accum(dx, parts) if parts else dx
 
 
 def _basic(index):
@@ -477,6 +511,15 @@ def open_store(log=None):
     return store
 
 
+def _abandon_stores(depth):
+    """Close the stores an error left open above ``depth``, making their undone writes again."""
+    while len(_ACTIVE) > depth:
+        _ACTIVE.pop().replay()
+
+
+on_unwind(_ACTIVE.__len__, _abandon_stores)
+
+
 def close_store(store):
     store.depth -= 1
     if store.depth == 0:
@@ -485,6 +528,22 @@ def close_store(store):
 
 
 # -- the adjoint of one write -------------------------------------------------------------------
+
+
+def undo_attribute(store, obj, dobj, name):
+    """The adjoint of ``obj.name = value`` in store mode: ``(cotangent of value, 0)``. The
+    object's whole cotangent (what reached it through every name, and ``dobj``) is taken from
+    the store; what is not the written attribute's goes back to the object for the
+    statements before the write."""
+    whole = store.take(obj, dobj)
+    if type(whole) is not dict or name not in whole:
+        store.add(obj, 0, whole)
+        return 0, 0
+    rest = {k: v for k, v in whole.items() if k != name}
+    if rest:
+        store.add(obj, 0, rest)
+    return whole[name], 0
+
 
 
 def undo(store, log, value):

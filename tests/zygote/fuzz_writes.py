@@ -7,8 +7,10 @@ into their argument. The body binds arrays, aliases them (``b = a``), takes view
 them (item, slice, repeated-index and ``...`` assignment, augmented assignment of names and
 items, ``fill``, ``out=``, ``np.copyto``), writes into its arguments, the globals and a
 closure's cell, calls the helpers, and keeps arrays in lists and dicts shared by two names
-(``append``, ``pop``, item assignment, ``update``, ``setdefault``, ``del``). Every function
-is smooth, so central differences are exact to rounding at any input.
+(``append``, ``pop``, item assignment, ``update``, ``setdefault``, ``del``), and builds
+objects that two names, a holder object or a list reach, writing their attributes directly
+and through their methods. Every function is smooth, so central differences are exact to
+rounding at any input.
 """
 import importlib.util
 import sys
@@ -30,6 +32,22 @@ def bump(out, c):
     out += c * out
 
 
+class Cell:
+    def __init__(self, v):
+        self.v = v
+
+    def scale(self, c):
+        self.v = self.v * c
+
+    def grow(self, a):
+        self.v = self.v + np.sin(a)
+
+
+class Holder:
+    def __init__(self, cell):
+        self.cell = cell
+
+
 def fuzzed(x, y):
 '''
 GLOBALS = {"G": np.array([0.2, -0.4, 0.9])}
@@ -45,6 +63,8 @@ class _Body:
         self.lists = []
         self.dicts = {}
         self.closure = None
+        self.cells = []  # names bound to Cell objects (some to the same one)
+        self.holders = []  # names bound to Holder objects
         self.count = 0
 
     def fresh(self, hint):
@@ -76,7 +96,7 @@ class _Body:
     def step(self):
         actions = [self.bind, self.bind, self.alias, self.view, self.write, self.write, self.write,
                    self.augment, self.method, self.helper, self.globals, self.loop, self.listing,
-                   self.dicting, self.closing]
+                   self.dicting, self.closing, self.objects, self.objects]
         self.pick(actions)()
 
     def bind(self):
@@ -180,6 +200,39 @@ class _Body:
             self.emit(f'del {d}["{key}"]')
             keys.discard(key)
 
+    def objects(self):
+        if not self.cells or self.rng.random() < 0.25:
+            name = self.fresh("c")
+            self.emit(f"{name} = Cell({self.expr()})")
+            self.cells.append(name)
+            return
+        cell, c = self.pick(self.cells), self.const()
+        choice = self.rng.randrange(7)
+        if choice == 0:
+            other = self.fresh("d")
+            self.emit(f"{other} = {cell}")
+            self.cells.append(other)
+        elif choice == 1:
+            holder = self.fresh("h")
+            self.emit(f"{holder} = Holder({cell})")
+            self.holders.append(holder)
+        elif choice == 2:
+            self.emit(f"{cell}.v = {cell}.v * {c} + {self.array()}")
+        elif choice == 3:
+            self.emit(self.pick([f"{cell}.scale({c})", f"{cell}.grow({self.array()})"]))
+        elif choice == 4 and self.holders:
+            holder = self.pick(self.holders)
+            self.emit(self.pick([f"{holder}.cell.v = np.sin({holder}.cell.v) + {self.array()}",
+                                 f"{holder}.cell.scale({c})"]))
+        elif choice == 5:
+            pair = self.fresh("P")
+            self.emit(f"{pair} = [{cell}, Cell({self.array()})]")
+            self.emit(f"{pair}[0].v = {pair}[0].v * {c}")
+        else:
+            name = self.fresh("r")
+            self.emit(f"{name} = {cell}.v * 1.0")
+            self.arrays.append(name)
+
     def closing(self):
         if self.closure is None:
             self.closure = self.fresh("acc")
@@ -194,6 +247,8 @@ class _Body:
         terms = [f"np.sum(np.sin({a}) * W)" for a in self.rng.sample(self.arrays, min(3, len(self.arrays)))]
         terms += [f"np.sum(np.cos({items}[-1]) * W)" for items in self.lists[:1]]
         terms += [f'np.sum({d}["k"] * W)' for d in sorted(self.dicts)[:1]]
+        terms += [f"np.sum(np.sin({cell}.v) * W)" for cell in self.rng.sample(self.cells, min(2, len(self.cells)))]
+        terms += [f"np.sum({holder}.cell.v * W)" for holder in self.holders[:1]]
         terms.append("np.sum(G * W)")
         if any("BOX" in line for line in self.lines):
             terms.append('BOX["k"]')

@@ -97,6 +97,18 @@ def test_programs_on_objects_to_second_order(function, args):
     check_grad(lambda first: zygote.gradient(function, first, *rest)[0], args[0])
 
 
+@pytest.mark.parametrize("function, args", [pytest.param(f, a, id=n) for n, f, a in OBJECTS if n in SMOOTH])
+def test_hessians_of_programs_on_objects_agree_with_reverse_over_reverse(function, args):
+    """zygote.hessian (forward over reverse where forward mode follows the program) against the
+    Jacobian of the gradient (reverse over reverse), in the first argument."""
+    first, rest = args[0], args[1:]
+    assert isinstance(first, (float, np.ndarray))
+    f = lambda x: function(x, *rest)  # noqa: E731
+    expected = zygote.jacobian(lambda x: np.asarray(zygote.gradient(f, x)[0], dtype=float), np.asarray(first, float))[0]
+    np.testing.assert_allclose(zygote.hessian(f, first), np.reshape(expected, np.shape(first) * 2),
+                               rtol=1e-7, atol=1e-9)
+
+
 def test_attribute_check_catches_a_wrong_gradient():
     """The object check is live: a function whose attribute gradient zygote cannot see fails it."""
     model = corpus_functions.Smoother(0.4)

@@ -27,7 +27,9 @@ from ..activity import ANY, NUMERIC
 from ..errors import UnsupportedSyntaxError
 from ..rules import lookup
 from ..rules.tangents import TANGENTS, UNCONJUGATED
+from ..rules.objects import plain_operands
 from .analysis import NONDIFF_ATTRIBUTES, index_atoms, other_params, outer_names
+from .handoff import operator_dispatch
 from .inline import bind, free_objects, instantiate
 from .names import adjoint_name
 from .writing import index_value
@@ -175,7 +177,11 @@ class _Tangents:
         if isinstance(target, gast.Name):
             if isinstance(value, gast.Call):
                 return self.call(stmt, target.id, value)
-            return [stmt] + self.set_tangent(target.id, self.value_tangent(target.id, value))
+            plain = [stmt] + self.set_tangent(target.id, self.value_tangent(target.id, value))
+            dispatch = operator_dispatch(self, value)
+            if dispatch is not None and target.id in self.kind:
+                return self.operator_on_objects(target.id, plain, *dispatch)
+            return plain
         if isinstance(target, gast.Tuple):
             return [stmt] + self.unpack(target, value)
         if isinstance(target, gast.Attribute):
@@ -183,6 +189,19 @@ class _Tangents:
         if isinstance(target, gast.Subscript):
             return [stmt] + self.write_item(target, value)
         raise AssertionError(type(target))
+
+    def operator_on_objects(self, name, plain, op, dispatch, operands):
+        """``name = a op b`` where an operand may be a user object: on numbers and arrays as
+        ``plain`` (the operator and its tangent), else through the dispatching function that
+        calls the class's own method as Python would, in forward mode."""
+        test = nodes.call(nodes.load(self.helper(plain_operands, "plain_operands")),
+                          [nodes.load(self.helper(op, op.__name__.strip("_")))] + list(operands))
+        pair = self.rt_call("jvp_call", [
+            nodes.load(self.helper(dispatch, dispatch.__name__)), nodes.const(0),
+            nodes.tuple_load(list(operands)), nodes.tuple_load([self.tangent_or_zero(a) for a in operands])])
+        through_method = nodes.assign(nodes.make(gast.Tuple, elts=[nodes.store(name), nodes.store(self.d(name))],
+                                                 ctx=gast.Store()), pair)
+        return [nodes.make(gast.If, test=test, body=plain, orelse=[through_method])]
 
     def unpack(self, target, value):
         names = [e.value.id if isinstance(e, gast.Starred) else e.id for e in target.elts]

@@ -33,8 +33,14 @@ def around_call(gen, names):
     and take back what it left (the callee's own cotangents then add to that)."""
     before = [nodes.assign(gen.d(n), gen.rt_call("deposit", [nodes.load(n), nodes.load(gen.d(n))]))
               for n in names]
-    after = [nodes.assign(gen.d(n), gen.rt_call("reclaim", [nodes.load(n), nodes.load(gen.d(n))]))
-             for n in names]
+    after = []
+    for n in names:
+        reclaimed = gen.rt_call("reclaim", [nodes.load(n), nodes.load(gen.d(n))])
+        if gen.tracked(n):
+            # in store mode the object's cotangent is kept by identity, where every name
+            # bound to it (an alias, a container holding it) meets it
+            reclaimed = gen.store_call("add", [nodes.load(n), nodes.const(0), reclaimed])
+        after.append(nodes.assign(gen.d(n), reclaimed))
     return before, after
 
 
@@ -64,6 +70,27 @@ def object_params(gen, names):
 _BINARY = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
            gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.Pow: "pow", gast.MatMult: "matmul"}
 _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Invert: "invert"}
+
+
+def operator_dispatch(gen, value):
+    """``(dispatching function, operands)`` for an operator whose active operand may be a user
+    object (``objects.DISPATCH``), or None: for operators on numbers and arrays, and in code
+    zygote generated or wrote. Forward mode differentiates the dispatching function."""
+    import operator
+    if isinstance(value, gast.BinOp) and type(value.op) in _BINARY:
+        operands = [value.left, value.right]
+        op = getattr(operator, _BINARY[type(value.op)])
+        fn = (objects.DISPATCH_IN_PLACE if getattr(value, "zygote_inplace", False) else objects.DISPATCH)[op]
+    elif isinstance(value, gast.UnaryOp) and type(value.op) in _UNARY:
+        operands = [value.operand]
+        op = getattr(operator, _UNARY[type(value.op)])
+        fn = objects.DISPATCH_UNARY[op]
+    else:
+        return None
+    active = [atom for atom in operands if gen.activity.active(atom)]
+    if own_code(gen.parsed) or not any(gen.activity.kind_of(atom) == ANY for atom in active):
+        return None
+    return op, fn, operands
 
 
 def operator_call(gen, value):

@@ -21,7 +21,7 @@ from ..params import params_mode
 from ..rules import lookup
 from .analysis import analyse
 from .compile import compile_functions
-from .writing import rebinding_augments, writes_in
+from .writing import rebinding_augments, writes_in, writes_shared_objects
 from .mutation import writes_outside
 from .normalise import normalise
 from .parse import GENERATED_TREES, parse_function
@@ -127,7 +127,11 @@ def calls_writer(normal_form, resolver):
 
 
 def may_write(normal_form):
-    """Whether the function may write in place, before its analysis says which names hold numbers."""
+    """Whether the function may write in place, before its analysis says which names hold
+    numbers: item writes, ``del``, in-place operators, or attribute writes and method calls on
+    objects that two of its names reach (``writing.writes_shared_objects``)."""
+    if writes_shared_objects(normal_form.tree):
+        return True
     if not normal_form.writes:
         return False
     tree = normal_form.tree

@@ -521,6 +521,9 @@ class _Generator(ControlFlow, Writing):
             # An object reached otherwise than as a parameter may be a caller's: its cotangent
             # after the call joins here (a parameter's joined at the adjoint's start).
             handoff.at_write(self, obj.id, adjoint)
+        if self.store is not None and isinstance(obj, gast.Name) and self.tracked(obj.id):
+            primal, rest = self.write_attribute_by_identity(stmt, target, value, site)
+            return primal, adjoint + rest if rest else rest
         dobj = self.cotangent(obj.id) if isinstance(obj, gast.Name) else None
         if dobj is None:
             return [stmt], []

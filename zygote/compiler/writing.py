@@ -13,6 +13,7 @@ keep their plain cotangents. Functions without writes are generated as before.
 import gast
 
 from .. import nodes
+from ..activity import NUMERIC
 from .analysis import VIEWING
 
 AUGMENT = "augment"
@@ -31,6 +32,50 @@ def writes_in(body, helpers, rebinding):
         if found is not None and found[0] not in rebinding:
             return True
     return False
+
+
+def writes_shared_objects(tree, numeric=frozenset()):
+    """Whether the function (nested functions included) writes an attribute of an object that
+    another of its names may reach, or calls a method for its effect (its result unread) on an object bound to two names: the
+    adjoint must then keep that object's cotangent by identity (store mode), not by name, or
+    a write through one name would miss the cotangent that reaches the object through another
+    (``keep = box; box.v = 2 * box.v; return keep.v``). Names in ``numeric`` hold numbers or
+    arrays (whose methods write nothing zygote does not see)."""
+    written, receivers, reached, copies = set(), set(), set(), []
+    loads = {}
+    for node in nodes.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            loads[node.id] = loads.get(node.id, 0) + 1
+    for node in nodes.walk(tree):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not tree:
+            reached.update(nodes.names_loaded(node))  # a closure reaches what it reads
+        if isinstance(node, gast.Expr) and _method_call(node.value):
+            receivers.add(node.value.func.value.id)
+        if not isinstance(node, gast.Assign):
+            continue
+        target, value = node.targets[0], node.value
+        if _method_call(value) and isinstance(target, gast.Name) and not loads.get(target.id):
+            # a method called for what it does, not for what it returns: it may write
+            receivers.add(value.func.value.id)
+        if isinstance(target, gast.Attribute) and isinstance(target.value, gast.Name):
+            written.add(target.value.id)
+        if isinstance(target, gast.Name) and isinstance(value, gast.Name):
+            copies.append((target.id, value.id))
+        elif isinstance(target, gast.Name) and isinstance(value, (gast.Attribute, gast.Subscript)):
+            reached.add(target.id)  # a part of another object
+        if isinstance(value, (gast.List, gast.Tuple, gast.Set, gast.Dict, gast.Call)) \
+                or not isinstance(target, gast.Name):
+            reached.update(n for n in nodes.names_loaded(value))  # held by a container or callee
+    # ``y = t`` binds a second name to t's object only where t is read again (not a
+    # temporary of the normal form copied into the user's name)
+    aliased = {name for target, source in copies if loads.get(source, 0) > 1 for name in (target, source)}
+    reached |= aliased
+    return bool((written & reached) - numeric) or bool((receivers & aliased) - numeric)
+
+
+def _method_call(value):
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+        and isinstance(value.func.value, gast.Name)
 
 
 def rebinding_augments(body, helpers, params, scalars):
@@ -113,13 +158,15 @@ class Writing:
         else:
             self.rebinding = rebinding_augments(self.tree.body, helpers, self.params + self._other_params(),
                                                 self.scalar_closed)
-        if not self.nf.writes and not self.writes_through:
+        numeric = frozenset(n for n, kind in self.kind.items() if kind == NUMERIC)
+        shared_objects = not self.parsed.shared and writes_shared_objects(self.tree, numeric)
+        if not self.nf.writes and not self.writes_through and not shared_objects:
             return
         if self.parsed.shared:
             # zygote's generated code (differentiated again) writes only into its own
             # cotangent lists, which nobody else sees: writes may copy and rebind there.
             self.rebinding = self.rebinding | set(self.kind) | set(self.primal_names)
-        elif self.writes_through or writes_in(self.tree.body, helpers, self.rebinding):
+        elif self.writes_through or shared_objects or writes_in(self.tree.body, helpers, self.rebinding):
             self.store = self.fresh_adjoint("store")
             self.log = self.namer.fresh("writes")
             self.primal_names.add(self.log)
@@ -175,6 +222,19 @@ class Writing:
         index = index_value(target.slice, self)
         primal = [nodes.expr(self.rt_call("write_item", [nodes.load(self.log), target.value, index, value]))]
         return self.undoing(stmt, primal, value, site)
+
+    def write_attribute_by_identity(self, stmt, target, value, site):
+        """``obj.name = value`` in store mode: ``undo_attribute`` takes the object's whole
+        cotangent, from every name that reached it, from the store; the written attribute's
+        part goes to ``value`` and the rest stays with the object for the statements before."""
+        name = target.value.id
+        part = self.fresh_adjoint("dvalue_part")
+        adjoint = [nodes.assign([part, self.d(name)], self.rt_call("undo_attribute", [
+            nodes.load(self.store), nodes.load(name), self.own_cotangent(name), nodes.const(target.attr)]))]
+        self.is_set.add(name)
+        if self.activity.active(value):
+            self.contribute(value.id, nodes.load(part), adjoint)
+        return self.with_saves(stmt, [stmt], adjoint, site)
 
     def stmt_Delete(self, stmt, site):
         target = stmt.targets[0]

@@ -15,6 +15,7 @@ cotangent it is handed; where that cannot be done, ``MissingTangentError`` names
 import functools
 import inspect
 import sys
+import threading
 import types
 import weakref
 
@@ -27,7 +28,7 @@ from ..cotangents import seed, unbroadcast
 from ..errors import MissingRuleError, UnsupportedSyntaxError, ZygoteError
 from ..protocol import call
 from ..recursion import NESTING, active as headroom_active, too_deep, with_headroom
-from ..rules import tangents as tangent_rules
+from ..rules import objects, tangents as tangent_rules
 from ..rules.tangents import CALLS_BACK, lookup_method_tangent, lookup_tangent
 from ..rules.tangents import READS_TANGENTS as _READS_TANGENTS
 
@@ -49,6 +50,33 @@ def _zero(t):
     return type(t) is int and t == 0
 
 
+class _Written(threading.local):
+    """The tangents of the objects written into in this thread's forward pass (and of those
+    being built), by id, as ``[object, tangent]``: a tangent kept with its object, so that
+    every name for it reads what the writes made, whichever name they went through. ``depth``
+    counts the user functions running in forward mode; the table is emptied when the
+    outermost returns."""
+
+    def __init__(self):
+        self.tangents = {}
+        self.depth = 0
+
+
+WRITTEN = _Written()
+
+
+def written_tangent(obj, d):
+    """The tangent kept with ``obj`` when it was written into in this forward pass, else ``d``."""
+    record = WRITTEN.tangents.get(id(obj))
+    return d if record is None else record[1]
+
+
+def _with_written(values, tangents):
+    """``tangents``, with those kept with their objects in their place."""
+    table = WRITTEN.tangents
+    return tuple([d if id(v) not in table else table[id(v)][1] for v, d in zip(values, tangents)])
+
+
 # -- calls -----------------------------------------------------------------------------------
 
 
@@ -59,7 +87,7 @@ def jvp_call(fn, dfn, args, dargs):
             if not _zero(d):
                 break
         else:
-            if fn not in _READS_TANGENTS:
+            if fn not in _READS_TANGENTS and not (WRITTEN.tangents and _any_written(args)):
                 return fn(*args), 0
         direct = _DIRECT.get(fn, _MISSING) if type(fn) is types.FunctionType else None
         if direct is _MISSING:
@@ -112,15 +140,30 @@ def float_jvp(fn, args, dargs):
     if entry is None or entry.guards and not entry.guards_hold(fn):
         entry = FORWARD.entry_for(fn, _FLOAT_MASKS[n], "")
     forward = entry.plain if fn.__globals__ is entry.globals_ref else entry.function_for(fn)
-    return forward(0, *args, *dargs)
+    written = WRITTEN
+    written.depth += 1
+    try:
+        return forward(0, *args, *dargs)
+    finally:
+        written.depth -= 1
+        if not written.depth and written.tangents:
+            written.tangents.clear()
 
 
 def jvp_call_kw(fn, dfn, args, dargs, kwargs, dkwargs):
     """``jvp_call`` with keyword arguments and their tangents."""
     if _zero(dfn) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()) \
-            and fn not in _READS_TANGENTS:
+            and fn not in _READS_TANGENTS and not (WRITTEN.tangents and _any_written(args)):
         return fn(*args, **kwargs), 0
     return _dispatch(fn, dfn, args, dargs, kwargs, dkwargs)
+
+
+def _any_written(values):
+    table = WRITTEN.tangents
+    for v in values:
+        if id(v) in table:
+            return True
+    return False
 
 
 def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
@@ -153,8 +196,13 @@ def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
     if isinstance(fn, type):
         if all(_zero(d) for d in dargs) and all(_zero(d) for d in (dkwargs or {}).values()):
             return fn(*args, **kwargs), 0
+        if objects.is_namedtuple(fn):
+            return _construct_namedtuple(fn, args, dargs, kwargs, dkwargs or {})
+        if objects.builds(fn):
+            return _construct(fn, args, dargs, kwargs, dkwargs)
         raise UnsupportedSyntaxError(
-            f"constructing a {fn.__name__} object from differentiated values in forward mode", hint=(
+            f"constructing a {fn.__name__} object from differentiated values in forward mode (its "
+            "class has no __init__ written in Python, or its own __new__)", hint=(
                 "build the object outside the function, or use reverse mode (zygote.gradient, jacrev)"))
     dunder = getattr(type(fn), "__call__", None)
     if isinstance(dunder, types.FunctionType):
@@ -162,8 +210,29 @@ def _dispatch(fn, dfn, args, dargs, kwargs, dkwargs):
     return _constant_or_refused(fn, args, kwargs)
 
 
+def _construct_namedtuple(cls, args, dargs, kwargs, dkwargs):
+    """A namedtuple and its tangent, a namedtuple of its fields' tangents (0 for a default)."""
+    y = cls(*args, **kwargs)
+    by_field = dict(zip(cls._fields, dargs))
+    by_field.update(dkwargs)
+    return y, cls._make([by_field.get(field, 0) for field in cls._fields])
+
+
+def _construct(cls, args, dargs, kwargs, dkwargs):
+    """``cls(*args, **kwargs)`` and its tangent, for a class whose ``__init__`` is Python: a new
+    object, then the forward transform of its ``__init__``, whose attribute writes (and those
+    of the methods it calls) build the object's tangent, a dict by attribute."""
+    obj = object.__new__(cls)
+    record = WRITTEN.tangents[id(obj)] = [obj, {}]
+    _dispatch(cls.__init__, 0, (obj,) + tuple(args), ({},) + tuple(dargs), kwargs, dkwargs)
+    return obj, record[1]
+
+
 def jvp_method(obj, dobj, name, args, dargs, kwargs, dkwargs):
     """``obj.name(*args, **kwargs)`` and its tangent, ``dobj`` being the tangent of ``obj``."""
+    if WRITTEN.tangents:
+        dobj = written_tangent(obj, dobj)
+        dargs = _with_written(args, dargs)
     if _zero(dobj) and all(_zero(d) for d in dargs) and all(_zero(d) for d in dkwargs.values()):
         return getattr(obj, name)(*args, **kwargs), 0
     if isinstance(obj, types.ModuleType):  # math.sin read through a name zygote could not fix
@@ -293,6 +362,8 @@ def _call_function(fn, dfn, args, dargs, kwargs, dkwargs):
         # The outermost user function of a forward pass: room for a recursion as deep as the
         # plain call's (zygote.recursion).
         return with_headroom(_call_function, fn, dfn, args, dargs, kwargs, dkwargs)
+    if WRITTEN.tangents:
+        dargs = _with_written(args, dargs)  # (a rule's arguments keep the tangents passed)
     code = fn.__code__
     if not kwargs and len(args) == code.co_argcount and not code.co_flags & 0x0C \
             and not code.co_kwonlyargcount:
@@ -302,14 +373,21 @@ def _call_function(fn, dfn, args, dargs, kwargs, dkwargs):
     mask = "".join(["-" if _zero(d) else category(v) for v, d in zip(values, tangents)])
     env = _env_mask(fn, dfn)
     entry = FORWARD.entry_for(fn, mask, env)
-    nesting = NESTING
+    nesting, written = NESTING, WRITTEN
     depth = nesting.depth = nesting.depth + 1
+    written.depth += 1
     try:
         if depth > nesting.most:
             raise too_deep(fn, nesting.most)
-        return entry.function_for(fn)(dfn if type(dfn) is dict else 0, *values, *tangents)
+        y, dy = entry.function_for(fn)(dfn if type(dfn) is dict else 0, *values, *tangents)
+        if written.depth == 1 and written.tangents:
+            dy = written_tangent(y, dy)  # the outermost result, an object written into
+        return y, dy
     finally:
         nesting.depth = depth - 1
+        written.depth -= 1
+        if not written.depth:
+            written.tangents.clear()
 
 
 def _env_mask(fn, dfn):
@@ -566,6 +644,8 @@ def _method_caller(name):
 
 def attr_tangent(obj, dobj, name):
     """The tangent of ``obj.name`` from the tangent ``dobj`` of ``obj``."""
+    if WRITTEN.tangents:
+        dobj = written_tangent(obj, dobj)  # what the writes into it made, through any name
     if _zero(dobj):
         return 0
     if isinstance(obj, (np.ndarray, np.generic)):

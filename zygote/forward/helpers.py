@@ -11,7 +11,7 @@ from .. import runtime
 from ..writes import InPlaceWriteError
 from ..rules import tangents as tangent_rules
 from ..runtime import iterate, list_append
-from .calls import (MissingTangentError, _zero, attr_tangent, item_tangent, jvp_call, jvp_call_kw,
+from .calls import (WRITTEN, MissingTangentError, _zero, attr_tangent, item_tangent, jvp_call, jvp_call_kw,
                     jvp_method, keyed_item_tangent, tangent_dict)
 
 
@@ -71,6 +71,12 @@ def _probe_function():
 _OWN_REFERENCES = _probe_function()
 
 
+def _shared(obj):
+    """Whether something besides the writing code's own variable refers to ``obj`` (called
+    at the depth of ``_check_owned``, which the probe measured)."""
+    return sys.getrefcount(obj) > _OWN_REFERENCES
+
+
 def _check_owned(obj, what):
     """Refuse a write that forward mode cannot follow: into an object something else refers to
     (another name, a view of an array, an argument, a container), whose tangent it does not hold."""
@@ -113,9 +119,20 @@ def set_item_tangent(darray, array, index, dvalue):
 
 
 def set_attr_tangent(dobj, obj, name, dvalue):
-    _check_owned(obj, "an attribute write into")
+    """The tangent of ``obj`` after ``obj.name = value``. An object that something besides
+    the writing name refers to (an argument, an object being built, one held by another)
+    keeps its tangent with it from then on (``calls.WRITTEN``), so that every name for it
+    reads the write."""
+    table = WRITTEN.tangents
+    record = table.get(id(obj))
+    if record is None and _shared(obj):
+        record = table[id(obj)] = [obj, dobj]
+    if record is not None:
+        dobj = record[1]
     out = {} if not isinstance(dobj, dict) else dict(dobj)
     out[name] = dvalue
+    if record is not None:
+        record[1] = out
     return out
 
 

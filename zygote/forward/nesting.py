@@ -14,20 +14,22 @@ from .calls import FORWARD, _bind, _env_mask, _forwarded_tangents, _zero, jvp_ca
 # -- the reverse protocol's structural adjoints: each linear in the cotangent it is handed -----
 
 
-def _linear_in_last(fn):
+def _linear_in_cotangent(fn):
+    """The tangent rule of ``fn(x, key, dy, *rest)``, linear in ``dy`` (``attr_back``'s trailing
+    ``value`` only gives the cotangent its shape)."""
     def structural_tangent(dargs, *args):
         y = fn(*args)
-        d = dargs[-1] if len(dargs) == len(args) else 0
+        d = dargs[2] if len(dargs) > 2 else 0
         if _zero(d):
             return y, 0
-        return y, fn(*args[:-1], d)
+        return y, fn(*args[:2], d, *args[3:])
     structural_tangent.__name__ = f"{fn.__name__}_tangent"
     return structural_tangent
 
 
 for _helper in (protocol.getitem_back, protocol.attr_back, protocol.index_back):
-    tangent_rules.tangent(_helper)(_linear_in_last(_helper))
-    tangent_rules.LAST_LINEAR.add(_helper)
+    tangent_rules.tangent(_helper)(_linear_in_cotangent(_helper))
+    tangent_rules.COTANGENT_LINEAR.add(_helper)
 
 
 # -- reverse mode through forward mode -----------------------------------------------------------
@@ -135,8 +137,8 @@ def _rule_target(fn, rule, args, dargs, n, consts, kinds):
     if fn in tangent_rules.SHAPED and n >= 1:
         # linear in the first argument; the others only give it its shape
         return linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
-    if fn in tangent_rules.LAST_LINEAR and n >= 1:
-        return last_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
+    if fn in tangent_rules.COTANGENT_LINEAR and n >= 3:
+        return cotangent_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
     if fn in tangent_rules.JOINTLY_LINEAR and n >= 2:
         return jointly_linear_pair, (fn, n) + tuple(args) + tuple(dargs), "-" + consts + kinds
     if tangent_rules.derived_from_expr(fn):
@@ -154,12 +156,12 @@ def linear_pair(fn, n, *values):
     return fn(*args), fn(tangents[0], *args[1:])
 
 
-def last_linear_pair(fn, n, *values):
-    """``(fn(*rest, x), fn(*rest, dx))`` for ``fn`` linear in its last argument."""
+def cotangent_linear_pair(fn, n, *values):
+    """``(fn(x, key, dy, *rest), fn(x, key, ddy, *rest))`` for ``fn`` linear in ``dy``."""
     args, tangents = values[:n], values[n:]
-    if _zero(tangents[-1]):
+    if _zero(tangents[2]):
         return fn(*args), 0
-    return fn(*args), fn(*(args[:-1] + (tangents[-1],)))
+    return fn(*args), fn(*(args[:2] + (tangents[2],) + args[3:]))
 
 
 def jointly_linear_pair(fn, n, *values):

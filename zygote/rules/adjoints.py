@@ -128,8 +128,9 @@ nograd(runtime.container_kind)
 def _refuse_second_order(*args, **kwargs):
     raise writes.InPlaceWriteError(
         f"a derivative of the adjoint of a function that writes in place, at {_user_line()} (a "
-        "second derivative through an item assignment, del or an in-place operator): compute "
-        "the written value without writing, e.g. with np.where or np.concatenate")
+        "second derivative through an item assignment, del, an in-place operator, or an "
+        "attribute write into an object another name reaches): compute the written value "
+        "without writing, e.g. with np.where or np.concatenate, or build a new object")
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -149,5 +150,6 @@ def _user_line():
 # Opening a log or a store is bookkeeping, differentiated again as a constant: a primal that
 # only might write (it calls code that could) has derivatives of every order; a write itself has not.
 nograd(runtime.open_store, runtime.write_log)
-for _fn in (runtime.write_item, runtime.delete_item, runtime.augment):
+for _fn in (runtime.write_item, runtime.delete_item, runtime.augment, runtime.undo_attribute,
+            writes.add_to_object, writes.take_from_object):
     forward_rule(_fn, _refuse_second_order)

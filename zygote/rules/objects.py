@@ -367,6 +367,8 @@ def _user_operand(op, value):
 
 def plain_operands(op, *operands):
     """Whether no operand of ``op`` defines the operator in Python (numbers, arrays, lists)."""
+    if all(type(v) in _PLAIN_TYPES for v in operands):
+        return True
     return not any(_user_operand(op, v) for v in operands)
 
 
@@ -408,7 +410,12 @@ def _unary_first(op, dispatch):
     return operate
 
 
-BINARY = {op: _binary_first(op, _binary_dispatch(op, False)) for op in _BINARY}
-IN_PLACE = {op: _binary_first(op, _binary_dispatch(op, True)) for op in _BINARY}
-UNARY = {op: _unary_first(op, _unary_dispatch(op)) for op in _UNARY}
+# The dispatching functions, by operator: what forward mode differentiates for an operand
+# that is a user object.
+DISPATCH = {op: _binary_dispatch(op, False) for op in _BINARY}
+DISPATCH_IN_PLACE = {op: _binary_dispatch(op, True) for op in _BINARY}
+DISPATCH_UNARY = {op: _unary_dispatch(op) for op in _UNARY}
+BINARY = {op: _binary_first(op, DISPATCH[op]) for op in _BINARY}
+IN_PLACE = {op: _binary_first(op, DISPATCH_IN_PLACE[op]) for op in _BINARY}
+UNARY = {op: _unary_first(op, DISPATCH_UNARY[op]) for op in _UNARY}
 nograd(methods_to_try, own_method, plain_operands)

@@ -18,7 +18,7 @@ from .complex import holomorphic
 from .numpy import expand_reduced
 from .operators import matmul_da, matmul_db
 from .tangent_table import _full, _zero
-from .tangents import JOINTLY_LINEAR, LAST_LINEAR, READS_TANGENTS, SHAPED, linear, tangent
+from .tangents import COTANGENT_LINEAR, JOINTLY_LINEAR, READS_TANGENTS, SHAPED, linear, tangent
 
 
 # -- the helpers that generated adjoints call (each linear in its cotangent) ------------------------
@@ -190,7 +190,7 @@ def _total(parts):
         total = total + part
     return total
 SHAPED.update({unbroadcast, expand_reduced, public, runtime.split_cotangent, runtime.copy_for_write})
-LAST_LINEAR.add(runtime.getitem_back)
+COTANGENT_LINEAR.add(runtime.getitem_back)
 JOINTLY_LINEAR.update({accum, runtime.add_cotangent})
 
 

@@ -34,7 +34,7 @@ UNCONJUGATED = set()
 LINEAR = set()     # registered by ``linear``: linear in the first argument
 BILINEAR = set()   # registered by ``bilinear``
 SHAPED = set()     # linear in the first argument, whatever the others (which give it a shape)
-LAST_LINEAR = set()     # linear in the last argument, whatever the others
+COTANGENT_LINEAR = set()  # linear in the third argument, the cotangent it is handed, whatever the others
 JOINTLY_LINEAR = set()  # linear in the first two arguments together (a sum of cotangents)
 # Functions whose tangent is not zero when their arguments' tangents are: they read tangents
 # an earlier call left aside (the hand-off of an object's cotangent), so they always run their rule.
