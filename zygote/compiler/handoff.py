@@ -72,21 +72,27 @@ _BINARY = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truedi
 _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Invert: "invert"}
 
 
-def operator_dispatch(gen, value):
-    """``(dispatching function, operands)`` for an operator whose active operand may be a user
-    object (``objects.DISPATCH``), or None: for operators on numbers and arrays, and in code
-    zygote generated or wrote. Forward mode differentiates the dispatching function."""
+def _operator_of(value):
+    """``(operator, operands, in place)`` for a binary or unary operator expression, else None."""
     import operator
     if isinstance(value, gast.BinOp) and type(value.op) in _BINARY:
-        operands = [value.left, value.right]
-        op = getattr(operator, _BINARY[type(value.op)])
-        fn = (objects.DISPATCH_IN_PLACE if getattr(value, "zygote_inplace", False) else objects.DISPATCH)[op]
-    elif isinstance(value, gast.UnaryOp) and type(value.op) in _UNARY:
-        operands = [value.operand]
-        op = getattr(operator, _UNARY[type(value.op)])
-        fn = objects.DISPATCH_UNARY[op]
-    else:
+        return (getattr(operator, _BINARY[type(value.op)]), [value.left, value.right],
+                getattr(value, "zygote_inplace", False))
+    if isinstance(value, gast.UnaryOp) and type(value.op) in _UNARY:
+        return getattr(operator, _UNARY[type(value.op)]), [value.operand], False
+    return None
+
+
+def operator_dispatch(gen, value):
+    """``(operator, dispatching function, operands)`` for an operator whose active operand may
+    be a user object (``objects.DISPATCH``), or None: for operators on numbers and arrays, and
+    in code zygote generated or wrote. Forward mode differentiates the dispatching function."""
+    found = _operator_of(value)
+    if found is None:
         return None
+    op, operands, inplace = found
+    fn = objects.DISPATCH_UNARY[op] if len(operands) == 1 else \
+        (objects.DISPATCH_IN_PLACE if inplace else objects.DISPATCH)[op]
     active = [atom for atom in operands if gen.activity.active(atom)]
     if own_code(gen.parsed) or not any(gen.activity.kind_of(atom) == ANY for atom in active):
         return None
@@ -98,14 +104,10 @@ def operator_call(gen, value):
     than a number or array: the call of ``zygote.rules.objects``' function for the operator,
     which dispatches as Python does. None for operators on numbers and arrays, and in code
     zygote generated or wrote (its operands are never user objects)."""
-    import operator
-    if isinstance(value, gast.BinOp) and type(value.op) in _BINARY:
-        operands = [value.left, value.right]
-        op = getattr(operator, _BINARY[type(value.op)])
-        fn = (objects.IN_PLACE if getattr(value, "zygote_inplace", False) else objects.BINARY)[op]
-    elif isinstance(value, gast.UnaryOp) and type(value.op) in _UNARY:
-        operands = [value.operand]
-        fn = objects.UNARY[getattr(operator, _UNARY[type(value.op)])]
+    found = _operator_of(value)
+    if found is not None:
+        op, operands, inplace = found
+        fn = objects.UNARY[op] if len(operands) == 1 else (objects.IN_PLACE if inplace else objects.BINARY)[op]
     elif _calls_abs(gen, value):
         operands = list(value.args)
         fn = objects.UNARY[abs]
